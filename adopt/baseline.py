@@ -1,0 +1,190 @@
+"""Generating the baseline revision by autogenerate against an empty scratch database."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import RevisionContext
+from alembic.autogenerate import render as alembic_render
+from alembic.autogenerate.api import AutogenContext
+from alembic.script import Script
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeEngine
+
+from adopt import connect
+from adopt import envrun
+from adopt import schema
+from adopt.discovery import Models
+from adopt.errors import AdoptError
+from adopt.errors import UsageError
+from adopt.repository import Repository
+
+MAX_REVISION_ID = 32  # alembic_version.version_num is VARCHAR(32)
+
+
+@dataclass(frozen=True)
+class BaselineSummary:
+    tables: int
+    indexes: int
+    foreign_keys: int
+    dialect_types: tuple[str, ...]  # types that only the live dialect can render
+    custom_types: tuple[str, ...]  # project or library types, imported by the script
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tables": self.tables, "indexes": self.indexes, "foreign_keys": self.foreign_keys,
+                "dialect_types": list(self.dialect_types), "custom_types": list(self.custom_types)}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    revision: str
+    path: Path
+    message: str
+    summary: BaselineSummary
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"revision": self.revision, "path": str(self.path), "message": self.message,
+                "summary": self.summary.as_dict()}
+
+
+def generate(repo: Repository, models: Models, scratch: Engine, message: str = "baseline",
+             rev_id: str | None = None) -> Baseline:
+    """Autogenerate the baseline into repo's versions/ against the empty `scratch` database."""
+    if rev_id is not None and (len(rev_id) > MAX_REVISION_ID or not re.fullmatch(r"\w+", rev_id)):
+        raise UsageError(f"--rev-id must be at most {MAX_REVISION_ID} letters, digits or '_'.")
+    config, script = repo.config(), repo.script()
+    command_args = {"message": message, "autogenerate": True, "sql": False, "head": "head",
+                    "splice": False, "branch_label": None, "version_path": None,
+                    "rev_id": rev_id, "depends_on": None}
+    revision_context = RevisionContext(config, script, command_args)
+
+    def retrieve(rev: Any, context: Any) -> list[Any]:
+        revision_context.run_autogenerate(rev, context)
+        return []
+
+    with connect.connection(scratch) as conn, conn.begin() as transaction:
+        _require_empty(conn)
+        envrun.run(config, script, conn, retrieve, flask_app=models.flask_app,
+                   hook=_with_custom_type_rendering, as_sql=False,
+                   template_args=revision_context.template_args,
+                   revision_context=revision_context)
+        transaction.rollback()
+        generated: list[Script | None] = list(revision_context.generate_scripts())
+    scripts = [s for s in generated if s is not None]
+    if not scripts:
+        raise AdoptError(
+            "Autogenerate produced no baseline although the scratch database was empty; "
+            "check the include_object/include_name filters in env.py."
+        )
+    created = scripts[0]
+    _refuse_drops(Path(created.path))
+    return Baseline(created.revision, Path(created.path), message, summarise(models.metadata))
+
+
+def _require_empty(conn: Any) -> None:
+    names = schema.table_names(conn)
+    if names:
+        raise AdoptError(
+            f"The scratch database is not empty ({', '.join(names[:5])}); something (an app "
+            "calling create_all() at start-up?) filled it. Remove that call or name the models "
+            "with --models."
+        )
+
+
+def _refuse_drops(path: Path) -> None:
+    upgrade = path.read_text(encoding="utf-8").split("def downgrade", 1)[0]
+    if re.search(r"op\.drop_", upgrade):
+        path.unlink()
+        raise AdoptError(
+            "The generated baseline drops objects, which an adoption never should; "
+            "it was removed. Check env.py's include_object and the scratch database."
+        )
+
+
+def summarise(metadata: MetaData) -> BaselineSummary:
+    tables = list(metadata.tables.values())
+    dialect_types: set[str] = set()
+    custom_types: set[str] = set()
+    for table in tables:
+        for column in table.columns:
+            for type_ in _types_in(column.type):
+                module = type(type_).__module__
+                if module.startswith("sqlalchemy.dialects."):
+                    dialect_types.add(f"{module.split('.')[2]}.{type(type_).__name__}")
+                elif not module.startswith("sqlalchemy"):
+                    custom_types.add(f"{module}.{type(type_).__name__}")
+    return BaselineSummary(
+        tables=len(tables),
+        indexes=sum(len(t.indexes) for t in tables),
+        foreign_keys=sum(len(t.foreign_key_constraints) for t in tables),
+        dialect_types=tuple(sorted(dialect_types)),
+        custom_types=tuple(sorted(custom_types)),
+    )
+
+
+def _types_in(type_: TypeEngine[Any]) -> list[TypeEngine[Any]]:
+    found = [type_]
+    item = getattr(type_, "item_type", None)
+    if isinstance(item, TypeEngine):
+        found += _types_in(item)
+    return found
+
+
+# --- rendering project and library types so the script can construct them ---------------------
+
+RenderItem = Callable[[str, Any, AutogenContext], Any]
+
+
+def _with_custom_type_rendering(options: dict[str, Any]) -> dict[str, Any]:
+    user_hook: RenderItem | None = options.get("render_item")
+
+    def render_item(kind: str, obj: Any, context: AutogenContext) -> Any:
+        if user_hook is not None:
+            rendered = user_hook(kind, obj, context)
+            if rendered is not False:
+                return rendered
+        if kind == "type" and _is_custom(obj):
+            return render_custom_type(obj, context)
+        return False
+
+    return dict(options, render_item=render_item)
+
+
+def _is_custom(type_: Any) -> bool:
+    return isinstance(type_, TypeEngine) and not type(type_).__module__.startswith("sqlalchemy")
+
+
+def render_custom_type(type_: TypeEngine[Any], context: AutogenContext) -> str | bool:
+    """`module.Type(args)` with `import module` when that rebuilds the same type; else, for a
+    TypeDecorator, the type it stores as (so the script does not depend on project code)."""
+    module = type(type_).__module__
+    text = f"{module}.{type_!r}"
+    dialect = context.dialect
+    if dialect is not None and _rebuilds(text, module, type_, dialect):
+        if context.imports is not None:
+            context.imports.add(f"import {module}")
+        return text
+    if isinstance(type_, TypeDecorator):
+        return str(alembic_render._repr_type(type_.impl_instance, context))
+    return False
+
+
+def _rebuilds(text: str, module: str, type_: TypeEngine[Any], dialect: Any) -> bool:
+    try:
+        importlib.import_module(module)
+        namespace = {module.split(".")[0]: importlib.import_module(module.split(".")[0])}
+        rebuilt = eval(text, namespace)  # noqa: S307 - the type's own repr, checked below
+        return bool(rebuilt.compile(dialect=dialect) == type_.compile(dialect=dialect))
+    except Exception:
+        return False

@@ -1,0 +1,118 @@
+"""Opening databases: read-only where the server allows it, errors translated into AdoptErrors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import pool
+from sqlalchemy.engine import URL
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import NoSuchModuleError
+
+from adopt.errors import UnreachableError
+from adopt.errors import UsageError
+from adopt.urls import describe
+from adopt.urls import hide_password
+from adopt.urls import is_sqlite
+from adopt.urls import sqlite_path
+
+CONNECT_TIMEOUT = 10
+
+_EXTRAS = {"postgresql": "adopt[postgres]", "mysql": "adopt[mysql]", "mariadb": "adopt[mysql]"}
+
+# Statements that make every transaction of a session read-only, so even a bug cannot write.
+_READ_ONLY_SESSION = {
+    "postgresql": "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+    "mysql": "SET SESSION TRANSACTION READ ONLY",
+    "mariadb": "SET SESSION TRANSACTION READ ONLY",
+}
+
+
+def create(url: URL, *, read_only: bool = False, must_exist: bool = True) -> Engine:
+    """An engine for `url`; SQLite files must already exist unless must_exist is False."""
+    backend = url.get_backend_name()
+    if is_sqlite(url):
+        return _sqlite_engine(url, read_only=read_only, must_exist=must_exist)
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+    try:
+        engine = create_engine(url, connect_args=connect_args, poolclass=pool.NullPool)
+    except (NoSuchModuleError, ModuleNotFoundError, ArgumentError) as exc:
+        raise _driver_error(url, exc) from None
+    if read_only and backend in _READ_ONLY_SESSION:
+        statement = _READ_ONLY_SESSION[backend]
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute(statement)
+            cursor.close()
+            if backend == "postgresql":
+                dbapi_conn.commit()
+
+    return engine
+
+
+def _sqlite_engine(url: URL, *, read_only: bool, must_exist: bool) -> Engine:
+    path = sqlite_path(url)
+    if path is None:
+        # A private in-memory database shared by every connection of this engine.
+        return create_engine(
+            "sqlite://", poolclass=pool.StaticPool, connect_args={"check_same_thread": False}
+        )
+    if must_exist and not path.is_file():
+        raise UnreachableError(
+            f"SQLite database {path} does not exist; check the path (relative paths in "
+            "Flask-SQLAlchemy apps live under instance/) or build the database first."
+        )
+    mode = "ro" if read_only else "rw"
+    if not must_exist:
+        mode = "rwc"
+    return create_engine(
+        f"sqlite:///file:{path}?mode={mode}&uri=true", poolclass=pool.NullPool
+    )
+
+
+def _driver_error(url: URL, exc: Exception) -> UsageError:
+    extra = _EXTRAS.get(url.get_backend_name())
+    fix = f"pip install '{extra}'" if extra else "install the driver named in the URL"
+    return UsageError(
+        f"No database driver for {url.drivername} ({type(exc).__name__}: {exc}); {fix}."
+    )
+
+
+@contextmanager
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose failure to open becomes an UnreachableError naming the fix."""
+    try:
+        conn = engine.connect()
+    except DBAPIError as exc:
+        raise unreachable(engine.url, exc) from None
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise _driver_error(engine.url, exc) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def unreachable(url: URL, exc: BaseException) -> UnreachableError:
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else repr(exc)
+    lowered = text.lower()
+    where = describe(url)
+    if "password" in lowered or "access denied" in lowered or "authentication" in lowered:
+        fix = "check the user name and password"
+    elif "does not exist" in lowered or "unknown database" in lowered:
+        fix = "check the database name"
+    elif "unable to open" in lowered:
+        fix = "check the path and its permissions"
+    else:
+        fix = "check that the server is running and the host and port are right"
+    text = text.replace(url.password or "\0", "***") if url.password else text
+    return UnreachableError(f"Cannot connect to {where} ({hide_password(url)}): {text}; {fix}.")

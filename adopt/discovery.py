@@ -1,0 +1,236 @@
+"""Finding the models and the live database: a Flask app (or factory), Flask-SQLAlchemy, or
+plain SQLAlchemy metadata, and the URL the project itself would connect to."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import URL
+
+from adopt.errors import AdoptError
+from adopt.errors import UsageError
+from adopt.urls import parse_url
+
+
+@dataclass(frozen=True)
+class Models:
+    """The project's models, as loaded for this run."""
+
+    metadata: MetaData
+    source: str  # what was loaded, e.g. "Flask app 'microblog' (Flask-SQLAlchemy)"
+    flask_app: Any | None = None  # the Flask app when the models came through one
+    migrate_directory: str | None = None  # Flask-Migrate's configured directory, if any
+    migrate_options: dict[str, Any] = field(default_factory=dict)  # Migrate(..., **kwargs)
+    create_all_at_startup: bool = False  # the app called create_all() while loading
+    import_path: str = ""  # what --app/--models was, for generated files
+
+    @property
+    def is_flask(self) -> bool:
+        return self.flask_app is not None
+
+    @property
+    def table_names(self) -> list[str]:
+        return sorted(t.fullname for t in self.metadata.sorted_tables)
+
+
+@dataclass(frozen=True)
+class LiveTarget:
+    url: URL
+    origin: str  # "--url", "SQLALCHEMY_DATABASE_URI", "DATABASE_URL"
+
+
+def load_models(
+    app: str | None = None, models: str | None = None, imports: tuple[str, ...] = ()
+) -> Models:
+    """Load the models named by --app or --models, else FLASK_APP, else ./app.py or ./wsgi.py."""
+    _ensure_cwd_importable()
+    if app and models:
+        raise UsageError("Give either --app or --models, not both.")
+    if models:
+        found = _load_metadata(models)
+    else:
+        found = _load_flask(app or os.environ.get("FLASK_APP"))
+    for name in imports:
+        _import(name, "--import")
+    if not found.metadata.tables:
+        raise UsageError(
+            f"{found.source} defines no tables; the model modules are probably not imported "
+            "yet: import them where the app is built, or name them with --import MODULE."
+        )
+    return found
+
+
+def live_target(models: Models, url: str | None) -> LiveTarget:
+    """The live database: --url, else the app's SQLALCHEMY_DATABASE_URI, else DATABASE_URL."""
+    if url:
+        return LiveTarget(parse_url(url), "--url")
+    if models.flask_app is not None:
+        resolved = _flask_engine_url(models.flask_app)
+        if resolved is not None:
+            return LiveTarget(resolved, "SQLALCHEMY_DATABASE_URI")
+    env = os.environ.get("DATABASE_URL")
+    if env:
+        return LiveTarget(parse_url(env), "DATABASE_URL")
+    raise UsageError(
+        "No live database URL: pass --url, set DATABASE_URL, or configure "
+        "SQLALCHEMY_DATABASE_URI in the Flask app."
+    )
+
+
+def _ensure_cwd_importable() -> None:
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+def _import(name: str, flag: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            raise UsageError(
+                f"Cannot import '{name}' ({flag}): no such module under {os.getcwd()}; "
+                "run adopt from the project folder (or -C DIR) and check the name."
+            ) from None
+        raise _import_failed(name, flag, exc) from None
+    except AdoptError:
+        raise
+    except Exception as exc:
+        raise _import_failed(name, flag, exc) from None
+
+
+def _import_failed(name: str, flag: str, exc: BaseException) -> UsageError:
+    detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    if isinstance(exc, ModuleNotFoundError) and exc.name in _DRIVER_EXTRAS:
+        return UsageError(
+            f"Importing '{name}' needs the database driver '{exc.name}', which is not installed; "
+            f"pip install '{_DRIVER_EXTRAS[exc.name]}' (or the driver itself)."
+        )
+    return UsageError(f"Importing '{name}' ({flag}) failed with {detail}; fix that error first.")
+
+
+_DRIVER_EXTRAS = {
+    "psycopg": "adopt[postgres]",
+    "psycopg2": "psycopg2-binary",
+    "pymysql": "adopt[mysql]",
+    "MySQLdb": "adopt[mysql]",
+}
+
+
+def _load_metadata(spec: str) -> Models:
+    module_name, _, attr = spec.partition(":")
+    module = _import(module_name, "--models")
+    if attr:
+        try:
+            obj = eval(attr, vars(module))  # noqa: S307 - an attribute path like Base or db.Model
+        except Exception:
+            raise UsageError(
+                f"'{spec}' names nothing: module '{module_name}' has no '{attr}'; "
+                "check the name after the colon."
+            ) from None
+        metadata = _as_metadata(obj)
+        if metadata is None:
+            raise UsageError(
+                f"'{spec}' is a {type(obj).__name__}, not a MetaData, a declarative base or a "
+                "Flask-SQLAlchemy object; point --models at one of those."
+            )
+        return Models(metadata, f"models {spec}", import_path=spec)
+    candidates = {
+        id(md): (name, md)
+        for name, value in vars(module).items()
+        if (md := _as_metadata(value)) is not None
+    }
+    if len(candidates) != 1:
+        what = "no MetaData" if not candidates else "several MetaData objects"
+        raise UsageError(
+            f"Module '{module_name}' holds {what}; name one with --models {module_name}:ATTRIBUTE."
+        )
+    name, metadata = next(iter(candidates.values()))
+    return Models(metadata, f"models {module_name}:{name}", import_path=f"{module_name}:{name}")
+
+
+def _as_metadata(obj: Any) -> MetaData | None:
+    if isinstance(obj, MetaData):
+        return obj
+    metadata = getattr(obj, "metadata", None)
+    return metadata if isinstance(metadata, MetaData) else None
+
+
+@contextmanager
+def _create_all_guard() -> Iterator[list[str]]:
+    """Neutralise MetaData.create_all while the app loads: an app that calls it at start-up
+    would otherwise create tables in the live database (or fill the scratch one)."""
+    calls: list[str] = []
+    original = MetaData.create_all
+
+    def _skipped(self: MetaData, *args: Any, **kwargs: Any) -> None:
+        calls.append("create_all")
+
+    MetaData.create_all = _skipped  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        MetaData.create_all = original  # type: ignore[method-assign]
+
+
+def _load_flask(import_path: str | None) -> Models:
+    from flask.cli import NoAppException
+    from flask.cli import ScriptInfo
+
+    label = import_path or "app.py / wsgi.py"
+    info = ScriptInfo(app_import_path=import_path, set_debug_flag=False, load_dotenv_defaults=False)
+    with _create_all_guard() as calls:
+        try:
+            app = info.load_app()
+        except NoAppException as exc:
+            message = str(exc).splitlines()[0]
+            if import_path is None:
+                raise UsageError(
+                    "No models found: pass --app (a Flask app or factory, as for flask --app) "
+                    "or --models module:Base, or set FLASK_APP."
+                ) from None
+            raise UsageError(f"Cannot load the Flask app '{label}': {message}") from None
+        except AdoptError:
+            raise
+        except Exception as exc:
+            raise _import_failed(label, "--app", exc) from None
+    db = app.extensions.get("sqlalchemy")
+    if db is None:
+        raise UsageError(
+            f"The Flask app '{label}' has no Flask-SQLAlchemy extension; call db.init_app(app) "
+            "in the factory, or point --models at the declarative base."
+        )
+    migrate = app.extensions.get("migrate")
+    return Models(
+        metadata=db.metadata,
+        source=f"Flask app '{label}' (Flask-SQLAlchemy)",
+        flask_app=app,
+        migrate_directory=getattr(migrate, "directory", None),
+        migrate_options=dict(getattr(migrate, "configure_args", {}) or {}),
+        create_all_at_startup=bool(calls),
+        import_path=import_path or "",
+    )
+
+
+def _flask_engine_url(app: Any) -> URL | None:
+    """The URL exactly as Flask-SQLAlchemy resolved it (relative SQLite paths under instance/)."""
+    db = app.extensions["sqlalchemy"]
+    with app.app_context():
+        try:
+            engine = db.engine
+        except Exception:
+            return None
+        return parse_url(engine.url)
+
+
+def project_dir() -> Path:
+    return Path.cwd()

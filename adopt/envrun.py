@@ -1,0 +1,82 @@
+"""Running the project's env.py against a connection of adopt's choosing.
+
+The project's env.py holds the options that shape autogenerate (include_object, compare_type,
+render_item, ...), so the baseline is generated through it. Whatever connection env.py opens
+itself, `configure()` is handed adopt's scratch connection instead, and the options env.py
+passes are recorded. adopt's own env.py templates take the connection from config.attributes
+and open nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextlib import nullcontext
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy.engine import Connection
+
+from adopt.errors import AdoptError
+from adopt.errors import UsageError
+
+OptionHook = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class _RedirectedEnvironment(EnvironmentContext):
+    """An EnvironmentContext whose configure() always uses the given connection."""
+
+    def __init__(self, *args: Any, connection: Connection, hook: OptionHook | None,
+                 captured: dict[str, Any], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._adopt_connection = connection
+        self._adopt_hook = hook
+        self._adopt_captured = captured
+
+    def configure(self, connection: Connection | None = None, url: Any = None,
+                  dialect_name: str | None = None, **kw: Any) -> None:
+        self._adopt_captured.update(kw)
+        if self._adopt_hook is not None:
+            kw = self._adopt_hook(kw)
+        super().configure(connection=self._adopt_connection, **kw)
+
+
+def run(config: Config, script: ScriptDirectory, connection: Connection, fn: Any,
+        flask_app: Any | None = None, hook: OptionHook | None = None,
+        failure: str = "", **env_kw: Any) -> dict[str, Any]:
+    """Run env.py once with `fn` as the migration function; returns the options it passed."""
+    captured: dict[str, Any] = {}
+    config.attributes["connection"] = connection
+    environment = _RedirectedEnvironment(
+        config, script, fn=fn, connection=connection, hook=hook, captured=captured, **env_kw
+    )
+    with environment, _app_context(flask_app), _env_errors(script, failure):
+        script.run_env()
+    return captured
+
+
+@contextmanager
+def _app_context(app: Any | None) -> Iterator[None]:
+    with app.app_context() if app is not None else nullcontext():
+        yield
+
+
+@contextmanager
+def _env_errors(script: ScriptDirectory, failure: str) -> Iterator[None]:
+    try:
+        yield
+    except (AdoptError, KeyboardInterrupt):
+        raise
+    except CommandError as exc:
+        raise AdoptError(f"Alembic refused: {exc}.") from None
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if failure:
+            raise AdoptError(failure.format(detail=detail)) from exc
+        where = f"{script.dir}/env.py"
+        raise UsageError(
+            f"Running {where} failed with {detail}; fix env.py (or the models it imports)."
+        ) from exc

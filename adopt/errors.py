@@ -1,0 +1,43 @@
+"""One exception family; the CLI maps each class to its documented exit code."""
+
+from __future__ import annotations
+
+
+class AdoptError(Exception):
+    """An expected failure: the message names the cause and the way out."""
+
+    exit_code = 1
+
+
+class UsageError(AdoptError):
+    """Bad input: a flag, a path, a URL, or a project in the wrong state."""
+
+    exit_code = 2
+
+
+class DriftError(AdoptError):
+    """The live database differs from the models, or the baseline does not rebuild it."""
+
+    exit_code = 3
+
+
+class UnreachableError(AdoptError):
+    """A database could not be reached (network, credentials, driver)."""
+
+    exit_code = 4
+
+
+class Interrupted(AdoptError):
+    """The person pressed Ctrl-C; everything this run started has been undone."""
+
+    exit_code = 130
+
+
+EXIT_CODES = {
+    0: "success",
+    1: "an operation failed",
+    2: "usage error or bad input",
+    3: "drift found or the baseline verification failed",
+    4: "a database could not be reached",
+    130: "interrupted (Ctrl-C)",
+}

@@ -1,0 +1,192 @@
+"""The migration repository: found where the project keeps it, or created in the layout its
+tools expect (Flask-Migrate's for Flask apps, Alembic's alembic.ini for plain SQLAlchemy)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy.engine import URL
+
+from adopt.discovery import Models
+from adopt.errors import AdoptError
+from adopt.errors import UsageError
+from adopt.urls import is_sqlite
+from adopt.urls import sqlite_path
+
+DEFAULT_DIRECTORY = "migrations"
+
+
+@dataclass(frozen=True)
+class Repository:
+    directory: Path  # the script location (holds env.py and versions/)
+    ini_path: Path
+    layout: str  # "flask" | "alembic"
+    created: tuple[Path, ...] = ()  # files and folders this run created, for a clean abort
+
+    def config(self) -> Config:
+        """An Alembic Config that reads the project's ini but leaves logging alone."""
+        cfg = Config(str(self.ini_path))
+        cfg.set_main_option("script_location", str(self.directory))
+        _ = cfg.file_config  # parse now, then hide the file name so env.py skips fileConfig()
+        cfg.config_file_name = None
+        cfg.attributes["adopt"] = True
+        return cfg
+
+    def script(self) -> ScriptDirectory:
+        try:
+            return ScriptDirectory.from_config(self.config())
+        except CommandError as exc:
+            raise UsageError(f"The migration repository {self.directory} is broken: {exc}.") from None
+
+    def heads(self) -> tuple[str, ...]:
+        try:
+            return tuple(self.script().get_heads())
+        except CommandError as exc:
+            raise UsageError(f"Cannot read the revisions in {self.directory}: {exc}.") from None
+
+    def revision_count(self) -> int:
+        return sum(1 for _ in self.script().walk_revisions())
+
+
+def directory_for(models: Models, directory: str | None) -> Path:
+    return Path(directory or models.migrate_directory or DEFAULT_DIRECTORY).resolve()
+
+
+def find(models: Models, directory: str | None) -> Repository | None:
+    """The existing repository, or None if the project has none yet."""
+    path = directory_for(models, directory)
+    own_ini = path / "alembic.ini"
+    root_ini = Path("alembic.ini").resolve()
+    if own_ini.is_file():
+        return Repository(path, own_ini, "flask")
+    if root_ini.is_file() and path.is_dir():
+        return Repository(path, root_ini, "alembic")
+    if (path / "env.py").is_file():
+        raise UsageError(
+            f"{path} has an env.py but no alembic.ini was found beside it or in {Path.cwd()}; "
+            "restore alembic.ini, or point --directory at the right folder."
+        )
+    return None
+
+
+def require_no_revisions(repo: Repository) -> None:
+    if repo.revision_count():
+        raise UsageError(
+            f"{repo.directory} already holds revisions (head {', '.join(repo.heads())}): this "
+            "project already uses migrations; use 'adopt stamp' or 'adopt status' instead."
+        )
+
+
+def create(models: Models, live: URL, directory: str | None) -> Repository:
+    """Write a new repository; nothing is written if the folder cannot be created."""
+    path = directory_for(models, directory)
+    if path.exists() and any(path.iterdir()):
+        raise UsageError(
+            f"{path} exists and is not a migration repository; move it away or choose "
+            "another folder with --directory."
+        )
+    created: list[Path] = []
+    try:
+        if not path.exists():
+            path.mkdir(parents=True)
+            created.append(path)
+        (path / "versions").mkdir(exist_ok=True)
+        if models.is_flask:
+            layout, ini = "flask", path / "alembic.ini"
+            _write(ini, _template("flask", "alembic.ini"), created)
+            _write(path / "env.py", _template("flask", "env.py"), created)
+            _write(path / "script.py.mako", _template("flask", "script.py.mako"), created)
+            _write(path / "README", _template("flask", "README"), created)
+        else:
+            layout, ini = "alembic", Path("alembic.ini").resolve()
+            if ini.exists():
+                raise UsageError(f"{ini} exists but does not point at {path}; remove it or pass --directory.")
+            _write(ini, _generic_ini(path, ini.parent, live), created)
+            _write(path / "env.py", _generic_env(models), created)
+            _write(path / "script.py.mako", _template("generic", "script.py.mako"), created)
+            _write(path / "README", _template("generic", "README"), created)
+    except PermissionError as exc:
+        remove(Repository(path, path / "alembic.ini", "?", tuple(created)))
+        raise UsageError(
+            f"Cannot write the migration repository at {path} ({exc.strerror}); make the folder "
+            "writable or choose another with --directory."
+        ) from None
+    return Repository(path, ini, layout, tuple(created))
+
+
+def remove(repo: Repository) -> None:
+    """Undo what `create` wrote (files first, then the folders it made)."""
+    for item in reversed(repo.created):
+        if item.is_dir():
+            shutil.rmtree(item, ignore_errors=True)
+        elif item.exists():
+            item.unlink()
+
+
+def check_writable(repo: Repository) -> None:
+    versions = repo.directory / "versions"
+    target = versions if versions.is_dir() else repo.directory
+    if not os.access(target, os.W_OK):
+        raise UsageError(
+            f"The migration repository {target} is not writable; fix its permissions "
+            "or choose another folder with --directory."
+        )
+
+
+def _write(path: Path, content: str, created: list[Path]) -> None:
+    path.write_text(content, encoding="utf-8")
+    created.append(path)
+
+
+def _template(layout: str, name: str) -> str:
+    return resources.files("adopt").joinpath("templates", layout, name).read_text(encoding="utf-8")
+
+
+def _generic_ini(directory: Path, root: Path, live: URL) -> str:
+    rel = os.path.relpath(directory, root)
+    return (_template("generic", "alembic.ini")
+            .replace("{directory}", rel)
+            .replace("{url}", _ini_url(live, root)))
+
+
+def _ini_url(live: URL, root: Path) -> str:
+    """The live URL as alembic.ini may hold it (interpolation-escaped), never with a password."""
+    if live.password:
+        return ""
+    if is_sqlite(live):
+        path = sqlite_path(live)
+        if path is None:
+            return ""
+        try:
+            return "sqlite:///%(here)s/" + str(path.relative_to(root)).replace("%", "%%")
+        except ValueError:
+            return f"sqlite:///{path}".replace("%", "%%")
+    return live.render_as_string(hide_password=True).replace("%", "%%")
+
+
+def _generic_env(models: Models) -> str:
+    module, _, attr = models.import_path.partition(":")
+    if not attr:
+        raise AdoptError("Cannot write env.py: the models were not named as module:attribute.")
+    head, _, _rest = attr.partition(".")
+    text = _template("generic", "env.py")
+    text = text.replace("{models_import}", f"from {module} import {head}")
+    expr = attr if _is_metadata(models, attr) else f"{attr}.metadata"
+    return text.replace("{metadata_expr}", expr)
+
+
+def _is_metadata(models: Models, attr: str) -> bool:
+    from sqlalchemy import MetaData
+
+    module_name = models.import_path.partition(":")[0]
+    import importlib
+
+    obj = eval(attr, vars(importlib.import_module(module_name)))  # noqa: S307 - validated at load
+    return isinstance(obj, MetaData)

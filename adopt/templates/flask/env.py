@@ -1,0 +1,75 @@
+"""Alembic environment for a Flask-SQLAlchemy app, in Flask-Migrate's layout (written by adopt).
+
+`flask db upgrade/current/history/migrate` use it through Flask-Migrate. `adopt` runs it with its
+own connection in config.attributes["connection"], so that no other database is opened."""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+logger = logging.getLogger("alembic.env")
+
+
+def _extension():
+    # Flask-Migrate's extension when the app registers it, else Flask-SQLAlchemy's.
+    return current_app.extensions.get("migrate") or current_app.extensions["sqlalchemy"]
+
+
+def _db():
+    ext = _extension()
+    return getattr(ext, "db", ext)
+
+
+def _configure_args():
+    return dict(getattr(_extension(), "configure_args", {}) or {})
+
+
+target_metadata = _db().metadata
+# Keep the URL out of alembic.ini: it comes from the app's configuration at run time.
+config.set_main_option(
+    "sqlalchemy.url",
+    _db().engine.url.render_as_string(hide_password=False).replace("%", "%%"),
+)
+
+
+def _skip_empty_revisions(context, revision, directives):
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        logger.info("No changes in schema detected.")
+
+
+def run_migrations_offline():
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        **_configure_args(),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    args = _configure_args()
+    args.setdefault("process_revision_directives", _skip_empty_revisions)
+    given = config.attributes.get("connection")
+    if given is not None:
+        context.configure(connection=given, target_metadata=target_metadata, **args)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    with _db().engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, **args)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,52 @@
+"""Alembic environment for a plain SQLAlchemy project (written by adopt).
+
+The database URL comes from the DATABASE_URL environment variable, else from sqlalchemy.url in
+alembic.ini (kept free of passwords). `adopt` runs it with its own connection in
+config.attributes["connection"], so that no other database is opened."""
+
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import engine_from_config
+from sqlalchemy import pool
+
+{models_import}
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+
+target_metadata = {metadata_expr}
+
+
+def _url():
+    return os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+
+
+def run_migrations_offline():
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    given = config.attributes.get("connection")
+    if given is not None:
+        context.configure(connection=given, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    section = dict(config.get_section(config.config_ini_section, {}))
+    section["sqlalchemy.url"] = _url()
+    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

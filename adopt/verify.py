@@ -1,0 +1,72 @@
+"""Proving the baseline: upgrade an empty scratch database with it, then compare that schema
+with the live database and with the models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from adopt import connect
+from adopt import drift
+from adopt import envrun
+from adopt import schema
+from adopt.differences import Difference
+from adopt.differences import SetAside
+from adopt.discovery import Models
+from adopt.repository import Repository
+
+
+@dataclass(frozen=True)
+class Verification:
+    against_live: tuple[Difference, ...]  # rebuilt schema vs live schema
+    against_models: tuple[Difference, ...]  # rebuilt schema vs the models
+    tables: int
+    set_aside: tuple[SetAside, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.against_live and not self.against_models
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "tables": self.tables,
+            "against_live": [d.as_dict() for d in self.against_live],
+            "against_models": [d.as_dict() for d in self.against_models],
+            "set_aside": [s.as_dict() for s in self.set_aside],
+        }
+
+
+def upgrade(repo: Repository, models: Models, engine: Engine, destination: str = "heads") -> None:
+    """Run the repository's revisions up to `destination` on `engine` through env.py."""
+    config, script = repo.config(), repo.script()
+
+    def apply(rev: Any, context: Any) -> Any:
+        return script._upgrade_revs(destination, rev)
+
+    with connect.connection(engine) as conn, conn.begin():
+        envrun.run(config, script, conn, apply, flask_app=models.flask_app, as_sql=False,
+                   destination_rev=destination,
+                   failure="Upgrading an empty scratch database with the baseline failed with "
+                           "{detail}; the baseline cannot rebuild the schema, fix it or the models.")
+
+
+def verify(repo: Repository, models: Models, scratch: Engine, live: schema.Snapshot,
+           unmanaged: tuple[str, ...] = (), options: dict[str, Any] | None = None) -> Verification:
+    """Build the schema from the baseline in `scratch` and compare it with `live`."""
+    upgrade(repo, models, scratch)
+    expected = schema.Snapshot({k: v for k, v in live.tables.items() if k not in set(unmanaged)})
+    with connect.connection(scratch) as conn:
+        rebuilt = schema.take(conn)
+        classified = drift.classify(
+            drift.raw_differences(conn, models.metadata, drift.comparison_options(options)),
+            conn.dialect,
+        )
+    against_live = schema.compare(expected, rebuilt, expected_label="live database",
+                                  actual_label="rebuilt database")
+    against_models = [c for c in classified if isinstance(c, Difference)]
+    set_aside = [c for c in classified if isinstance(c, SetAside)]
+    return Verification(tuple(against_live), tuple(against_models), len(rebuilt.tables),
+                        tuple(set_aside))

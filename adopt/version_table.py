@@ -1,0 +1,37 @@
+"""Reading the alembic_version table without creating it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import inspect
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from adopt.schema import VERSION_TABLE
+
+
+@dataclass(frozen=True)
+class VersionState:
+    exists: bool
+    revisions: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if not self.exists:
+            return "absent"
+        if not self.revisions:
+            return "empty"
+        if len(self.revisions) > 1:
+            return "several rows: " + ", ".join(self.revisions)
+        return self.revisions[0]
+
+
+def read(conn: Connection, table: str = VERSION_TABLE, schema: str | None = None) -> VersionState:
+    if not inspect(conn).has_table(table, schema=schema):
+        return VersionState(False)
+    quoted = conn.dialect.identifier_preparer.quote(table)
+    if schema:
+        quoted = f"{conn.dialect.identifier_preparer.quote_schema(schema)}.{quoted}"
+    rows = conn.execute(text(f"SELECT version_num FROM {quoted}")).scalars().all()
+    return VersionState(True, tuple(sorted(str(r) for r in rows)))

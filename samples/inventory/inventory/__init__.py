@@ -1,0 +1,1 @@
+"""Inventory sample: a plain SQLAlchemy 2 declarative project (no Flask)."""
