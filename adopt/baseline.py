@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +82,9 @@ def generate(repo: Repository, models: Models, scratch: Engine, message: str = "
                    template_args=revision_context.template_args,
                    revision_context=revision_context)
         transaction.rollback()
-        generated: list[Script | None] = list(revision_context.generate_scripts())
+        # Alembic announces "Generating ... done" on stdout; keep stdout for the caller (--json).
+        with contextlib.redirect_stdout(io.StringIO()):
+            generated: list[Script | None] = list(revision_context.generate_scripts())
     scripts = [s for s in generated if s is not None]
     if not scripts:
         raise AdoptError(

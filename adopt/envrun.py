@@ -26,22 +26,20 @@ from adopt.errors import UsageError
 OptionHook = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class _RedirectedEnvironment(EnvironmentContext):
-    """An EnvironmentContext whose configure() always uses the given connection."""
+def _redirect(environment: EnvironmentContext, ours: Connection,
+              hook: OptionHook | None, captured: dict[str, Any]) -> None:
+    """Make environment.configure() always use `connection` (alembic's module-level
+    `context.configure` looks the method up on the instance, so an instance attribute wins)."""
+    original = environment.configure
 
-    def __init__(self, *args: Any, connection: Connection, hook: OptionHook | None,
-                 captured: dict[str, Any], **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self._adopt_connection = connection
-        self._adopt_hook = hook
-        self._adopt_captured = captured
-
-    def configure(self, connection: Connection | None = None, url: Any = None,
+    def configure(connection: Connection | None = None, url: Any = None,
                   dialect_name: str | None = None, **kw: Any) -> None:
-        self._adopt_captured.update(kw)
-        if self._adopt_hook is not None:
-            kw = self._adopt_hook(kw)
-        super().configure(connection=self._adopt_connection, **kw)
+        captured.update(kw)
+        if hook is not None:
+            kw = hook(kw)
+        original(connection=ours, **kw)
+
+    environment.configure = configure  # type: ignore[method-assign]
 
 
 def run(config: Config, script: ScriptDirectory, connection: Connection, fn: Any,
@@ -50,9 +48,8 @@ def run(config: Config, script: ScriptDirectory, connection: Connection, fn: Any
     """Run env.py once with `fn` as the migration function; returns the options it passed."""
     captured: dict[str, Any] = {}
     config.attributes["connection"] = connection
-    environment = _RedirectedEnvironment(
-        config, script, fn=fn, connection=connection, hook=hook, captured=captured, **env_kw
-    )
+    environment = EnvironmentContext(config, script, fn=fn, **env_kw)
+    _redirect(environment, connection, hook, captured)
     with environment, _app_context(flask_app), _env_errors(script, failure):
         script.run_env()
     return captured

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AdoptError(Exception):
     """An expected failure: the message names the cause and the way out."""
@@ -19,6 +21,10 @@ class DriftError(AdoptError):
     """The live database differs from the models, or the baseline does not rebuild it."""
 
     exit_code = 3
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report  # the MatchReport or Verification that shows the differences
 
 
 class UnreachableError(AdoptError):

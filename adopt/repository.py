@@ -3,8 +3,11 @@ tools expect (Flask-Migrate's for Flask apps, Alembic's alembic.ini for plain SQ
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -190,3 +193,34 @@ def _is_metadata(models: Models, attr: str) -> bool:
 
     obj = eval(attr, vars(importlib.import_module(module_name)))  # noqa: S307 - validated at load
     return isinstance(obj, MetaData)
+
+
+_UNMANAGED_LINE = re.compile(r"^UNMANAGED_TABLES = .*$", re.MULTILINE)
+
+
+def unmanaged_filter_text(names: Iterable[str]) -> str:
+    """The env.py line that keeps autogenerate away from `names`."""
+    return f"UNMANAGED_TABLES = {{{', '.join(repr(n) for n in sorted(names))}}}"
+
+
+def exclude_tables(repo: Repository, names: Iterable[str]) -> Path:
+    """Write the unmanaged tables into env.py's include_name filter (merged with any already there)."""
+    env = repo.directory / "env.py"
+    text = env.read_text(encoding="utf-8")
+    match = _UNMANAGED_LINE.search(text)
+    if match is None:
+        raise UsageError(
+            f"{env} has no UNMANAGED_TABLES filter (it was not written by adopt); add an "
+            "include_name hook that skips these tables: " + ", ".join(sorted(names))
+        )
+    rhs = match.group(0).split("=", 1)[1].strip()
+    current: set[str] = set() if rhs == "set()" else set(ast.literal_eval(rhs))
+    line = unmanaged_filter_text(current | set(names))
+    _atomic_write(env, text[: match.start()] + line + text[match.end():])
+    return env
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    tmp = path.with_name(path.name + ".adopt-tmp")
+    tmp.write_text(content, encoding="utf-8")
+    os.replace(tmp, path)

@@ -26,7 +26,9 @@ def _db():
 
 
 def _configure_args():
-    return dict(getattr(_extension(), "configure_args", {}) or {})
+    args = dict(getattr(_extension(), "configure_args", {}) or {})
+    args.setdefault("include_name", include_name)
+    return args
 
 
 target_metadata = _db().metadata
@@ -35,6 +37,15 @@ config.set_main_option(
     "sqlalchemy.url",
     _db().engine.url.render_as_string(hide_password=False).replace("%", "%%"),
 )
+
+
+# Tables in the database that these migrations do not manage; autogenerate never proposes to
+# create or drop them. adopt writes this list when it is asked to exclude unmanaged tables.
+UNMANAGED_TABLES = set()
+
+
+def include_name(name, type_, parent_names):
+    return not (type_ == "table" and name in UNMANAGED_TABLES)
 
 
 def _skip_empty_revisions(context, revision, directives):

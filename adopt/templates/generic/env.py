@@ -24,8 +24,18 @@ def _url():
     return os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
 
 
+# Tables in the database that these migrations do not manage; autogenerate never proposes to
+# create or drop them. adopt writes this list when it is asked to exclude unmanaged tables.
+UNMANAGED_TABLES = set()
+
+
+def include_name(name, type_, parent_names):
+    return not (type_ == "table" and name in UNMANAGED_TABLES)
+
+
 def run_migrations_offline():
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -33,7 +43,8 @@ def run_migrations_offline():
 def run_migrations_online():
     given = config.attributes.get("connection")
     if given is not None:
-        context.configure(connection=given, target_metadata=target_metadata)
+        context.configure(connection=given, target_metadata=target_metadata,
+                          include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -41,7 +52,8 @@ def run_migrations_online():
     section["sqlalchemy.url"] = _url()
     engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata)
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -1,0 +1,3 @@
+from adopt.cli import main
+
+main()

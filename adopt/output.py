@@ -1,0 +1,142 @@
+"""Showing results to a person: rich tables, colour and progress on a terminal, plain text
+otherwise (rich itself honours NO_COLOR and stays plain when output is not a terminal)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+
+from adopt.baseline import Baseline
+from adopt.differences import Difference
+from adopt.differences import MatchReport
+from adopt.pipeline import Adoption
+from adopt.pipeline import Project
+from adopt.stamp import StampResult
+from adopt.verify import Verification
+
+
+def make_console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def progress(console: Console) -> Iterator[Any]:
+    """A progress callback: a spinner line on a terminal, one line per step otherwise."""
+    if console.is_terminal:
+        with console.status("Starting") as status:
+            yield lambda message: status.update(escape(message) + " …")
+    else:
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        yield lambda message: err.print(escape(message) + " …")
+
+
+def found(console: Console, project: Project, directory: str) -> None:
+    models = project.models
+    table = Table.grid(padding=(0, 2))
+    table.add_row("Models", f"{escape(models.source)}: {len(models.metadata.tables)} tables")
+    table.add_row("Live database", f"{escape(project.live_label)} [dim]({escape(project.live_url)}, "
+                  f"from {project.live.origin})[/dim]")
+    table.add_row("Dialect", project.dialect)
+    table.add_row("Migrations", escape(directory))
+    console.print(table)
+
+
+def match_report(console: Console, report: MatchReport, verbose: bool = False) -> None:
+    if report.matches and not report.unmanaged:
+        console.print(f"[green]✓[/green] The live database matches the models "
+                      f"({report.model_tables} tables).")
+    elif report.matches:
+        console.print(f"[green]✓[/green] The {report.model_tables} model tables match the database.")
+    else:
+        console.print(f"[red]✗[/red] The live database differs from the models in "
+                      f"{len(report.differences)} way(s):")
+        differences(console, report.differences)
+    if report.unmanaged:
+        console.print(f"[yellow]![/yellow] {len(report.unmanaged)} table(s) in the database are not in "
+                      "the models (unmanaged): " + escape(", ".join(report.unmanaged)))
+    for note in report.notes:
+        console.print(f"[yellow]![/yellow] {escape(note)}")
+    if verbose and report.set_aside:
+        console.print(f"Set aside as not real drift ({len(report.set_aside)}):")
+        for item in report.set_aside:
+            where = f"{item.table}.{item.object}" if item.object else item.table
+            console.print(f"  - {escape(where)}: {escape(item.reason)}")
+    elif report.set_aside:
+        console.print(f"[dim]{len(report.set_aside)} difference(s) reported by Alembic were set aside "
+                      "as not real; --verbose lists them.[/dim]")
+
+
+def differences(console: Console, items: Iterable[Difference]) -> None:
+    by_table: dict[str, list[Difference]] = {}
+    for item in items:
+        by_table.setdefault(item.table, []).append(item)
+    for table_name in sorted(by_table):
+        console.print(f"  [bold]{escape(table_name)}[/bold]")
+        for item in by_table[table_name]:
+            subject = f"{item.object}: " if item.object else ""
+            console.print(f"    - {escape(subject)}{escape(item.kind.replace('_', ' '))}: "
+                          f"{escape(item.detail)}")
+            if item.fix:
+                console.print(f"      [dim]fix: {escape(item.fix)}[/dim]")
+
+
+def verification(console: Console, result: Verification) -> None:
+    if result.passed:
+        console.print(f"[green]✓[/green] Verified: the baseline rebuilds the live schema exactly "
+                      f"({result.tables} tables) and matches the models.")
+        return
+    console.print("[red]✗[/red] The baseline does not rebuild the live schema exactly:")
+    differences(console, result.against_live + result.against_models)
+
+
+def baseline_summary(console: Console, adoption: Adoption) -> None:
+    made: Baseline = adoption.baseline
+    s = made.summary
+    console.print(f"Baseline [bold]{made.revision}[/bold] ({escape(str(made.path))}): "
+                  f"{s.tables} tables, {s.indexes} indexes, {s.foreign_keys} foreign keys.")
+    console.print(f"Scratch database: {escape(adoption.scratch.label)} ({escape(adoption.scratch.reason)}).")
+    if s.dialect_types:
+        console.print("Types that needed the live dialect: " + escape(", ".join(s.dialect_types)))
+    if s.custom_types:
+        console.print("Project or library types: " + escape(", ".join(s.custom_types)))
+    if adoption.excluded:
+        console.print("Left out as unmanaged (filter written to env.py): "
+                      + escape(", ".join(adoption.excluded)))
+    verification(console, adoption.verification)
+
+
+def script(console: Console, made: Baseline) -> None:
+    syntax = Syntax(made.text, "python", line_numbers=True, word_wrap=False)
+    if console.is_terminal and made.text.count("\n") > console.height - 5:
+        with console.pager(styles=True):
+            console.print(syntax)
+    else:
+        console.print(syntax)
+
+
+def stamp_results(console: Console, results: Iterable[tuple[str, StampResult | None, str]]) -> None:
+    table = Table(title="Stamping", title_justify="left")
+    table.add_column("Database")
+    table.add_column("Before")
+    table.add_column("Now")
+    table.add_column("Outcome")
+    for database, result, problem in results:
+        if result is None:
+            table.add_row(escape(database), "", "", f"[red]{escape(problem)}[/red]")
+        else:
+            table.add_row(escape(database), escape(result.before), escape(result.after),
+                          f"[green]{escape(result.outcome)}[/green]")
+    console.print(table)
+
+
+def error(message: str) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]Error:[/red] {escape(message)}")
+    sys.stderr.flush()
