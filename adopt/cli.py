@@ -92,7 +92,19 @@ def _emit_json(document: dict[str, Any]) -> None:
     click.echo(json.dumps(document, indent=2, default=str))
 
 
-@click.group(invoke_without_command=True, epilog=EXIT_HELP,
+class AdoptGroup(click.Group):
+    """Translates expected errors into one line and the documented exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AdoptError as exc:
+            ctx.exit(_fail(ctx, exc))
+        except (KeyboardInterrupt, click.Abort):
+            ctx.exit(_fail(ctx, Interrupted("Interrupted; nothing was left half-done.")))
+
+
+@click.group(cls=AdoptGroup, invoke_without_command=True, epilog=EXIT_HELP,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "--project-dir", type=click.Path(file_okay=False, exists=True),
               help="Run as if started in this folder.")
@@ -132,6 +144,7 @@ def cli(ctx: click.Context, project_dir: str | None, show_traceback: bool, **opt
 def _merged(ctx: click.Context, opts: dict[str, Any]) -> dict[str, Any]:
     """Subcommand options, falling back to the ones given before the subcommand."""
     group = (ctx.obj or {}).get("group_opts", {})
+    ctx.obj["json"] = bool(opts.get("as_json") or group.get("as_json"))
     return {k: (v if v not in (None, (), False) else group.get(k, v)) for k, v in opts.items()}
 
 
@@ -223,34 +236,16 @@ def run(ctx: click.Context, yes: bool, **opts: Any) -> None:
 
 
 def main() -> None:
-    """Entry point: translate errors into one line and the documented exit code."""
-    sys.exit(run_cli(sys.argv[1:]))
+    """Entry point for the console script and python -m adopt."""
+    cli(prog_name="adopt")
 
 
-def run_cli(args: list[str], obj: dict[str, Any] | None = None) -> int:
-    ctx_obj: dict[str, Any] = obj if obj is not None else {}
-    as_json = "--json" in args
-    try:
-        cli.main(args=args, prog_name="adopt", standalone_mode=False, obj=ctx_obj)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.Abort:
-        return _fail(Interrupted("Interrupted; nothing was left half-done."), as_json, ctx_obj)
-    except KeyboardInterrupt:
-        return _fail(Interrupted("Interrupted; nothing was left half-done."), as_json, ctx_obj)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except AdoptError as exc:
-        return _fail(exc, as_json, ctx_obj)
-    return 0
-
-
-def _fail(exc: AdoptError, as_json: bool, obj: dict[str, Any]) -> int:
+def _fail(ctx: click.Context, exc: AdoptError) -> int:
+    obj = ctx.obj or {}
     if obj.get("traceback"):
         traceback.print_exception(exc)
     report = getattr(exc, "report", None)
-    if as_json:
+    if obj.get("json"):
         document: dict[str, Any] = {"ok": False, "error": str(exc), "exit_code": exc.exit_code}
         if report is not None:
             document["details"] = report.as_dict()

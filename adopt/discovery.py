@@ -210,6 +210,8 @@ def _load_flask(import_path: str | None) -> Models:
             "in the factory, or point --models at the declarative base."
         )
     migrate = app.extensions.get("migrate")
+    if import_path is None:
+        label = f"{app.import_name}, found through Flask's app.py / wsgi.py discovery"
     return Models(
         metadata=db.metadata,
         source=f"Flask app '{label}' (Flask-SQLAlchemy)",

@@ -140,3 +140,16 @@ def stamp_results(console: Console, results: Iterable[tuple[str, StampResult | N
 def error(message: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]Error:[/red] {escape(message)}")
     sys.stderr.flush()
+
+
+def status(console: Console, result: Any) -> None:
+    table = Table.grid(padding=(0, 2))
+    table.add_row("Database", escape(result.database))
+    table.add_row("alembic_version", escape(result.version))
+    table.add_row("Repository head", escape(result.head or "none"))
+    state = "[green]at head[/green]" if result.at_head else "[yellow]not at head[/yellow]"
+    table.add_row("State", state)
+    matches = ("[green]matches the models[/green]" if result.matches
+               else f"[red]{result.differences} difference(s) from the models[/red]")
+    table.add_row("Schema", matches)
+    console.print(table)

@@ -272,3 +272,31 @@ def stamp(project: Project, *, force: bool = False,
             "way(s), so it was not stamped; fix them or pass --force.", checked.report)
     progress(f"Stamping {project.live_label}")
     return stamp_mod.stamp(project.live.url, script)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the live database stands: its alembic_version and whether it matches the models."""
+
+    database: str
+    version: str  # absent | empty | revision | several rows: ...
+    head: str | None  # the repository's head, None without a repository
+    at_head: bool
+    matches: bool
+    differences: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"database": self.database, "alembic_version": self.version, "head": self.head,
+                "at_head": self.at_head, "matches": self.matches,
+                "differences": self.differences}
+
+
+def status(project: Project, progress: Progress = _quiet) -> Status:
+    """Read-only: the live database's revision, the repository's head, and the match state."""
+    repo = repository.find(project.models, project.directory)
+    heads = repo.heads() if repo is not None else ()
+    head = heads[0] if len(heads) == 1 else None
+    checked = check(project, progress, stamped_ok=True)
+    version = checked.report.version_table
+    return Status(project.live_url, version, head, head is not None and version == head,
+                  checked.report.matches, len(checked.report.differences))

@@ -1,0 +1,229 @@
+"""The interactive wizard: the pipeline, one question at a time, review included.
+
+It asks through a small Prompter protocol (questionary on a terminal, a script in tests) and
+shows through adopt.output; all the work is done by adopt.pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from typing import Protocol
+
+from rich.console import Console
+from rich.markup import escape
+
+from adopt import output
+from adopt import pipeline
+from adopt import repository
+from adopt import scratch
+from adopt.discovery import LiveTarget
+from adopt.errors import AdoptError
+from adopt.errors import DriftError
+from adopt.urls import hide_password
+from adopt.urls import parse_url
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    title: str
+
+
+class Prompter(Protocol):
+    def confirm(self, message: str, default: bool = True) -> bool: ...
+    def select(self, message: str, choices: list[Choice], default: str | None = None) -> str: ...
+    def text(self, message: str, default: str = "") -> str: ...
+    def edit(self, path: Path) -> None: ...
+
+
+class Stopped(AdoptError):
+    """The person chose to stop; what this run wrote has been removed."""
+
+    exit_code = 1
+
+
+class Wizard:
+    def __init__(self, prompter: Prompter, console: Console, opts: dict[str, Any]) -> None:
+        self.ask = prompter
+        self.console = console
+        self.opts = opts
+
+    def run(self) -> None:
+        project = self.found()
+        checked = self.check(project)
+        choice = self.scratch_choice(project)
+        adoption = self.review(project, checked, choice)
+        self.targets(project)
+        self.next_steps(project, adoption)
+
+    # 1. what was found ---------------------------------------------------------------------------
+
+    def found(self) -> pipeline.Project:
+        opts = dict(self.opts)
+        while True:
+            self.console.rule("1. What was found")
+            project = self._locate(opts)
+            output.found(self.console, project, self._directory(project))
+            if (opts.get("app") or opts.get("models")) and opts.get("url"):
+                return project  # both given as flags: nothing to confirm
+            answer = self.ask.select("Is this right?", [
+                Choice("yes", "Yes, go on"),
+                Choice("models", "Use other models (a Flask app or module:Base)"),
+                Choice("url", "Use another live database URL"),
+            ], default="yes")
+            if answer == "yes":
+                return project
+            if answer == "models":
+                spec = self.ask.text("Flask app (module, module:app, module:create_app()) or "
+                                     "module:Base for plain SQLAlchemy:").strip()
+                opts.update(app=None, models=None)
+                opts["models" if _looks_like_models(spec) else "app"] = spec
+            else:
+                opts["url"] = self.ask.text("Live database URL:").strip()
+
+    def _locate(self, opts: dict[str, Any]) -> pipeline.Project:
+        return pipeline.locate(app=opts.get("app"), models=opts.get("models"), url=opts.get("url"),
+                               imports=tuple(opts.get("imports") or ()),
+                               directory=opts.get("directory"))
+
+    def _directory(self, project: pipeline.Project) -> str:
+        return str(repository.directory_for(project.models, project.directory))
+
+    # 2. the match check --------------------------------------------------------------------------
+
+    def check(self, project: pipeline.Project) -> pipeline.Checked:
+        self.console.rule("2. Does the live database match the models?")
+        with output.progress(self.console) as step:
+            checked = pipeline.check(project, step)
+        report = checked.report
+        output.match_report(self.console, report, verbose=False)
+        if report.differences and not self.opts.get("accept_differences"):
+            raise DriftError("Stopped: the live database differs from the models. Fix the "
+                             "differences above, then run adopt again.")
+        if report.unmanaged and not self.opts.get("exclude_unmanaged"):
+            filter_line = repository.unmanaged_filter_text(report.unmanaged)
+            answer = self.ask.select("What now?", [
+                Choice("stop", "Stop here (add models for these tables first)"),
+                Choice("exclude", f"Go on, leaving the {len(report.unmanaged)} unmanaged table(s) "
+                                  "out of migrations"),
+            ], default="stop")
+            if answer != "exclude":
+                raise Stopped("Stopped at the match check; nothing was written.")
+            self.console.print("env.py will get this filter, so autogenerate never touches them:")
+            self.console.print(f"  {escape(filter_line)}")
+            self.opts["exclude_unmanaged"] = True
+        return checked
+
+    # 3. the scratch database ---------------------------------------------------------------------
+
+    def scratch_choice(self, project: pipeline.Project) -> str:
+        self.console.rule("3. Scratch database")
+        given = self.opts.get("scratch") or "auto"
+        plan = scratch.plan(project.live.url, given)
+        self.console.print(f"Generating against {escape(plan.label)}: {escape(plan.reason)}.")
+        if given != "auto":
+            return str(given)
+        options = [Choice("auto", f"{plan.label} (recommended)")]
+        if plan.strategy != "memory" and project.dialect == "sqlite":
+            options.append(Choice("memory", "in-memory SQLite"))
+        options.append(Choice("url", "An empty database I name (URL)"))
+        answer = self.ask.select("Use it?", options, default="auto")
+        if answer == "url":
+            return self.ask.text("Empty scratch database URL:").strip()
+        return answer
+
+    # 4. review -----------------------------------------------------------------------------------
+
+    def review(self, project: pipeline.Project, checked: pipeline.Checked,
+               scratch_choice: str) -> pipeline.Adoption:
+        self.console.rule("4. Review the baseline")
+        message = self.opts.get("message") or "baseline"
+        adoption = self._generate(project, checked, scratch_choice, message)
+        try:
+            while True:
+                output.baseline_summary(self.console, adoption)
+                output.script(self.console, adoption.baseline)
+                answer = self.ask.select("Your verdict on the baseline?", [
+                    Choice("accept", "Accept it"),
+                    Choice("edit", "Open it in $EDITOR, then verify again"),
+                    Choice("regenerate", "Regenerate it with another message"),
+                    Choice("abort", "Abort (remove the baseline and what this run created)"),
+                ], default="accept")
+                if answer == "accept":
+                    if adoption.verification.passed or self.ask.confirm(
+                            "The verification found differences. Keep this baseline anyway?",
+                            default=False):
+                        return adoption
+                elif answer == "edit":
+                    self.ask.edit(adoption.baseline.path)
+                    with output.progress(self.console) as step:
+                        adoption = pipeline.reverify(project, adoption, step)
+                elif answer == "regenerate":
+                    message = self.ask.text("Message for the baseline:", default=message).strip()
+                    pipeline.discard(adoption)
+                    adoption = self._generate(project, checked, scratch_choice, message or "baseline")
+                else:
+                    pipeline.discard(adoption)
+                    raise Stopped("Aborted at review; the baseline (and any repository this run "
+                                  "created) was removed.")
+        except BaseException as exc:
+            if not isinstance(exc, Stopped) and adoption.baseline.path.exists():
+                pipeline.discard(adoption)
+            raise
+
+    def _generate(self, project: pipeline.Project, checked: pipeline.Checked,
+                  scratch_choice: str, message: str) -> pipeline.Adoption:
+        with output.progress(self.console) as step:
+            return pipeline.baseline(
+                project, scratch=scratch_choice, message=message, rev_id=self.opts.get("rev_id"),
+                accept_differences=bool(self.opts.get("accept_differences")),
+                exclude_unmanaged=bool(self.opts.get("exclude_unmanaged")),
+                checked=checked, progress=step)
+
+    # 5. targets ----------------------------------------------------------------------------------
+
+    def targets(self, project: pipeline.Project) -> None:
+        self.console.rule("5. Stamp the databases")
+        urls: list[str | None] = []
+        if self.ask.confirm(f"Stamp the live database ({project.live_url}) at head now?"):
+            urls.append(None)
+        while True:
+            more = self.ask.text("Another database to check and stamp (URL, empty to finish):").strip()
+            if not more:
+                break
+            urls.append(more)
+        rows = []
+        for url in urls:
+            target = project if url is None else replace(
+                project, live=LiveTarget(parse_url(url), "typed in"))
+            try:
+                with output.progress(self.console) as step:
+                    result = pipeline.stamp(target, progress=step)
+                rows.append((result.database, result, ""))
+            except AdoptError as exc:
+                rows.append((hide_password(target.live.url), None, str(exc)))
+        if rows:
+            output.stamp_results(self.console, rows)
+
+    # 6. next steps -------------------------------------------------------------------------------
+
+    def next_steps(self, project: pipeline.Project, adoption: pipeline.Adoption) -> None:
+        self.console.rule("6. Next steps")
+        directory = adoption.repository.directory
+        where = "" if Path.cwd() == directory.parent else f" (in {directory.parent})"
+        self.console.print(f"- Commit {escape(str(directory.name))}/{escape(where)}: it now holds the "
+                           "reviewed baseline.")
+        self.console.print("- Teammates: after pulling, run 'adopt stamp' to check and stamp "
+                           "their local database.")
+        self.console.print("- Production: 'adopt stamp --url URL' from a machine that reaches it; "
+                           "a DBA can apply 'flask db stamp head --sql' output instead.")
+        self.console.print("- Deploy scripts must stamp, not upgrade, databases that existed "
+                           "before this baseline.")
+
+
+def _looks_like_models(spec: str) -> bool:
+    # module:Base / module:metadata name models; module:create_app() or module:app name an app.
+    attr = spec.partition(":")[2]
+    return bool(attr) and not attr.endswith(")") and attr not in ("app", "application")
