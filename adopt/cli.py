@@ -15,6 +15,7 @@ from typing import Any
 from typing import TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from adopt import __version__
 from adopt import output
@@ -24,6 +25,7 @@ from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import Interrupted
+from adopt.errors import UnreachableError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,6 +104,21 @@ class AdoptGroup(click.Group):
             ctx.exit(_fail(ctx, exc))
         except (KeyboardInterrupt, click.Abort):
             ctx.exit(_fail(ctx, Interrupted("Interrupted; nothing was left half-done.")))
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except OperationalError as exc:
+            problem = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            ctx.exit(_fail(ctx, UnreachableError(
+                f"The database connection failed mid-run ({problem}); check the server and "
+                "run the command again.")))
+        except Exception as exc:
+            if (ctx.obj or {}).get("traceback"):
+                traceback.print_exception(exc)
+            output.error(f"Unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
+                         "rerun with --traceback and report it.")
+            ctx.exit(1)
 
 
 @click.group(cls=AdoptGroup, invoke_without_command=True, epilog=EXIT_HELP,

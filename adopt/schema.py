@@ -187,9 +187,20 @@ def _keyed(table: str, kind: str, exp: dict[Any, str | None], act: dict[Any, str
     for key in exp.keys() & act.keys():
         # Names are compared only where both sides have one: SQLite leaves inline constraints unnamed.
         if exp[key] and act[key] and exp[key] != act[key]:
-            out.append(Difference(f"{kind}_name", table, label(key),
+            both_generated = is_generated_name(exp[key]) and is_generated_name(act[key])
+            out.append(Difference(f"{kind}_{'generated_name' if both_generated else 'name'}",
+                                  table, label(key),
                                   f"named {exp[key]!r} in the {el}, {act[key]!r} in the {al}"))
     return out
+
+
+# Names the server makes up for unnamed constraints: MySQL/MariaDB *_ibfk_N, PostgreSQL
+# *_fkey / *_key / *_pkey / *_check (with a number when taken), SQLite's autoindexes.
+_GENERATED_NAME = re.compile(r"(_ibfk_\d+|_fkey\d*|_key\d*|_pkey|_check\d*|_idx\d*)$|^sqlite_autoindex_")
+
+
+def is_generated_name(name: str | None) -> bool:
+    return bool(name) and bool(_GENERATED_NAME.search(name or ""))
 
 
 def _null(nullable: bool) -> str:
