@@ -40,8 +40,13 @@ class BaselineSummary:
     custom_types: tuple[str, ...]  # project or library types, imported by the script
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tables": self.tables, "indexes": self.indexes, "foreign_keys": self.foreign_keys,
-                "dialect_types": list(self.dialect_types), "custom_types": list(self.custom_types)}
+        return {
+            "tables": self.tables,
+            "indexes": self.indexes,
+            "foreign_keys": self.foreign_keys,
+            "dialect_types": list(self.dialect_types),
+            "custom_types": list(self.custom_types),
+        }
 
 
 @dataclass(frozen=True)
@@ -56,19 +61,36 @@ class Baseline:
         return self.path.read_text(encoding="utf-8")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"revision": self.revision, "path": str(self.path), "message": self.message,
-                "summary": self.summary.as_dict()}
+        return {
+            "revision": self.revision,
+            "path": str(self.path),
+            "message": self.message,
+            "summary": self.summary.as_dict(),
+        }
 
 
-def generate(repo: Repository, models: Models, scratch: Engine, message: str = "baseline",
-             rev_id: str | None = None) -> Baseline:
+def generate(
+    repo: Repository,
+    models: Models,
+    scratch: Engine,
+    message: str = "baseline",
+    rev_id: str | None = None,
+) -> Baseline:
     """Autogenerate the baseline into repo's versions/ against the empty `scratch` database."""
     if rev_id is not None and (len(rev_id) > MAX_REVISION_ID or not re.fullmatch(r"\w+", rev_id)):
         raise UsageError(f"--rev-id must be at most {MAX_REVISION_ID} letters, digits or '_'.")
     config, script = repo.config(), repo.script()
-    command_args = {"message": message, "autogenerate": True, "sql": False, "head": "head",
-                    "splice": False, "branch_label": None, "version_path": None,
-                    "rev_id": rev_id, "depends_on": None}
+    command_args = {
+        "message": message,
+        "autogenerate": True,
+        "sql": False,
+        "head": "head",
+        "splice": False,
+        "branch_label": None,
+        "version_path": None,
+        "rev_id": rev_id,
+        "depends_on": None,
+    }
     revision_context = RevisionContext(config, script, command_args)
 
     def retrieve(rev: Any, context: Any) -> list[Any]:
@@ -77,10 +99,17 @@ def generate(repo: Repository, models: Models, scratch: Engine, message: str = "
 
     with connect.connection(scratch) as conn, conn.begin() as transaction:
         _require_empty(conn)
-        envrun.run(config, script, conn, retrieve, flask_app=models.flask_app,
-                   hook=_with_custom_type_rendering, as_sql=False,
-                   template_args=revision_context.template_args,
-                   revision_context=revision_context)
+        envrun.run(
+            config,
+            script,
+            conn,
+            retrieve,
+            flask_app=models.flask_app,
+            hook=_with_custom_type_rendering,
+            as_sql=False,
+            template_args=revision_context.template_args,
+            revision_context=revision_context,
+        )
         transaction.rollback()
         # Alembic announces "Generating ... done" on stdout; keep stdout for the caller (--json).
         with contextlib.redirect_stdout(io.StringIO()):
@@ -188,7 +217,7 @@ def _rebuilds(text: str, module: str, type_: TypeEngine[Any], dialect: Any) -> b
     try:
         importlib.import_module(module)
         namespace = {module.split(".")[0]: importlib.import_module(module.split(".")[0])}
-        rebuilt = eval(text, namespace)  # noqa: S307 - the type's own repr, checked below
+        rebuilt = eval(text, namespace)
         return bool(rebuilt.compile(dialect=dialect) == type_.compile(dialect=dialect))
     except Exception:
         return False

@@ -29,7 +29,9 @@ from adopt.errors import UnreachableError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_HELP = "\b\nExit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
+EXIT_HELP = "\b\nExit codes:\n" + "\n".join(
+    f"  {code:>3}  {text}" for code, text in EXIT_CODES.items()
+)
 
 
 @dataclass
@@ -43,21 +45,46 @@ class Settings:
 def project_options(func: F) -> F:
     """Options that say where the models, the live database and the migrations are."""
     decorators = [
-        click.option("--app", "app", metavar="IMPORT",
-                     help="Flask app or factory, as for 'flask --app' (module, module:app, "
-                          "module:create_app()). FLASK_APP is honoured."),
-        click.option("--models", "models", metavar="MODULE:ATTR",
-                     help="Plain SQLAlchemy models: a MetaData, a declarative base or a "
-                          "Flask-SQLAlchemy object."),
-        click.option("--url", "url", metavar="URL",
-                     help="Live database URL (default: the app's SQLALCHEMY_DATABASE_URI, "
-                          "else DATABASE_URL)."),
-        click.option("--directory", "directory", metavar="DIR",
-                     help="Migration repository (default: Flask-Migrate's, else migrations/)."),
-        click.option("--import", "imports", metavar="MODULE", multiple=True,
-                     help="Import this module too before reading the metadata (repeatable)."),
-        click.option("--json", "as_json", is_flag=True,
-                     help="Print one JSON document on stdout and nothing else."),
+        click.option(
+            "--app",
+            "app",
+            metavar="IMPORT",
+            help="Flask app or factory, as for 'flask --app' (module, module:app, "
+            "module:create_app()). FLASK_APP is honoured.",
+        ),
+        click.option(
+            "--models",
+            "models",
+            metavar="MODULE:ATTR",
+            help="Plain SQLAlchemy models: a MetaData, a declarative base or a "
+            "Flask-SQLAlchemy object.",
+        ),
+        click.option(
+            "--url",
+            "url",
+            metavar="URL",
+            help="Live database URL (default: the app's SQLALCHEMY_DATABASE_URI, "
+            "else DATABASE_URL).",
+        ),
+        click.option(
+            "--directory",
+            "directory",
+            metavar="DIR",
+            help="Migration repository (default: Flask-Migrate's, else migrations/).",
+        ),
+        click.option(
+            "--import",
+            "imports",
+            metavar="MODULE",
+            multiple=True,
+            help="Import this module too before reading the metadata (repeatable).",
+        ),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            help="Print one JSON document on stdout and nothing else.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -66,18 +93,33 @@ def project_options(func: F) -> F:
 
 def baseline_options(func: F) -> F:
     decorators = [
-        click.option("--scratch", default="auto", metavar="auto|memory|server|URL",
-                     help="Where to generate and verify: in-memory SQLite, a temporary database "
-                          "on the live server (adopt_scratch_*), or an empty database URL."),
-        click.option("-m", "--message", default="baseline", show_default=True,
-                     help="Message of the baseline revision."),
+        click.option(
+            "--scratch",
+            default="auto",
+            metavar="auto|memory|server|URL",
+            help="Where to generate and verify: in-memory SQLite, a temporary database "
+            "on the live server (adopt_scratch_*), or an empty database URL.",
+        ),
+        click.option(
+            "-m",
+            "--message",
+            default="baseline",
+            show_default=True,
+            help="Message of the baseline revision.",
+        ),
         click.option("--rev-id", default=None, help="Revision id (at most 32 characters)."),
-        click.option("--accept-differences", is_flag=True,
-                     help="Go on although the database differs from the models or the "
-                          "baseline does not rebuild it exactly."),
-        click.option("--exclude-unmanaged", is_flag=True,
-                     help="Leave database tables that have no model out of migrations (writes "
-                          "an include_name filter into env.py)."),
+        click.option(
+            "--accept-differences",
+            is_flag=True,
+            help="Go on although the database differs from the models or the "
+            "baseline does not rebuild it exactly.",
+        ),
+        click.option(
+            "--exclude-unmanaged",
+            is_flag=True,
+            help="Leave database tables that have no model out of migrations (writes "
+            "an include_name filter into env.py).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -85,9 +127,13 @@ def baseline_options(func: F) -> F:
 
 
 def _locate(opts: dict[str, Any]) -> pipeline.Project:
-    return pipeline.locate(app=opts.get("app"), models=opts.get("models"), url=opts.get("url"),
-                           imports=tuple(opts.get("imports") or ()),
-                           directory=opts.get("directory"))
+    return pipeline.locate(
+        app=opts.get("app"),
+        models=opts.get("models"),
+        url=opts.get("url"),
+        imports=tuple(opts.get("imports") or ()),
+        directory=opts.get("directory"),
+    )
 
 
 def _emit_json(document: dict[str, Any]) -> None:
@@ -110,28 +156,45 @@ class AdoptGroup(click.Group):
             raise
         except OperationalError as exc:
             problem = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            ctx.exit(_fail(ctx, UnreachableError(
-                f"The database connection failed mid-run ({problem}); check the server and "
-                "run the command again.")))
+            ctx.exit(
+                _fail(
+                    ctx,
+                    UnreachableError(
+                        f"The database connection failed mid-run ({problem}); check the server and "
+                        "run the command again."
+                    ),
+                )
+            )
         except Exception as exc:
             if (ctx.obj or {}).get("traceback"):
                 traceback.print_exception(exc)
-            output.error(f"Unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
-                         "rerun with --traceback and report it.")
+            output.error(
+                f"Unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
+                "rerun with --traceback and report it."
+            )
             ctx.exit(1)
 
 
-@click.group(cls=AdoptGroup, invoke_without_command=True, epilog=EXIT_HELP,
-             context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-C", "--project-dir", type=click.Path(file_okay=False, exists=True),
-              help="Run as if started in this folder.")
-@click.option("--traceback", "show_traceback", is_flag=True,
-              help="Show the full traceback of an error.")
+@click.group(
+    cls=AdoptGroup,
+    invoke_without_command=True,
+    epilog=EXIT_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "-C",
+    "--project-dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Run as if started in this folder.",
+)
+@click.option(
+    "--traceback", "show_traceback", is_flag=True, help="Show the full traceback of an error."
+)
 @project_options
 @baseline_options
 @click.version_option(__version__, prog_name="adopt")
 @click.pass_context
-def cli(ctx: click.Context, project_dir: str | None, show_traceback: bool, **opts: Any) -> None:
+def cli(ctx: click.Context, /, project_dir: str | None, show_traceback: bool, **opts: Any) -> None:
     """Bring a database that was built without migrations under Alembic / Flask-Migrate.
 
     Run without a command in a terminal for the guided wizard; use the commands below
@@ -158,7 +221,7 @@ def cli(ctx: click.Context, project_dir: str | None, show_traceback: bool, **opt
     wizard.Wizard(prompter, output.make_console(), opts).run()
 
 
-def _merged(ctx: click.Context, opts: dict[str, Any]) -> dict[str, Any]:
+def _merged(ctx: click.Context, /, opts: dict[str, Any]) -> dict[str, Any]:
     """Subcommand options, falling back to the ones given before the subcommand."""
     group = (ctx.obj or {}).get("group_opts", {})
     ctx.obj["json"] = bool(opts.get("as_json") or group.get("as_json"))
@@ -169,7 +232,7 @@ def _merged(ctx: click.Context, opts: dict[str, Any]) -> dict[str, Any]:
 @project_options
 @click.option("-v", "--verbose", is_flag=True, help="Also list what was set aside as not drift.")
 @click.pass_context
-def check(ctx: click.Context, verbose: bool, **opts: Any) -> None:
+def check(ctx: click.Context, /, verbose: bool, **opts: Any) -> None:
     """Check that the live database matches the models (read-only)."""
     opts = _merged(ctx, opts)
     project = _locate(opts)
@@ -180,7 +243,9 @@ def check(ctx: click.Context, verbose: bool, **opts: Any) -> None:
     if opts["as_json"]:
         _emit_json(report.as_dict())
     else:
-        output.found(console, project, str(repository.directory_for(project.models, project.directory)))
+        output.found(
+            console, project, str(repository.directory_for(project.models, project.directory))
+        )
         output.match_report(console, report, verbose)
     if not report.matches:
         ctx.exit(DriftError.exit_code)
@@ -190,7 +255,7 @@ def check(ctx: click.Context, verbose: bool, **opts: Any) -> None:
 @project_options
 @baseline_options
 @click.pass_context
-def baseline(ctx: click.Context, **opts: Any) -> None:
+def baseline(ctx: click.Context, /, **opts: Any) -> None:
     """Write the baseline revision and prove that it rebuilds the live schema."""
     opts = _merged(ctx, opts)
     project = _locate(opts)
@@ -207,16 +272,21 @@ def _baseline(project: pipeline.Project, opts: dict[str, Any]) -> pipeline.Adopt
     console = output.make_console()
     with output.progress(console) as step:
         return pipeline.baseline(
-            project, scratch=opts["scratch"], message=opts["message"], rev_id=opts["rev_id"],
+            project,
+            scratch=opts["scratch"],
+            message=opts["message"],
+            rev_id=opts["rev_id"],
             accept_differences=opts["accept_differences"],
-            exclude_unmanaged=opts["exclude_unmanaged"], progress=step)
+            exclude_unmanaged=opts["exclude_unmanaged"],
+            progress=step,
+        )
 
 
 @cli.command(epilog=EXIT_HELP)
 @project_options
 @click.option("--force", is_flag=True, help="Stamp even if the database differs from the models.")
 @click.pass_context
-def stamp(ctx: click.Context, force: bool, **opts: Any) -> None:
+def stamp(ctx: click.Context, /, force: bool, **opts: Any) -> None:
     """Stamp the live database at head, after checking that it matches the models."""
     opts = _merged(ctx, opts)
     project = _locate(opts)
@@ -234,11 +304,13 @@ def stamp(ctx: click.Context, force: bool, **opts: Any) -> None:
 @baseline_options
 @click.option("--yes", is_flag=True, help="Required: run every step without asking.")
 @click.pass_context
-def run(ctx: click.Context, yes: bool, **opts: Any) -> None:
+def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
     """Check, write and verify the baseline, and stamp the live database: no prompts."""
     if not yes:
-        raise click.UsageError("'adopt run' changes files and the live database's alembic_version; "
-                               "pass --yes to confirm (or run 'adopt' for the wizard).")
+        raise click.UsageError(
+            "'adopt run' changes files and the live database's alembic_version; "
+            "pass --yes to confirm (or run 'adopt' for the wizard)."
+        )
     opts = _merged(ctx, opts)
     project = _locate(opts)
     adoption = _baseline(project, opts)
@@ -257,7 +329,7 @@ def main() -> None:
     cli(prog_name="adopt")
 
 
-def _fail(ctx: click.Context, exc: AdoptError) -> int:
+def _fail(ctx: click.Context, /, exc: AdoptError) -> int:
     obj = ctx.obj or {}
     if obj.get("traceback"):
         traceback.print_exception(exc)

@@ -74,9 +74,7 @@ def _sqlite_engine(url: URL, *, read_only: bool, must_exist: bool) -> Engine:
     mode = "ro" if read_only else "rw"
     if not must_exist:
         mode = "rwc"
-    return create_engine(
-        f"sqlite:///file:{path}?mode={mode}&uri=true", poolclass=pool.NullPool
-    )
+    return create_engine(f"sqlite:///file:{path}?mode={mode}&uri=true", poolclass=pool.NullPool)
 
 
 def _driver_error(url: URL, exc: Exception) -> UsageError:

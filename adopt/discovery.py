@@ -55,10 +55,7 @@ def load_models(
     _ensure_cwd_importable()
     if app and models:
         raise UsageError("Give either --app or --models, not both.")
-    if models:
-        found = _load_metadata(models)
-    else:
-        found = _load_flask(app or os.environ.get("FLASK_APP"))
+    found = _load_metadata(models) if models else _load_flask(app or os.environ.get("FLASK_APP"))
     for name in imports:
         _import(name, "--import")
     if not found.metadata.tables:
@@ -131,7 +128,7 @@ def _load_metadata(spec: str) -> Models:
     module = _import(module_name, "--models")
     if attr:
         try:
-            obj = eval(attr, vars(module))  # noqa: S307 - an attribute path like Base or db.Model
+            obj = eval(attr, vars(module))
         except Exception:
             raise UsageError(
                 f"'{spec}' names nothing: module '{module_name}' has no '{attr}'; "

@@ -1,7 +1,8 @@
 """The match check: the live database compared with the models, read-only.
 
 Alembic's autogenerate comparison does the work; this module turns its raw tuples into
-differences a person can act on, and sets aside the ones that are not real (each with its reason)."""
+differences a person can act on, and sets aside the ones that are not real, each with
+its reason."""
 
 from __future__ import annotations
 
@@ -28,8 +29,13 @@ from adopt.differences import SetAside
 from adopt.schema import VERSION_TABLE
 
 # Options of the project's env.py / Migrate(...) that change what the comparison looks at.
-COMPARE_OPTIONS = ("include_object", "include_name", "include_schemas", "compare_type",
-                   "compare_server_default")
+COMPARE_OPTIONS = (
+    "include_object",
+    "include_name",
+    "include_schemas",
+    "compare_type",
+    "compare_server_default",
+)
 
 Classified = Difference | SetAside | str  # str: an unmanaged table name
 
@@ -66,17 +72,22 @@ def _unknown(item: Any) -> Difference:
     return Difference(str(item[0]), "?", "", repr(item)[:200], "inspect this difference by hand")
 
 
-def _table_name(table: Table) -> str:
-    return table.fullname
+def _table_name(table: Table | None) -> str:
+    return table.fullname if table is not None else "?"
 
 
 # --- tables and columns ------------------------------------------------------------------------
 
+
 def _add_table(item: Any, _d: Dialect) -> Classified:
     table = item[1]
-    return Difference("missing_table", _table_name(table), "",
-                      "defined in the models, absent from the database",
-                      "create the table in the database, or remove the model if it is obsolete")
+    return Difference(
+        "missing_table",
+        _table_name(table),
+        "",
+        "defined in the models, absent from the database",
+        "create the table in the database, or remove the model if it is obsolete",
+    )
 
 
 def _remove_table(item: Any, _d: Dialect) -> Classified | None:
@@ -86,23 +97,36 @@ def _remove_table(item: Any, _d: Dialect) -> Classified | None:
 
 def _add_column(item: Any, _d: Dialect) -> Classified:
     _, _schema, table, column = item
-    return Difference("missing_column", table, column.name,
-                      "defined in the models, absent from the database",
-                      "add the column to the database, or remove it from the model")
+    return Difference(
+        "missing_column",
+        table,
+        column.name,
+        "defined in the models, absent from the database",
+        "add the column to the database, or remove it from the model",
+    )
 
 
 def _remove_column(item: Any, dialect: Dialect) -> Classified:
     _, _schema, table, column = item
-    return Difference("extra_column", table, column.name,
-                      f"in the database ({_type(column.type, dialect)}), absent from the models",
-                      f"add {column.name} to the model so the baseline creates it")
+    return Difference(
+        "extra_column",
+        table,
+        column.name,
+        f"in the database ({_type(column.type, dialect)}), absent from the models",
+        f"add {column.name} to the model so the baseline creates it",
+    )
 
 
 def _modify_type(item: Any, dialect: Dialect) -> Classified:
     _, _schema, table, column, _kw, live, model = item
     live_text, model_text = _type(live, dialect), _type(model, dialect)
-    return Difference("type", table, column, f"database {live_text}, models {model_text}",
-                      f"declare the column as {live_text} in the model (the baseline follows the models)")
+    return Difference(
+        "type",
+        table,
+        column,
+        f"database {live_text}, models {model_text}",
+        f"declare the column as {live_text} in the model (the baseline follows the models)",
+    )
 
 
 def _modify_nullable(item: Any, dialect: Dialect) -> Classified:
@@ -110,30 +134,50 @@ def _modify_nullable(item: Any, dialect: Dialect) -> Classified:
     if dialect.name == "sqlite" and live and not model and _is_integer(kw.get("existing_type")):
         # SQLite reports INTEGER PRIMARY KEY columns as nullable although they never hold NULL.
         return SetAside(table, column, "SQLite reports an INTEGER PRIMARY KEY as nullable")
-    return Difference("nullable", table, column,
-                      f"database {_null(live)}, models {_null(model)}",
-                      f"set nullable={live} on the model column")
+    return Difference(
+        "nullable",
+        table,
+        column,
+        f"database {_null(live)}, models {_null(model)}",
+        f"set nullable={live} on the model column",
+    )
 
 
 def _modify_default(item: Any, dialect: Dialect) -> Classified:
-    _, _schema, table, column, kw, live, model = item
-    if isinstance(live, Identity) or _is_identity(live) and model in (None, False):
-        return SetAside(table, column, "identity column; the model's autoincrement key is equivalent")
+    _, _schema, table, column, _kw, live, model = item
+    if isinstance(live, Identity) or (_is_identity(live) and model in (None, False)):
+        return SetAside(
+            table, column, "identity column; the model's autoincrement key is equivalent"
+        )
     live_text, model_text = default_text(live, dialect), default_text(model, dialect)
     if live_text is not None and model_text is not None and same_default(live_text, model_text):
-        return SetAside(table, column,
-                        f"server default spelled {live_text!r} by the database, {model_text!r} by the models")
-    return Difference("server_default", table, column,
-                      f"database {live_text or 'no default'}, models {model_text or 'no default'}",
-                      f"set server_default={_suggest_default(live_text)} on the model column")
+        return SetAside(
+            table,
+            column,
+            f"server default spelled {live_text!r} by the database, {model_text!r} by the models",
+        )
+    return Difference(
+        "server_default",
+        table,
+        column,
+        f"database {live_text or 'no default'}, models {model_text or 'no default'}",
+        f"set server_default={_suggest_default(live_text)} on the model column",
+    )
 
 
 def _modify_comment(item: Any, _d: Dialect) -> Classified:
     _, _schema, table, column, _kw, live, model = item
     if model is None:
-        return SetAside(table, column, f"comment {live!r} is in the database only; the models declare none")
-    return Difference("comment", table, column, f"database {live!r}, models {model!r}",
-                      "copy the database comment into the model")
+        return SetAside(
+            table, column, f"comment {live!r} is in the database only; the models declare none"
+        )
+    return Difference(
+        "comment",
+        table,
+        column,
+        f"database {live!r}, models {model!r}",
+        "copy the database comment into the model",
+    )
 
 
 def _table_comment(item: Any, _d: Dialect) -> Classified:
@@ -141,21 +185,37 @@ def _table_comment(item: Any, _d: Dialect) -> Classified:
     table = item[1]
     if op == "remove_table_comment" or table.comment is None:
         return SetAside(_table_name(table), "", "table comment is in the database only")
-    return Difference("comment", _table_name(table), "", f"models comment {table.comment!r}",
-                      "copy the comment into the database or drop it from the model")
+    return Difference(
+        "comment",
+        _table_name(table),
+        "",
+        f"models comment {table.comment!r}",
+        "copy the comment into the database or drop it from the model",
+    )
 
 
 # --- indexes and constraints -------------------------------------------------------------------
+
 
 def _index(item: Any, _d: Dialect) -> Classified:
     op, index = item
     table = _table_name(index.table)
     what = ("unique index " if index.unique else "index ") + _cols(index)
     if op == "add_index":
-        return Difference("index", table, index.name or what, f"{what} in the models, not in the database",
-                          "create the index in the database, or drop index=True from the model")
-    return Difference("index", table, index.name or what, f"{what} in the database, not in the models",
-                      f"declare Index({index.name!r}, ...) in the model so the baseline keeps it")
+        return Difference(
+            "index",
+            table,
+            index.name or what,
+            f"{what} in the models, not in the database",
+            "create the index in the database, or drop index=True from the model",
+        )
+    return Difference(
+        "index",
+        table,
+        index.name or what,
+        f"{what} in the database, not in the models",
+        f"declare Index({index.name!r}, ...) in the model so the baseline keeps it",
+    )
 
 
 def _constraint(item: Any, _d: Dialect) -> Classified:
@@ -164,10 +224,20 @@ def _constraint(item: Any, _d: Dialect) -> Classified:
     kind = "unique" if isinstance(constraint, UniqueConstraint) else "constraint"
     what = f"{kind} {_cols(constraint)}"
     if op == "add_constraint":
-        return Difference(kind, table, constraint.name or what, f"{what} in the models, not in the database",
-                          "create it in the database, or remove it from the model")
-    return Difference(kind, table, constraint.name or what, f"{what} in the database, not in the models",
-                      "declare it in the model (UniqueConstraint(...)) so the baseline keeps it")
+        return Difference(
+            kind,
+            table,
+            constraint.name or what,
+            f"{what} in the models, not in the database",
+            "create it in the database, or remove it from the model",
+        )
+    return Difference(
+        kind,
+        table,
+        constraint.name or what,
+        f"{what} in the database, not in the models",
+        "declare it in the model (UniqueConstraint(...)) so the baseline keeps it",
+    )
 
 
 def _fk(item: Any, _d: Dialect) -> Classified:
@@ -175,15 +245,27 @@ def _fk(item: Any, _d: Dialect) -> Classified:
     table = _table_name(fk.table)
     what = _fk_text(fk)
     if op == "add_fk":
-        return Difference("foreign_key", table, fk.name or what, f"{what} in the models, not in the database",
-                          "create the foreign key in the database, or remove it from the model")
-    return Difference("foreign_key", table, fk.name or what, f"{what} in the database, not in the models",
-                      "declare the foreign key (with its ON DELETE/UPDATE) in the model")
+        return Difference(
+            "foreign_key",
+            table,
+            fk.name or what,
+            f"{what} in the models, not in the database",
+            "create the foreign key in the database, or remove it from the model",
+        )
+    return Difference(
+        "foreign_key",
+        table,
+        fk.name or what,
+        f"{what} in the database, not in the models",
+        "declare the foreign key (with its ON DELETE/UPDATE) in the model",
+    )
 
 
 def _pair_renames(flat: list[Any], out: list[Classified]) -> list[Any]:
     """A drop and an add of the same columns differ only by name: report one rename instead."""
-    removed = {_signature(i): i for i in flat if i[0] in ("remove_index", "remove_constraint", "remove_fk")}
+    removed = {
+        _signature(i): i for i in flat if i[0] in ("remove_index", "remove_constraint", "remove_fk")
+    }
     added = {_signature(i): i for i in flat if i[0] in ("add_index", "add_constraint", "add_fk")}
     paired = set()
     for sig, rem in removed.items():
@@ -195,10 +277,21 @@ def _pair_renames(flat: list[Any], out: list[Classified]) -> list[Any]:
         table = _table_name(rem[1].table)
         kind = sig[0] + "_name"
         if old is None or new is None:
-            out.append(SetAside(table, old or new or "", f"same {sig[0]} on {sig[2]}; one side has no name"))
+            out.append(
+                SetAside(
+                    table, old or new or "", f"same {sig[0]} on {sig[2]}; one side has no name"
+                )
+            )
         else:
-            out.append(Difference(kind, table, str(new), f"database calls it {old!r}, models {new!r}",
-                                  f"name it {old!r} in the model (or rename it in the database)"))
+            out.append(
+                Difference(
+                    kind,
+                    table,
+                    str(new),
+                    f"database calls it {old!r}, models {new!r}",
+                    f"name it {old!r} in the model (or rename it in the database)",
+                )
+            )
     return [i for i in flat if id(i) not in paired]
 
 
@@ -235,6 +328,7 @@ _HANDLERS: dict[str, Callable[[Any, Dialect], Classified | None]] = {
 
 # --- helpers -----------------------------------------------------------------------------------
 
+
 def _cols(obj: Any) -> str:
     names = [getattr(c, "name", str(c)) for c in getattr(obj, "columns", [])]
     if not names and hasattr(obj, "expressions"):
@@ -262,7 +356,8 @@ def _type(type_: Any, dialect: Dialect) -> str:
 
 
 def _is_integer(type_: Any) -> bool:
-    return type_ is not None and getattr(type_, "_type_affinity", None).__name__ in ("Integer",)
+    affinity = getattr(type_, "_type_affinity", None)
+    return affinity is not None and affinity.__name__ == "Integer"
 
 
 def _is_identity(value: Any) -> bool:
@@ -288,8 +383,15 @@ def default_text(value: Any, dialect: Dialect) -> str | None:
     return str(arg)
 
 
-_NOW = {"now()", "current_timestamp", "current_timestamp()", "localtimestamp", "localtimestamp()",
-        "datetime('now')", "transaction_timestamp()"}
+_NOW = {
+    "now()",
+    "current_timestamp",
+    "current_timestamp()",
+    "localtimestamp",
+    "localtimestamp()",
+    "datetime('now')",
+    "transaction_timestamp()",
+}
 _TRUE = {"true", "1", "b'1'", "'1'", "'t'", "'true'"}
 _FALSE = {"false", "0", "b'0'", "'0'", "'f'", "'false'"}
 

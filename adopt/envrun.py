@@ -26,25 +26,40 @@ from adopt.errors import UsageError
 OptionHook = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def _redirect(environment: EnvironmentContext, ours: Connection,
-              hook: OptionHook | None, captured: dict[str, Any]) -> None:
+def _redirect(
+    environment: EnvironmentContext,
+    ours: Connection,
+    hook: OptionHook | None,
+    captured: dict[str, Any],
+) -> None:
     """Make environment.configure() always use `connection` (alembic's module-level
     `context.configure` looks the method up on the instance, so an instance attribute wins)."""
     original = environment.configure
 
-    def configure(connection: Connection | None = None, url: Any = None,
-                  dialect_name: str | None = None, **kw: Any) -> None:
+    def configure(
+        connection: Connection | None = None,
+        url: Any = None,
+        dialect_name: str | None = None,
+        **kw: Any,
+    ) -> None:
         captured.update(kw)
         if hook is not None:
             kw = hook(kw)
         original(connection=ours, **kw)
 
-    environment.configure = configure  # type: ignore[method-assign]
+    environment.configure = configure  # type: ignore[method-assign,assignment]
 
 
-def run(config: Config, script: ScriptDirectory, connection: Connection, fn: Any,
-        flask_app: Any | None = None, hook: OptionHook | None = None,
-        failure: str = "", **env_kw: Any) -> dict[str, Any]:
+def run(
+    config: Config,
+    script: ScriptDirectory,
+    connection: Connection,
+    fn: Any,
+    flask_app: Any | None = None,
+    hook: OptionHook | None = None,
+    failure: str = "",
+    **env_kw: Any,
+) -> dict[str, Any]:
     """Run env.py once with `fn` as the migration function; returns the options it passed."""
     captured: dict[str, Any] = {}
     config.attributes["connection"] = connection

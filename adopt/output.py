@@ -42,8 +42,11 @@ def found(console: Console, project: Project, directory: str) -> None:
     models = project.models
     table = Table.grid(padding=(0, 2))
     table.add_row("Models", f"{escape(models.source)}: {len(models.metadata.tables)} tables")
-    table.add_row("Live database", f"{escape(project.live_label)} [dim]({escape(project.live_url)}, "
-                  f"from {project.live.origin})[/dim]")
+    table.add_row(
+        "Live database",
+        f"{escape(project.live_label)} [dim]({escape(project.live_url)}, "
+        f"from {project.live.origin})[/dim]",
+    )
     table.add_row("Dialect", project.dialect)
     table.add_row("Migrations", escape(directory))
     console.print(table)
@@ -51,17 +54,24 @@ def found(console: Console, project: Project, directory: str) -> None:
 
 def match_report(console: Console, report: MatchReport, verbose: bool = False) -> None:
     if report.matches and not report.unmanaged:
-        console.print(f"[green]✓[/green] The live database matches the models "
-                      f"({report.model_tables} tables).")
+        console.print(
+            f"[green]✓[/green] The live database matches the models ({report.model_tables} tables)."
+        )
     elif report.matches:
-        console.print(f"[green]✓[/green] The {report.model_tables} model tables match the database.")
+        console.print(
+            f"[green]✓[/green] The {report.model_tables} model tables match the database."
+        )
     else:
-        console.print(f"[red]✗[/red] The live database differs from the models in "
-                      f"{len(report.differences)} way(s):")
+        console.print(
+            f"[red]✗[/red] The live database differs from the models in "
+            f"{len(report.differences)} way(s):"
+        )
         differences(console, report.differences)
     if report.unmanaged:
-        console.print(f"[yellow]![/yellow] {len(report.unmanaged)} table(s) in the database are not in "
-                      "the models (unmanaged): " + escape(", ".join(report.unmanaged)))
+        console.print(
+            f"[yellow]![/yellow] {len(report.unmanaged)} table(s) in the database are not in "
+            "the models (unmanaged): " + escape(", ".join(report.unmanaged))
+        )
     for note in report.notes:
         console.print(f"[yellow]![/yellow] {escape(note)}")
     if verbose and report.set_aside:
@@ -70,8 +80,10 @@ def match_report(console: Console, report: MatchReport, verbose: bool = False) -
             where = f"{item.table}.{item.object}" if item.object else item.table
             console.print(f"  - {escape(where)}: {escape(item.reason)}")
     elif report.set_aside:
-        console.print(f"[dim]{len(report.set_aside)} difference(s) reported by Alembic were set aside "
-                      "as not real; --verbose lists them.[/dim]")
+        console.print(
+            f"[dim]{len(report.set_aside)} difference(s) reported by Alembic were set aside "
+            "as not real; --verbose lists them.[/dim]"
+        )
 
 
 def differences(console: Console, items: Iterable[Difference]) -> None:
@@ -82,16 +94,20 @@ def differences(console: Console, items: Iterable[Difference]) -> None:
         console.print(f"  [bold]{escape(table_name)}[/bold]")
         for item in by_table[table_name]:
             subject = f"{item.object}: " if item.object else ""
-            console.print(f"    - {escape(subject)}{escape(item.kind.replace('_', ' '))}: "
-                          f"{escape(item.detail)}")
+            console.print(
+                f"    - {escape(subject)}{escape(item.kind.replace('_', ' '))}: "
+                f"{escape(item.detail)}"
+            )
             if item.fix:
                 console.print(f"      [dim]fix: {escape(item.fix)}[/dim]")
 
 
 def verification(console: Console, result: Verification) -> None:
     if result.passed:
-        console.print(f"[green]✓[/green] Verified: the baseline rebuilds the live schema exactly "
-                      f"({result.tables} tables) and matches the models.")
+        console.print(
+            f"[green]✓[/green] Verified: the baseline rebuilds the live schema exactly "
+            f"({result.tables} tables) and matches the models."
+        )
         return
     console.print("[red]✗[/red] The baseline does not rebuild the live schema exactly:")
     differences(console, result.against_live + result.against_models)
@@ -100,16 +116,22 @@ def verification(console: Console, result: Verification) -> None:
 def baseline_summary(console: Console, adoption: Adoption) -> None:
     made: Baseline = adoption.baseline
     s = made.summary
-    console.print(f"Baseline [bold]{made.revision}[/bold] ({escape(str(made.path))}): "
-                  f"{s.tables} tables, {s.indexes} indexes, {s.foreign_keys} foreign keys.")
-    console.print(f"Scratch database: {escape(adoption.scratch.label)} ({escape(adoption.scratch.reason)}).")
+    console.print(
+        f"Baseline [bold]{made.revision}[/bold] ({escape(str(made.path))}): "
+        f"{s.tables} tables, {s.indexes} indexes, {s.foreign_keys} foreign keys."
+    )
+    console.print(
+        f"Scratch database: {escape(adoption.scratch.label)} ({escape(adoption.scratch.reason)})."
+    )
     if s.dialect_types:
         console.print("Types that needed the live dialect: " + escape(", ".join(s.dialect_types)))
     if s.custom_types:
         console.print("Project or library types: " + escape(", ".join(s.custom_types)))
     if adoption.excluded:
-        console.print("Left out as unmanaged (filter written to env.py): "
-                      + escape(", ".join(adoption.excluded)))
+        console.print(
+            "Left out as unmanaged (filter written to env.py): "
+            + escape(", ".join(adoption.excluded))
+        )
     verification(console, adoption.verification)
 
 
@@ -132,13 +154,19 @@ def stamp_results(console: Console, results: Iterable[tuple[str, StampResult | N
         if result is None:
             table.add_row(escape(database), "", "", f"[red]{escape(problem)}[/red]")
         else:
-            table.add_row(escape(database), escape(result.before), escape(result.after),
-                          f"[green]{escape(result.outcome)}[/green]")
+            table.add_row(
+                escape(database),
+                escape(result.before),
+                escape(result.after),
+                f"[green]{escape(result.outcome)}[/green]",
+            )
     console.print(table)
 
 
 def error(message: str) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]Error:[/red] {escape(message)}")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[red]Error:[/red] {escape(message)}"
+    )
     sys.stderr.flush()
 
 
@@ -149,7 +177,10 @@ def status(console: Console, result: Any) -> None:
     table.add_row("Repository head", escape(result.head or "none"))
     state = "[green]at head[/green]" if result.at_head else "[yellow]not at head[/yellow]"
     table.add_row("State", state)
-    matches = ("[green]matches the models[/green]" if result.matches
-               else f"[red]{result.differences} difference(s) from the models[/red]")
+    matches = (
+        "[green]matches the models[/green]"
+        if result.matches
+        else f"[red]{result.differences} difference(s) from the models[/red]"
+    )
     table.add_row("Schema", matches)
     console.print(table)

@@ -62,17 +62,25 @@ class Project:
         return self.live.url.get_backend_name()
 
 
-def locate(app: str | None = None, models: str | None = None, url: str | None = None,
-           imports: tuple[str, ...] = (), directory: str | None = None) -> Project:
+def locate(
+    app: str | None = None,
+    models: str | None = None,
+    url: str | None = None,
+    imports: tuple[str, ...] = (),
+    directory: str | None = None,
+) -> Project:
     """Step 1: find the models and the live database."""
     found = load_models(app, models, imports)
     target = live_target(found, url)
     if is_sqlite(target.url) and sqlite_path(target.url) is None:
-        raise UsageError("The live database cannot be an in-memory SQLite database; give a file or server URL.")
+        raise UsageError(
+            "The live database cannot be an in-memory SQLite database; give a file or server URL."
+        )
     return Project(found, target, directory)
 
 
 # --- step 2: the match check ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Checked:
@@ -98,10 +106,15 @@ def check(project: Project, progress: Progress = _quiet, *, stamped_ok: bool = F
                     f"{project.live_url} has no tables: this is a new project, not an adoption; "
                     "use 'flask db migrate' / 'alembic revision --autogenerate' directly."
                 )
-            progress(f"Comparing {len(project.models.metadata.tables)} model tables with "
-                     f"{len(live_names)} live tables")
-            raw = drift.raw_differences(conn, project.models.metadata,
-                                        drift.comparison_options(project.models.migrate_options))
+            progress(
+                f"Comparing {len(project.models.metadata.tables)} model tables with "
+                f"{len(live_names)} live tables"
+            )
+            raw = drift.raw_differences(
+                conn,
+                project.models.metadata,
+                drift.comparison_options(project.models.migrate_options),
+            )
             classified = drift.classify(raw, conn.dialect)
             snapshot = schema.take(conn)
             transaction.rollback()
@@ -111,22 +124,32 @@ def check(project: Project, progress: Progress = _quiet, *, stamped_ok: bool = F
     return Checked(report, snapshot)
 
 
-def _report(project: Project, state: version_table.VersionState, live_names: list[str],
-            classified: list[Any]) -> MatchReport:
+def _report(
+    project: Project,
+    state: version_table.VersionState,
+    live_names: list[str],
+    classified: list[Any],
+) -> MatchReport:
     diffs = tuple(c for c in classified if isinstance(c, Difference))
     unmanaged = tuple(sorted(c for c in classified if isinstance(c, str)))
     notes = []
     model_count = len(project.models.metadata.tables)
     missing = sum(1 for d in diffs if d.kind == "missing_table")
-    if unmanaged and len(unmanaged) > model_count or missing > model_count / 2:
-        notes.append("Most tables do not line up between the models and the database: the "
-                     "model modules are probably not all imported (name them with --import).")
+    if (unmanaged and len(unmanaged) > model_count) or missing > model_count / 2:
+        notes.append(
+            "Most tables do not line up between the models and the database: the "
+            "model modules are probably not all imported (name them with --import)."
+        )
     if project.models.create_all_at_startup:
-        notes.append("The app calls create_all() while it starts; adopt skipped that call. "
-                     "Remove it: with migrations, 'flask db upgrade' creates the tables.")
+        notes.append(
+            "The app calls create_all() while it starts; adopt skipped that call. "
+            "Remove it: with migrations, 'flask db upgrade' creates the tables."
+        )
     if state.exists and not state.revisions:
-        notes.append("An empty alembic_version table exists (left by 'flask db check' or "
-                     "'migrate'); stamping will fill it.")
+        notes.append(
+            "An empty alembic_version table exists (left by 'flask db check' or "
+            "'migrate'); stamping will fill it."
+        )
     return MatchReport(
         database=project.live_url,
         dialect=project.dialect,
@@ -140,20 +163,26 @@ def _report(project: Project, state: version_table.VersionState, live_names: lis
     )
 
 
-def require_match(report: MatchReport, *, accept_differences: bool = False,
-                  exclude_unmanaged: bool = False) -> None:
+def require_match(
+    report: MatchReport, *, accept_differences: bool = False, exclude_unmanaged: bool = False
+) -> None:
     if report.differences and not accept_differences:
         raise DriftError(
             f"The live database differs from the models in {len(report.differences)} way(s); "
-            "fix them (see 'adopt check') or pass --accept-differences.", report)
+            "fix them (see 'adopt check') or pass --accept-differences.",
+            report,
+        )
     if report.unmanaged and not exclude_unmanaged:
         raise DriftError(
             f"{len(report.unmanaged)} table(s) in the database are not in the models "
             f"({', '.join(report.unmanaged[:5])}); add their models, or pass --exclude-unmanaged "
-            "to leave them out of migrations.", report)
+            "to leave them out of migrations.",
+            report,
+        )
 
 
 # --- steps 3-6: scratch, repository, baseline, verification --------------------------------------
+
 
 @dataclass(frozen=True)
 class Adoption:
@@ -188,15 +217,23 @@ def prepare_repository(project: Project) -> repository.Repository:
     return repository.create(project.models, project.live.url, project.directory)
 
 
-def baseline(project: Project, *, scratch: str = "auto", message: str = "baseline",
-             rev_id: str | None = None, accept_differences: bool = False,
-             exclude_unmanaged: bool = False, checked: Checked | None = None,
-             progress: Progress = _quiet) -> Adoption:
+def baseline(
+    project: Project,
+    *,
+    scratch: str = "auto",
+    message: str = "baseline",
+    rev_id: str | None = None,
+    accept_differences: bool = False,
+    exclude_unmanaged: bool = False,
+    checked: Checked | None = None,
+    progress: Progress = _quiet,
+) -> Adoption:
     """Check, then write and verify the baseline. A baseline that fails verification is
     removed (with a repository this call created) unless accept_differences is set."""
     checked = checked or check(project, progress)
-    require_match(checked.report, accept_differences=accept_differences,
-                  exclude_unmanaged=exclude_unmanaged)
+    require_match(
+        checked.report, accept_differences=accept_differences, exclude_unmanaged=exclude_unmanaged
+    )
     plan = scratch_mod.plan(project.live.url, scratch)
     repo = prepare_repository(project)
     written: list[Any] = []
@@ -207,8 +244,15 @@ def baseline(project: Project, *, scratch: str = "auto", message: str = "baselin
         with scratch_mod.open_scratch(project.live.url, plan) as engine:
             made = baseline_mod.generate(repo, project.models, engine, message, rev_id)
         written.append(made.path)
-        adoption = Adoption(checked.report, repo, plan, made, _no_verification(),
-                            checked.report.unmanaged, checked.snapshot)
+        adoption = Adoption(
+            checked.report,
+            repo,
+            plan,
+            made,
+            _no_verification(),
+            checked.report.unmanaged,
+            checked.snapshot,
+        )
         adoption = reverify(project, adoption, progress)
     except BaseException:
         _remove(written, repo)
@@ -217,7 +261,9 @@ def baseline(project: Project, *, scratch: str = "auto", message: str = "baselin
         discard(adoption)
         raise DriftError(
             "The baseline does not rebuild the live schema exactly; it was removed. Fix the "
-            "differences listed, or pass --accept-differences to keep it.", adoption.verification)
+            "differences listed, or pass --accept-differences to keep it.",
+            adoption.verification,
+        )
     return adoption
 
 
@@ -230,9 +276,14 @@ def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) 
     assert adoption.live_snapshot is not None
     progress(f"Verifying: rebuilding the schema in {adoption.scratch.label}")
     with scratch_mod.open_scratch(project.live.url, adoption.scratch) as engine:
-        result = verify_mod.verify(adoption.repository, project.models, engine,
-                                   adoption.live_snapshot, adoption.excluded,
-                                   project.models.migrate_options)
+        result = verify_mod.verify(
+            adoption.repository,
+            project.models,
+            engine,
+            adoption.live_snapshot,
+            adoption.excluded,
+            project.models.migrate_options,
+        )
     return replace(adoption, verification=result)
 
 
@@ -254,13 +305,16 @@ def _remove(paths: list[Any], repo: repository.Repository) -> None:
 
 # --- step 7: stamping ----------------------------------------------------------------------------
 
-def stamp(project: Project, *, force: bool = False,
-          progress: Progress = _quiet) -> stamp_mod.StampResult:
+
+def stamp(
+    project: Project, *, force: bool = False, progress: Progress = _quiet
+) -> stamp_mod.StampResult:
     """Re-check the live database against the models, then write head into alembic_version."""
     repo = repository.find(project.models, project.directory)
     if repo is None:
         raise UsageError(
-            f"No migration repository at {repository.directory_for(project.models, project.directory)}; "
+            f"No migration repository at "
+            f"{repository.directory_for(project.models, project.directory)}; "
             "run 'adopt baseline' first (or pass --directory)."
         )
     script = repo.script()
@@ -269,7 +323,9 @@ def stamp(project: Project, *, force: bool = False,
     if checked.report.differences and not force:
         raise DriftError(
             f"{project.live_url} differs from the models in {len(checked.report.differences)} "
-            "way(s), so it was not stamped; fix them or pass --force.", checked.report)
+            "way(s), so it was not stamped; fix them or pass --force.",
+            checked.report,
+        )
     progress(f"Stamping {project.live_label}")
     return stamp_mod.stamp(project.live.url, script)
 
@@ -286,9 +342,14 @@ class Status:
     differences: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "alembic_version": self.version, "head": self.head,
-                "at_head": self.at_head, "matches": self.matches,
-                "differences": self.differences}
+        return {
+            "database": self.database,
+            "alembic_version": self.version,
+            "head": self.head,
+            "at_head": self.at_head,
+            "matches": self.matches,
+            "differences": self.differences,
+        }
 
 
 def status(project: Project, progress: Progress = _quiet) -> Status:
@@ -298,5 +359,11 @@ def status(project: Project, progress: Progress = _quiet) -> Status:
     head = heads[0] if len(heads) == 1 else None
     checked = check(project, progress, stamped_ok=True)
     version = checked.report.version_table
-    return Status(project.live_url, version, head, head is not None and version == head,
-                  checked.report.matches, len(checked.report.differences))
+    return Status(
+        project.live_url,
+        version,
+        head,
+        head is not None and version == head,
+        checked.report.matches,
+        len(checked.report.differences),
+    )

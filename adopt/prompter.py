@@ -29,7 +29,9 @@ class QuestionaryPrompter:
     def select(self, message: str, choices: list[Choice], default: str | None = None) -> str:
         options = [questionary.Choice(title=c.title, value=c.value) for c in choices]
         start = next((o for o in options if o.value == default), None)
-        answer = questionary.select(message, choices=options, default=start, **self._io).unsafe_ask()
+        answer = questionary.select(
+            message, choices=options, default=start, **self._io
+        ).unsafe_ask()
         return str(answer)
 
     def text(self, message: str, default: str = "") -> str:

@@ -46,7 +46,9 @@ class Repository:
         try:
             return ScriptDirectory.from_config(self.config())
         except CommandError as exc:
-            raise UsageError(f"The migration repository {self.directory} is broken: {exc}.") from None
+            raise UsageError(
+                f"The migration repository {self.directory} is broken: {exc}."
+            ) from None
 
     def heads(self) -> tuple[str, ...]:
         try:
@@ -110,7 +112,9 @@ def create(models: Models, live: URL, directory: str | None) -> Repository:
         else:
             layout, ini = "alembic", Path("alembic.ini").resolve()
             if ini.exists():
-                raise UsageError(f"{ini} exists but does not point at {path}; remove it or pass --directory.")
+                raise UsageError(
+                    f"{ini} exists but does not point at {path}; remove it or pass --directory."
+                )
             _write(ini, _generic_ini(path, ini.parent, live), created)
             _write(path / "env.py", _generic_env(models), created)
             _write(path / "script.py.mako", _template("generic", "script.py.mako"), created)
@@ -154,9 +158,11 @@ def _template(layout: str, name: str) -> str:
 
 def _generic_ini(directory: Path, root: Path, live: URL) -> str:
     rel = os.path.relpath(directory, root)
-    return (_template("generic", "alembic.ini")
-            .replace("{directory}", rel)
-            .replace("{url}", _ini_url(live, root)))
+    return (
+        _template("generic", "alembic.ini")
+        .replace("{directory}", rel)
+        .replace("{url}", _ini_url(live, root))
+    )
 
 
 def _ini_url(live: URL, root: Path) -> str:
@@ -191,7 +197,7 @@ def _is_metadata(models: Models, attr: str) -> bool:
     module_name = models.import_path.partition(":")[0]
     import importlib
 
-    obj = eval(attr, vars(importlib.import_module(module_name)))  # noqa: S307 - validated at load
+    obj = eval(attr, vars(importlib.import_module(module_name)))
     return isinstance(obj, MetaData)
 
 
@@ -204,7 +210,7 @@ def unmanaged_filter_text(names: Iterable[str]) -> str:
 
 
 def exclude_tables(repo: Repository, names: Iterable[str]) -> Path:
-    """Write the unmanaged tables into env.py's include_name filter (merged with any already there)."""
+    """Write the unmanaged tables into env.py's include_name filter (merged with those there)."""
     env = repo.directory / "env.py"
     text = env.read_text(encoding="utf-8")
     match = _UNMANAGED_LINE.search(text)
@@ -216,7 +222,7 @@ def exclude_tables(repo: Repository, names: Iterable[str]) -> Path:
     rhs = match.group(0).split("=", 1)[1].strip()
     current: set[str] = set() if rhs == "set()" else set(ast.literal_eval(rhs))
     line = unmanaged_filter_text(current | set(names))
-    _atomic_write(env, text[: match.start()] + line + text[match.end():])
+    _atomic_write(env, text[: match.start()] + line + text[match.end() :])
     return env
 
 

@@ -83,7 +83,7 @@ def take(
         tables[name] = TableShape(
             name=name,
             columns=tuple(_column(c, dialect) for c in columns.get(key, [])),
-            primary_key=tuple(pks.get(key, {}).get("constrained_columns") or ()),
+            primary_key=_pk_columns(pks.get(key)),
             indexes={
                 (_cols(ix["column_names"]), bool(ix.get("unique"))): ix.get("name")
                 for ix in indexes.get(key, [])
@@ -94,6 +94,10 @@ def take(
             checks={_sql(c["sqltext"]): c.get("name") for c in checks.get(key, [])},
         )
     return Snapshot(tables)
+
+
+def _pk_columns(pk: Any) -> Cols:
+    return tuple((pk or {}).get("constrained_columns") or ())
 
 
 def _optional(method: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
@@ -107,7 +111,7 @@ def _cols(names: Iterable[str | None]) -> Cols:
     return tuple(n for n in names if n is not None)
 
 
-def _fk_key(fk: dict[str, Any]) -> tuple[Cols, str, Cols, str, str]:
+def _fk_key(fk: Any) -> tuple[Cols, str, Cols, str, str]:
     options = fk.get("options") or {}
     return (
         _cols(fk["constrained_columns"]),
@@ -118,7 +122,7 @@ def _fk_key(fk: dict[str, Any]) -> tuple[Cols, str, Cols, str, str]:
     )
 
 
-def _column(col: dict[str, Any], dialect: Dialect) -> ColumnShape:
+def _column(col: Any, dialect: Dialect) -> ColumnShape:
     try:
         type_text = col["type"].compile(dialect=dialect)
     except Exception:
@@ -137,15 +141,27 @@ def _sql(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
 
 
-def compare(expected: Snapshot, actual: Snapshot, *, expected_label: str, actual_label: str) -> list[Difference]:
+def compare(
+    expected: Snapshot, actual: Snapshot, *, expected_label: str, actual_label: str
+) -> list[Difference]:
     """Every way `actual` differs from `expected`, tables compared by name."""
     diffs: list[Difference] = []
     for name in sorted(set(expected.tables) - set(actual.tables)):
-        diffs.append(Difference("missing_table", name, "", f"in the {expected_label}, not in the {actual_label}"))
+        diffs.append(
+            Difference(
+                "missing_table", name, "", f"in the {expected_label}, not in the {actual_label}"
+            )
+        )
     for name in sorted(set(actual.tables) - set(expected.tables)):
-        diffs.append(Difference("extra_table", name, "", f"in the {actual_label}, not in the {expected_label}"))
+        diffs.append(
+            Difference(
+                "extra_table", name, "", f"in the {actual_label}, not in the {expected_label}"
+            )
+        )
     for name in sorted(set(expected.tables) & set(actual.tables)):
-        diffs.extend(_compare_table(expected.tables[name], actual.tables[name], expected_label, actual_label))
+        diffs.extend(
+            _compare_table(expected.tables[name], actual.tables[name], expected_label, actual_label)
+        )
     return diffs
 
 
@@ -163,13 +179,25 @@ def _compare_table(exp: TableShape, act: TableShape, el: str, al: str) -> list[D
         if e.type != a.type:
             out.append(Difference("type", t, name, f"{el} {e.type}, {al} {a.type}"))
         if e.nullable != a.nullable:
-            out.append(Difference("nullable", t, name, f"{el} {_null(e.nullable)}, {al} {_null(a.nullable)}"))
+            out.append(
+                Difference(
+                    "nullable", t, name, f"{el} {_null(e.nullable)}, {al} {_null(a.nullable)}"
+                )
+            )
         if e.default != a.default:
-            out.append(Difference("server_default", t, name, f"{el} {e.default!r}, {al} {a.default!r}"))
+            out.append(
+                Difference("server_default", t, name, f"{el} {e.default!r}, {al} {a.default!r}")
+            )
         if e.identity != a.identity:
-            out.append(Difference("identity", t, name, f"{el} identity={e.identity}, {al} identity={a.identity}"))
+            out.append(
+                Difference(
+                    "identity", t, name, f"{el} identity={e.identity}, {al} identity={a.identity}"
+                )
+            )
     if exp.primary_key != act.primary_key:
-        out.append(Difference("primary_key", t, "", f"{el} {exp.primary_key}, {al} {act.primary_key}"))
+        out.append(
+            Difference("primary_key", t, "", f"{el} {exp.primary_key}, {al} {act.primary_key}")
+        )
     out += _keyed(t, "index", exp.indexes, act.indexes, el, al, _index_label)
     out += _keyed(t, "unique", exp.uniques, act.uniques, el, al, _cols_label)
     out += _keyed(t, "foreign_key", exp.foreign_keys, act.foreign_keys, el, al, _fk_label)
@@ -177,26 +205,48 @@ def _compare_table(exp: TableShape, act: TableShape, el: str, al: str) -> list[D
     return out
 
 
-def _keyed(table: str, kind: str, exp: dict[Any, str | None], act: dict[Any, str | None],
-           el: str, al: str, label: Any) -> list[Difference]:
+def _keyed(
+    table: str,
+    kind: str,
+    exp: dict[Any, str | None],
+    act: dict[Any, str | None],
+    el: str,
+    al: str,
+    label: Any,
+) -> list[Difference]:
     out = []
     for key in exp.keys() - act.keys():
-        out.append(Difference(kind, table, exp[key] or label(key), f"{label(key)} in the {el}, not in the {al}"))
+        out.append(
+            Difference(
+                kind, table, exp[key] or label(key), f"{label(key)} in the {el}, not in the {al}"
+            )
+        )
     for key in act.keys() - exp.keys():
-        out.append(Difference(kind, table, act[key] or label(key), f"{label(key)} in the {al}, not in the {el}"))
+        out.append(
+            Difference(
+                kind, table, act[key] or label(key), f"{label(key)} in the {al}, not in the {el}"
+            )
+        )
     for key in exp.keys() & act.keys():
-        # Names are compared only where both sides have one: SQLite leaves inline constraints unnamed.
+        # Names are compared only where both sides have one (SQLite leaves inline ones unnamed).
         if exp[key] and act[key] and exp[key] != act[key]:
             both_generated = is_generated_name(exp[key]) and is_generated_name(act[key])
-            out.append(Difference(f"{kind}_{'generated_name' if both_generated else 'name'}",
-                                  table, label(key),
-                                  f"named {exp[key]!r} in the {el}, {act[key]!r} in the {al}"))
+            out.append(
+                Difference(
+                    f"{kind}_{'generated_name' if both_generated else 'name'}",
+                    table,
+                    label(key),
+                    f"named {exp[key]!r} in the {el}, {act[key]!r} in the {al}",
+                )
+            )
     return out
 
 
 # Names the server makes up for unnamed constraints: MySQL/MariaDB *_ibfk_N, PostgreSQL
 # *_fkey / *_key / *_pkey / *_check (with a number when taken), SQLite's autoindexes.
-_GENERATED_NAME = re.compile(r"(_ibfk_\d+|_fkey\d*|_key\d*|_pkey|_check\d*|_idx\d*)$|^sqlite_autoindex_")
+_GENERATED_NAME = re.compile(
+    r"(_ibfk_\d+|_fkey\d*|_key\d*|_pkey|_check\d*|_idx\d*)$|^sqlite_autoindex_"
+)
 
 
 def is_generated_name(name: str | None) -> bool:

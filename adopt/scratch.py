@@ -49,9 +49,14 @@ def plan(live: URL, choice: str = "auto") -> ScratchPlan:
     backend = live.get_backend_name()
     if choice == "auto":
         if is_sqlite(live):
-            return ScratchPlan("memory", "the live database is SQLite, so an in-memory one is exact")
-        return ScratchPlan("server", f"a {backend} database on the same server renders every "
-                           "dialect-specific type and default exactly as the live one")
+            return ScratchPlan(
+                "memory", "the live database is SQLite, so an in-memory one is exact"
+            )
+        return ScratchPlan(
+            "server",
+            f"a {backend} database on the same server renders every "
+            "dialect-specific type and default exactly as the live one",
+        )
     if choice == "memory":
         if not is_sqlite(live):
             raise UsageError(
@@ -138,10 +143,13 @@ def _create_database(conn: Connection, name: str) -> None:
         elif backend in ("mysql", "mariadb"):
             conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
         else:
-            raise UsageError(f"Scratch databases on {backend} servers are not supported; use --scratch URL.")
+            raise UsageError(
+                f"Scratch databases on {backend} servers are not supported; use --scratch URL."
+            )
     except DBAPIError as exc:
         raise AdoptError(
-            f"Cannot create a scratch database on the live server ({str(exc.orig).splitlines()[0]}); "
+            "Cannot create a scratch database on the live server "
+            f"({str(exc.orig).splitlines()[0]}); "
             "grant this user CREATEDB/CREATE, or pass an empty database with --scratch URL."
         ) from None
 
@@ -166,10 +174,14 @@ def leftovers(live: URL) -> list[str]:
     try:
         with connect.connection(admin) as conn:
             if conn.dialect.name == "postgresql":
-                rows = conn.execute(text(
-                    "SELECT d.datname FROM pg_database d "
-                    "JOIN pg_shdescription s ON s.objoid = d.oid "
-                    "WHERE d.datname LIKE :p AND s.description = :m"), {"p": PREFIX + "%", "m": MARKER})
+                rows = conn.execute(
+                    text(
+                        "SELECT d.datname FROM pg_database d "
+                        "JOIN pg_shdescription s ON s.objoid = d.oid "
+                        "WHERE d.datname LIKE :p AND s.description = :m"
+                    ),
+                    {"p": PREFIX + "%", "m": MARKER},
+                )
             else:
                 rows = conn.execute(text("SHOW DATABASES LIKE :p"), {"p": PREFIX + "%"})
             return sorted(r[0] for r in rows)

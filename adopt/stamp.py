@@ -24,16 +24,18 @@ class StampResult:
     outcome: str  # "stamped" | "already at head"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "before": self.before, "after": self.after,
-                "outcome": self.outcome}
+        return {
+            "database": self.database,
+            "before": self.before,
+            "after": self.after,
+            "outcome": self.outcome,
+        }
 
 
 def single_head(script: ScriptDirectory) -> str:
     heads = script.get_heads()
     if not heads:
-        raise UsageError(
-            f"{script.dir} holds no revisions yet; run 'adopt baseline' first."
-        )
+        raise UsageError(f"{script.dir} holds no revisions yet; run 'adopt baseline' first.")
     if len(heads) > 1:
         raise UsageError(
             f"{script.dir} has several heads ({', '.join(heads)}); merge them first "
@@ -42,22 +44,29 @@ def single_head(script: ScriptDirectory) -> str:
     return heads[0]
 
 
-def refusal(state: version_table.VersionState, head: str, script: ScriptDirectory,
-            where: str) -> str | None:
+def refusal(
+    state: version_table.VersionState, head: str, script: ScriptDirectory, where: str
+) -> str | None:
     """Why a database in `state` must not be stamped, or None if it may be."""
     if len(state.revisions) > 1:
-        return (f"{where} has several rows in alembic_version ({', '.join(state.revisions)}); "
-                "look at how it got there before stamping (adopt never guesses).")
+        return (
+            f"{where} has several rows in alembic_version ({', '.join(state.revisions)}); "
+            "look at how it got there before stamping (adopt never guesses)."
+        )
     if not state.revisions or state.revisions == (head,):
         return None
     current = state.revisions[0]
     known = {r.revision for r in script.walk_revisions()}
     if current in known:
-        return (f"{where} is at revision {current}, not at head {head}; it is already under "
-                "migrations: run 'flask db upgrade' (or 'alembic upgrade head') instead.")
-    return (f"{where} is stamped with revision {current}, which this repository does not know; "
-            "it was stamped by another migration history. Check which, then clear its "
-            "alembic_version by hand if it is stale.")
+        return (
+            f"{where} is at revision {current}, not at head {head}; it is already under "
+            "migrations: run 'flask db upgrade' (or 'alembic upgrade head') instead."
+        )
+    return (
+        f"{where} is stamped with revision {current}, which this repository does not know; "
+        "it was stamped by another migration history. Check which, then clear its "
+        "alembic_version by hand if it is stale."
+    )
 
 
 def stamp(url: URL, script: ScriptDirectory) -> StampResult:

@@ -47,14 +47,27 @@ def upgrade(repo: Repository, models: Models, engine: Engine, destination: str =
         return script._upgrade_revs(destination, rev)
 
     with connect.connection(engine) as conn, conn.begin():
-        envrun.run(config, script, conn, apply, flask_app=models.flask_app, as_sql=False,
-                   destination_rev=destination,
-                   failure="Upgrading an empty scratch database with the baseline failed with "
-                           "{detail}; the baseline cannot rebuild the schema, fix it or the models.")
+        envrun.run(
+            config,
+            script,
+            conn,
+            apply,
+            flask_app=models.flask_app,
+            as_sql=False,
+            destination_rev=destination,
+            failure="Upgrading an empty scratch database with the baseline failed with "
+            "{detail}; the baseline cannot rebuild the schema, fix it or the models.",
+        )
 
 
-def verify(repo: Repository, models: Models, scratch: Engine, live: schema.Snapshot,
-           unmanaged: tuple[str, ...] = (), options: dict[str, Any] | None = None) -> Verification:
+def verify(
+    repo: Repository,
+    models: Models,
+    scratch: Engine,
+    live: schema.Snapshot,
+    unmanaged: tuple[str, ...] = (),
+    options: dict[str, Any] | None = None,
+) -> Verification:
     """Build the schema from the baseline in `scratch` and compare it with `live`."""
     upgrade(repo, models, scratch)
     expected = schema.Snapshot({k: v for k, v in live.tables.items() if k not in set(unmanaged)})
@@ -64,16 +77,25 @@ def verify(repo: Repository, models: Models, scratch: Engine, live: schema.Snaps
             drift.raw_differences(conn, models.metadata, drift.comparison_options(options)),
             conn.dialect,
         )
-    against_live = schema.compare(expected, rebuilt, expected_label="live database",
-                                  actual_label="rebuilt database")
+    against_live = schema.compare(
+        expected, rebuilt, expected_label="live database", actual_label="rebuilt database"
+    )
     against_models = [c for c in classified if isinstance(c, Difference)]
     set_aside = [c for c in classified if isinstance(c, SetAside)]
     # Names the server generated for unnamed constraints depend on creation order; they are
     # not part of what the models say. Kept visible, not blocking.
     generated = [d for d in against_live if d.kind.endswith("_generated_name")]
     against_live = [d for d in against_live if d not in generated]
-    set_aside += [SetAside(d.table, d.object, "server-generated names differ ("
-                           + d.detail + "); a naming_convention in the models pins them")
-                  for d in generated]
-    return Verification(tuple(against_live), tuple(against_models), len(rebuilt.tables),
-                        tuple(set_aside))
+    set_aside += [
+        SetAside(
+            d.table,
+            d.object,
+            "server-generated names differ ("
+            + d.detail
+            + "); a naming_convention in the models pins them",
+        )
+        for d in generated
+    ]
+    return Verification(
+        tuple(against_live), tuple(against_models), len(rebuilt.tables), tuple(set_aside)
+    )

@@ -21,6 +21,7 @@ from adopt import scratch
 from adopt.discovery import LiveTarget
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
+from adopt.stamp import StampResult
 from adopt.urls import hide_password
 from adopt.urls import parse_url
 
@@ -68,25 +69,35 @@ class Wizard:
             output.found(self.console, project, self._directory(project))
             if (opts.get("app") or opts.get("models")) and opts.get("url"):
                 return project  # both given as flags: nothing to confirm
-            answer = self.ask.select("Is this right?", [
-                Choice("yes", "Yes, go on"),
-                Choice("models", "Use other models (a Flask app or module:Base)"),
-                Choice("url", "Use another live database URL"),
-            ], default="yes")
+            answer = self.ask.select(
+                "Is this right?",
+                [
+                    Choice("yes", "Yes, go on"),
+                    Choice("models", "Use other models (a Flask app or module:Base)"),
+                    Choice("url", "Use another live database URL"),
+                ],
+                default="yes",
+            )
             if answer == "yes":
                 return project
             if answer == "models":
-                spec = self.ask.text("Flask app (module, module:app, module:create_app()) or "
-                                     "module:Base for plain SQLAlchemy:").strip()
+                spec = self.ask.text(
+                    "Flask app (module, module:app, module:create_app()) or "
+                    "module:Base for plain SQLAlchemy:"
+                ).strip()
                 opts.update(app=None, models=None)
                 opts["models" if _looks_like_models(spec) else "app"] = spec
             else:
                 opts["url"] = self.ask.text("Live database URL:").strip()
 
     def _locate(self, opts: dict[str, Any]) -> pipeline.Project:
-        return pipeline.locate(app=opts.get("app"), models=opts.get("models"), url=opts.get("url"),
-                               imports=tuple(opts.get("imports") or ()),
-                               directory=opts.get("directory"))
+        return pipeline.locate(
+            app=opts.get("app"),
+            models=opts.get("models"),
+            url=opts.get("url"),
+            imports=tuple(opts.get("imports") or ()),
+            directory=opts.get("directory"),
+        )
 
     def _directory(self, project: pipeline.Project) -> str:
         return str(repository.directory_for(project.models, project.directory))
@@ -100,15 +111,24 @@ class Wizard:
         report = checked.report
         output.match_report(self.console, report, verbose=False)
         if report.differences and not self.opts.get("accept_differences"):
-            raise DriftError("Stopped: the live database differs from the models. Fix the "
-                             "differences above, then run adopt again.")
+            raise DriftError(
+                "Stopped: the live database differs from the models. Fix the "
+                "differences above, then run adopt again."
+            )
         if report.unmanaged and not self.opts.get("exclude_unmanaged"):
             filter_line = repository.unmanaged_filter_text(report.unmanaged)
-            answer = self.ask.select("What now?", [
-                Choice("stop", "Stop here (add models for these tables first)"),
-                Choice("exclude", f"Go on, leaving the {len(report.unmanaged)} unmanaged table(s) "
-                                  "out of migrations"),
-            ], default="stop")
+            answer = self.ask.select(
+                "What now?",
+                [
+                    Choice("stop", "Stop here (add models for these tables first)"),
+                    Choice(
+                        "exclude",
+                        f"Go on, leaving the {len(report.unmanaged)} unmanaged table(s) "
+                        "out of migrations",
+                    ),
+                ],
+                default="stop",
+            )
             if answer != "exclude":
                 raise Stopped("Stopped at the match check; nothing was written.")
             self.console.print("env.py will get this filter, so autogenerate never touches them:")
@@ -136,8 +156,9 @@ class Wizard:
 
     # 4. review -----------------------------------------------------------------------------------
 
-    def review(self, project: pipeline.Project, checked: pipeline.Checked,
-               scratch_choice: str) -> pipeline.Adoption:
+    def review(
+        self, project: pipeline.Project, checked: pipeline.Checked, scratch_choice: str
+    ) -> pipeline.Adoption:
         self.console.rule("4. Review the baseline")
         message = self.opts.get("message") or "baseline"
         adoption = self._generate(project, checked, scratch_choice, message)
@@ -145,16 +166,21 @@ class Wizard:
             while True:
                 output.baseline_summary(self.console, adoption)
                 output.script(self.console, adoption.baseline)
-                answer = self.ask.select("Your verdict on the baseline?", [
-                    Choice("accept", "Accept it"),
-                    Choice("edit", "Open it in $EDITOR, then verify again"),
-                    Choice("regenerate", "Regenerate it with another message"),
-                    Choice("abort", "Abort (remove the baseline and what this run created)"),
-                ], default="accept")
+                answer = self.ask.select(
+                    "Your verdict on the baseline?",
+                    [
+                        Choice("accept", "Accept it"),
+                        Choice("edit", "Open it in $EDITOR, then verify again"),
+                        Choice("regenerate", "Regenerate it with another message"),
+                        Choice("abort", "Abort (remove the baseline and what this run created)"),
+                    ],
+                    default="accept",
+                )
                 if answer == "accept":
                     if adoption.verification.passed or self.ask.confirm(
-                            "The verification found differences. Keep this baseline anyway?",
-                            default=False):
+                        "The verification found differences. Keep this baseline anyway?",
+                        default=False,
+                    ):
                         return adoption
                 elif answer == "edit":
                     self.ask.edit(adoption.baseline.path)
@@ -163,24 +189,38 @@ class Wizard:
                 elif answer == "regenerate":
                     message = self.ask.text("Message for the baseline:", default=message).strip()
                     pipeline.discard(adoption)
-                    adoption = self._generate(project, checked, scratch_choice, message or "baseline")
+                    adoption = self._generate(
+                        project, checked, scratch_choice, message or "baseline"
+                    )
                 else:
                     pipeline.discard(adoption)
-                    raise Stopped("Aborted at review; the baseline (and any repository this run "
-                                  "created) was removed.")
+                    raise Stopped(
+                        "Aborted at review; the baseline (and any repository this run "
+                        "created) was removed."
+                    )
         except BaseException as exc:
             if not isinstance(exc, Stopped) and adoption.baseline.path.exists():
                 pipeline.discard(adoption)
             raise
 
-    def _generate(self, project: pipeline.Project, checked: pipeline.Checked,
-                  scratch_choice: str, message: str) -> pipeline.Adoption:
+    def _generate(
+        self,
+        project: pipeline.Project,
+        checked: pipeline.Checked,
+        scratch_choice: str,
+        message: str,
+    ) -> pipeline.Adoption:
         with output.progress(self.console) as step:
             return pipeline.baseline(
-                project, scratch=scratch_choice, message=message, rev_id=self.opts.get("rev_id"),
+                project,
+                scratch=scratch_choice,
+                message=message,
+                rev_id=self.opts.get("rev_id"),
                 accept_differences=bool(self.opts.get("accept_differences")),
                 exclude_unmanaged=bool(self.opts.get("exclude_unmanaged")),
-                checked=checked, progress=step)
+                checked=checked,
+                progress=step,
+            )
 
     # 5. targets ----------------------------------------------------------------------------------
 
@@ -190,14 +230,19 @@ class Wizard:
         if self.ask.confirm(f"Stamp the live database ({project.live_url}) at head now?"):
             urls.append(None)
         while True:
-            more = self.ask.text("Another database to check and stamp (URL, empty to finish):").strip()
+            more = self.ask.text(
+                "Another database to check and stamp (URL, empty to finish):"
+            ).strip()
             if not more:
                 break
             urls.append(more)
-        rows = []
+        rows: list[tuple[str, StampResult | None, str]] = []
         for url in urls:
-            target = project if url is None else replace(
-                project, live=LiveTarget(parse_url(url), "typed in"))
+            target = (
+                project
+                if url is None
+                else replace(project, live=LiveTarget(parse_url(url), "typed in"))
+            )
             try:
                 with output.progress(self.console) as step:
                     result = pipeline.stamp(target, progress=step)
@@ -213,14 +258,20 @@ class Wizard:
         self.console.rule("6. Next steps")
         directory = adoption.repository.directory
         where = "" if Path.cwd() == directory.parent else f" (in {directory.parent})"
-        self.console.print(f"- Commit {escape(str(directory.name))}/{escape(where)}: it now holds the "
-                           "reviewed baseline.")
-        self.console.print("- Teammates: after pulling, run 'adopt stamp' to check and stamp "
-                           "their local database.")
-        self.console.print("- Production: 'adopt stamp --url URL' from a machine that reaches it; "
-                           "a DBA can apply 'flask db stamp head --sql' output instead.")
-        self.console.print("- Deploy scripts must stamp, not upgrade, databases that existed "
-                           "before this baseline.")
+        self.console.print(
+            f"- Commit {escape(str(directory.name))}/{escape(where)}: it now holds the "
+            "reviewed baseline."
+        )
+        self.console.print(
+            "- Teammates: after pulling, run 'adopt stamp' to check and stamp their local database."
+        )
+        self.console.print(
+            "- Production: 'adopt stamp --url URL' from a machine that reaches it; "
+            "a DBA can apply 'flask db stamp head --sql' output instead."
+        )
+        self.console.print(
+            "- Deploy scripts must stamp, not upgrade, databases that existed before this baseline."
+        )
 
 
 def _looks_like_models(spec: str) -> bool:

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 REQUIRE_SERVERS = os.environ.get("ADOPT_REQUIRE_SERVERS") == "1"
 SERVERS = {
-    "postgresql": os.environ.get("ADOPT_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/postgres"),
+    "postgresql": os.environ.get(
+        "ADOPT_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/postgres"
+    ),
     "mariadb": os.environ.get("ADOPT_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
 TEST_DB_PREFIX = "adopt_test_"
@@ -47,7 +49,9 @@ def require_server(dialect: str) -> None:
         return
     problem = server_problem(dialect)
     if problem:
-        message = f"no {dialect} server at {make_url(SERVERS[dialect]).render_as_string()}: {problem}"
+        message = (
+            f"no {dialect} server at {make_url(SERVERS[dialect]).render_as_string()}: {problem}"
+        )
         if REQUIRE_SERVERS:
             pytest.fail("ADOPT_REQUIRE_SERVERS=1 but " + message)
         pytest.skip(message)
@@ -106,7 +110,11 @@ def sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Pat
 
     def copy(name: str, url: str | None = None) -> Path:
         target = tmp_path / name
-        shutil.copytree(SAMPLES / name, target, ignore=shutil.ignore_patterns("*.db", "migrations", "__pycache__"))
+        shutil.copytree(
+            SAMPLES / name,
+            target,
+            ignore=shutil.ignore_patterns("*.db", "migrations", "__pycache__"),
+        )
         build(target, url)
         monkeypatch.chdir(target)
         if url:
@@ -120,8 +128,14 @@ def build(project: Path, url: str | None) -> None:
     env = dict(os.environ)
     if url:
         env["DATABASE_URL"] = url
-    subprocess.run([sys.executable, "build_legacy_db.py"], cwd=project, env=env, check=True,
-                   capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "build_legacy_db.py"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -14,8 +14,11 @@ from click.testing import Result
 from adopt import schema
 from adopt.cli import cli
 
-APPS = {"microblog": ["--app", "microblog"], "inventory": ["--models", "inventory.models:Base"],
-        "pgshop": ["--app", "shop"]}
+APPS = {
+    "microblog": ["--app", "microblog"],
+    "inventory": ["--models", "inventory.models:Base"],
+    "pgshop": ["--app", "shop"],
+}
 
 
 def adopt(*args: str, obj: dict[str, Any] | None = None, input: Any = None) -> Result:
@@ -38,7 +41,9 @@ def version_rows(url: str) -> list[str] | None:
         with e.connect() as conn:
             if not sa.inspect(conn).has_table("alembic_version"):
                 return None
-            return sorted(r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version"))
+            return sorted(
+                r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+            )
     finally:
         e.dispose()
 
@@ -72,8 +77,9 @@ def snapshot(url: str) -> schema.Snapshot:
 
 def schema_differences(expected_url: str, actual_url: str) -> list[Any]:
     """Differences between two schemas, ignoring names the server made up (*_ibfk_N...)."""
-    found = schema.compare(snapshot(expected_url), snapshot(actual_url),
-                           expected_label="live", actual_label="rebuilt")
+    found = schema.compare(
+        snapshot(expected_url), snapshot(actual_url), expected_label="live", actual_label="rebuilt"
+    )
     return [d for d in found if not d.kind.endswith("_generated_name")]
 
 
@@ -85,7 +91,9 @@ def scratch_leftovers(url: str) -> list[str]:
             if conn.dialect.name == "sqlite":
                 return []
             if conn.dialect.name == "postgresql":
-                rows = conn.exec_driver_sql("SELECT datname FROM pg_database WHERE datname LIKE 'adopt_scratch_%%'")
+                rows = conn.exec_driver_sql(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'adopt_scratch_%%'"
+                )
             else:
                 rows = conn.exec_driver_sql("SHOW DATABASES LIKE 'adopt\\\\_scratch\\\\_%%'")
             return [r[0] for r in rows]

@@ -24,8 +24,9 @@ CASES = [(s, d) for s in ("microblog", "inventory") for d in DIALECTS] + [("pgsh
 
 
 @pytest.fixture(params=CASES, ids=[f"{s}-{d}" for s, d in CASES])
-def adopted_case(request: pytest.FixtureRequest, make_database: Callable[[str], str],
-                 sample: Callable[..., Path]) -> tuple[str, str, str, Path]:
+def adopted_case(
+    request: pytest.FixtureRequest, make_database: Callable[[str], str], sample: Callable[..., Path]
+) -> tuple[str, str, str, Path]:
     name, dialect = request.param
     url = make_database(dialect)
     project = sample(name, url)
@@ -33,7 +34,8 @@ def adopted_case(request: pytest.FixtureRequest, make_database: Callable[[str], 
 
 
 def test_check_baseline_stamp_rebuilds_the_live_schema(
-        adopted_case: tuple[str, str, str, Path], make_database: Callable[[str], str]) -> None:
+    adopted_case: tuple[str, str, str, Path], make_database: Callable[[str], str]
+) -> None:
     name, dialect, url, project = adopted_case
     rows_before = row_checksums(url)
     scratch_before = set(scratch_leftovers(url))
@@ -97,8 +99,9 @@ _PGSHOP_UPGRADE = (
 )
 
 
-def test_run_yes_adopts_and_standard_tools_continue(make_database: Callable[[str], str],
-                                                   sample: Callable[..., Path]) -> None:
+def test_run_yes_adopts_and_standard_tools_continue(
+    make_database: Callable[[str], str], sample: Callable[..., Path]
+) -> None:
     url = make_database("sqlite")
     project = sample("microblog", url)
     result = adopt("run", "--yes", "--app", "microblog")
@@ -109,19 +112,25 @@ def test_run_yes_adopts_and_standard_tools_continue(make_database: Callable[[str
 
     flask = [str(Path(sys.executable).parent / "flask"), "--app", "microblog", "db"]
     env = dict(os.environ, DATABASE_URL=url)
-    current = subprocess.run([*flask, "current"], cwd=project, env=env, capture_output=True, text=True)
+    current = subprocess.run(
+        [*flask, "current"], cwd=project, env=env, capture_output=True, text=True
+    )
     assert f"{revision} (head)" in current.stdout
     check = subprocess.run([*flask, "check"], cwd=project, env=env, capture_output=True, text=True)
     assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout
 
     # A model change afterwards gives a correct next migration on top of the baseline.
     models = project / "app" / "models.py"
-    models.write_text(models.read_text().replace(
-        "    language: so.Mapped[str | None] = so.mapped_column(sa.String(5))",
-        "    language: so.Mapped[str | None] = so.mapped_column(sa.String(5))\n"
-        "    likes: so.Mapped[int | None] = so.mapped_column(sa.Integer)"))
-    migrate = subprocess.run([*flask, "migrate", "-m", "likes"], cwd=project, env=env,
-                             capture_output=True, text=True)
+    models.write_text(
+        models.read_text().replace(
+            "    language: so.Mapped[str | None] = so.mapped_column(sa.String(5))",
+            "    language: so.Mapped[str | None] = so.mapped_column(sa.String(5))\n"
+            "    likes: so.Mapped[int | None] = so.mapped_column(sa.Integer)",
+        )
+    )
+    migrate = subprocess.run(
+        [*flask, "migrate", "-m", "likes"], cwd=project, env=env, capture_output=True, text=True
+    )
     assert migrate.returncode == 0, migrate.stderr
     new = [f for f in revision_files(project) if f != baseline]
     assert len(new) == 1
@@ -131,8 +140,9 @@ def test_run_yes_adopts_and_standard_tools_continue(make_database: Callable[[str
     assert "create_table" not in text and "drop_table" not in text
 
 
-def test_alembic_layout_for_plain_sqlalchemy(make_database: Callable[[str], str],
-                                             sample: Callable[..., Path]) -> None:
+def test_alembic_layout_for_plain_sqlalchemy(
+    make_database: Callable[[str], str], sample: Callable[..., Path]
+) -> None:
     url = make_database("sqlite")
     project = sample("inventory", url)
     result = adopt("run", "--yes", "--models", "inventory.models:Base")
@@ -143,14 +153,20 @@ def test_alembic_layout_for_plain_sqlalchemy(make_database: Callable[[str], str]
     assert "import inventory.types" in baseline.read_text()
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)  # alembic.ini alone must reach the SQLite file
-    current = subprocess.run([str(Path(sys.executable).parent / "alembic"), "current"],
-                             cwd=project, env=env, capture_output=True, text=True)
+    current = subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "current"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert current.returncode == 0, current.stderr
     assert "(head)" in current.stdout
 
 
-def test_pgshop_dialect_types_render_with_imports(make_database: Callable[[str], str],
-                                                   sample: Callable[..., Path]) -> None:
+def test_pgshop_dialect_types_render_with_imports(
+    make_database: Callable[[str], str], sample: Callable[..., Path]
+) -> None:
     url = make_database("postgresql")
     project = sample("pgshop", url)
     code, made = adopt_json("baseline", "--app", "shop")
