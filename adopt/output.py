@@ -146,7 +146,7 @@ def script(console: Console, made: Baseline) -> None:
 
 def stamp_results(console: Console, results: Iterable[tuple[str, StampResult | None, str]]) -> None:
     table = Table(title="Stamping", title_justify="left")
-    table.add_column("Database")
+    table.add_column("Database", overflow="fold")
     table.add_column("Before")
     table.add_column("Now")
     table.add_column("Outcome")
