@@ -96,7 +96,7 @@ def test_accept_stamps_the_live_database(legacy: tuple[Path, str]) -> None:
 
 
 def test_flags_skip_their_questions(legacy: tuple[Path, str]) -> None:
-    project, url = legacy
+    _project, url = legacy
     prompter = Scripted(
         ("verdict", "accept"), ("stamp the live database", True), ("another database", "")
     )
@@ -159,7 +159,7 @@ def test_edit_that_breaks_the_baseline_is_caught(legacy: tuple[Path, str]) -> No
 
 
 def test_regenerate_with_another_message(legacy: tuple[Path, str]) -> None:
-    project, url = legacy
+    project, _url = legacy
     prompter = Scripted(
         ("is this right", "yes"),
         ("use it", "auto"),
