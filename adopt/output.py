@@ -3,6 +3,7 @@ otherwise (rich itself honours NO_COLOR and stays plain when output is not a ter
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -138,6 +139,8 @@ def baseline_summary(console: Console, adoption: Adoption) -> None:
 def script(console: Console, made: Baseline) -> None:
     syntax = Syntax(made.text, "python", line_numbers=True, word_wrap=False)
     if console.is_terminal and made.text.count("\n") > console.height - 5:
+        # less shows colours only with -R; -F quits at once when the script fits after all.
+        os.environ.setdefault("LESS", "-FRX")
         with console.pager(styles=True):
             console.print(syntax)
     else:

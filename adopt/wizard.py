@@ -164,8 +164,8 @@ class Wizard:
         adoption = self._generate(project, checked, scratch_choice, message)
         try:
             while True:
-                output.baseline_summary(self.console, adoption)
                 output.script(self.console, adoption.baseline)
+                output.baseline_summary(self.console, adoption)
                 answer = self.ask.select(
                     "Your verdict on the baseline?",
                     [
