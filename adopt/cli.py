@@ -285,11 +285,20 @@ def _baseline(project: pipeline.Project, opts: dict[str, Any]) -> pipeline.Adopt
 @cli.command(epilog=EXIT_HELP)
 @project_options
 @click.option("--force", is_flag=True, help="Stamp even if the database differs from the models.")
+@click.option(
+    "--sql",
+    "as_sql",
+    is_flag=True,
+    help="Print the SQL that stamping would run, for a DBA; connects to nothing.",
+)
 @click.pass_context
-def stamp(ctx: click.Context, /, force: bool, **opts: Any) -> None:
+def stamp(ctx: click.Context, /, force: bool, as_sql: bool, **opts: Any) -> None:
     """Stamp the live database at head, after checking that it matches the models."""
     opts = _merged(ctx, opts)
     project = _locate(opts)
+    if as_sql:
+        click.echo(pipeline.stamp_sql(project), nl=False)
+        return
     console = output.make_console()
     with output.progress(console) as step:
         result = pipeline.stamp(project, force=force, progress=step)
@@ -322,6 +331,29 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
         return
     output.baseline_summary(console, adoption)
     output.stamp_results(console, [(result.database, result, "")])
+
+
+@cli.command(epilog=EXIT_HELP)
+@project_options
+@click.pass_context
+def status(ctx: click.Context, /, **opts: Any) -> None:
+    """Show the live database's revision and whether it matches the models (read-only).
+
+    Exits 0 when the database is at head and matches, 3 when it differs from the models,
+    1 when it is not at head."""
+    opts = _merged(ctx, opts)
+    project = _locate(opts)
+    console = output.make_console()
+    with output.progress(console) as step:
+        result = pipeline.status(project, step)
+    if opts["as_json"]:
+        _emit_json(result.as_dict())
+    else:
+        output.status(console, result)
+    if not result.matches:
+        ctx.exit(DriftError.exit_code)
+    if not result.at_head:
+        ctx.exit(1)
 
 
 def main() -> None:

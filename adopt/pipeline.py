@@ -306,10 +306,7 @@ def _remove(paths: list[Any], repo: repository.Repository) -> None:
 # --- step 7: stamping ----------------------------------------------------------------------------
 
 
-def stamp(
-    project: Project, *, force: bool = False, progress: Progress = _quiet
-) -> stamp_mod.StampResult:
-    """Re-check the live database against the models, then write head into alembic_version."""
+def _existing_repository(project: Project) -> repository.Repository:
     repo = repository.find(project.models, project.directory)
     if repo is None:
         raise UsageError(
@@ -317,7 +314,19 @@ def stamp(
             f"{repository.directory_for(project.models, project.directory)}; "
             "run 'adopt baseline' first (or pass --directory)."
         )
-    script = repo.script()
+    return repo
+
+
+def stamp_sql(project: Project) -> str:
+    """The SQL stamping would run on the live database's dialect, without connecting."""
+    return stamp_mod.stamp_sql(project.dialect, _existing_repository(project).script())
+
+
+def stamp(
+    project: Project, *, force: bool = False, progress: Progress = _quiet
+) -> stamp_mod.StampResult:
+    """Re-check the live database against the models, then write head into alembic_version."""
+    script = _existing_repository(project).script()
     stamp_mod.single_head(script)
     checked = check(project, progress, stamped_ok=True)
     if checked.report.differences and not force:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Column
+from sqlalchemy import MetaData
+from sqlalchemy import PrimaryKeyConstraint
+from sqlalchemy import String
+from sqlalchemy import Table
 from sqlalchemy.engine import URL
+from sqlalchemy.schema import CreateTable
 
 from adopt import connect
 from adopt import version_table
@@ -91,3 +98,23 @@ def stamp(url: URL, script: ScriptDirectory) -> StampResult:
     if after.revisions != (head,):
         raise AdoptError(f"Stamping {shown} did not stick (alembic_version reads {after.label}).")
     return StampResult(shown, before.label, after.label, "stamped")
+
+
+def stamp_sql(dialect_name: str, script: ScriptDirectory) -> str:
+    """The SQL that stamping would run on a database without alembic_version, for a DBA;
+    nothing is connected to."""
+    head = single_head(script)
+    buffer = io.StringIO()
+    context = MigrationContext.configure(
+        dialect_name=dialect_name, opts={"as_sql": True, "output_buffer": buffer}
+    )
+    # The same table Alembic creates (VARCHAR(32) primary key), created only if missing.
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    create = str(CreateTable(version, if_not_exists=True).compile(dialect=context.dialect))
+    context.stamp(script, head)
+    return f"BEGIN;\n\n{create.strip()};\n\n{buffer.getvalue().strip()}\n\nCOMMIT;\n"

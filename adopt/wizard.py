@@ -266,8 +266,8 @@ class Wizard:
             "- Teammates: after pulling, run 'adopt stamp' to check and stamp their local database."
         )
         self.console.print(
-            "- Production: 'adopt stamp --url URL' from a machine that reaches it; "
-            "a DBA can apply 'flask db stamp head --sql' output instead."
+            "- Production: 'adopt stamp --url URL' from a machine that reaches it "
+            "(it checks before it writes), or hand a DBA the SQL of 'adopt stamp --sql'."
         )
         self.console.print(
             "- Deploy scripts must stamp, not upgrade, databases that existed before this baseline."

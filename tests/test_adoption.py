@@ -177,3 +177,27 @@ def test_pgshop_dialect_types_render_with_imports(
     assert "server_default=sa.text('true')" in text
     assert "server_default=sa.text('now()')" in text
     assert "postgresql.JSONB" in made["baseline"]["summary"]["dialect_types"]
+
+
+def test_stamp_sql_connects_to_nothing_and_applies_cleanly(
+    make_database: Callable[[str], str], sample: Callable[..., Path]
+) -> None:
+    url = make_database("sqlite")
+    project = sample("microblog", url)
+    assert adopt("baseline", "--app", "microblog").exit_code == 0
+    [baseline] = revision_files(project)
+    revision = baseline.name.split("_")[0]
+    # An unreachable URL of the same dialect: --sql must not try to connect.
+    result = adopt("stamp", "--sql", "--app", "microblog", "--url", "sqlite:////nonexistent/x.db")
+    assert result.exit_code == 0, result.output
+    sql = result.stdout
+    assert "CREATE TABLE IF NOT EXISTS alembic_version" in sql
+    assert f"'{revision}'" in sql
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        conn.executescript(sql.replace(" RETURNING version_num", ""))
+    assert version_rows(url) == [revision]
+    code, status = adopt_json("status", "--app", "microblog")
+    assert code == 0, status
+    assert status["at_head"] is True and status["matches"] is True

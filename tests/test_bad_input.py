@@ -4,6 +4,8 @@ nothing: not the live rows, not alembic_version, not a file of the project."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import secrets
 import sqlite3
@@ -25,6 +27,15 @@ from helpers import row_checksums
 from helpers import scratch_leftovers
 from helpers import version_rows
 from sqlalchemy.engine import make_url
+
+# conftest's _isolated_imports forgets every module a test imported. A database driver imported
+# by one test and re-imported by a later one comes back with new exception classes, which the
+# errors raised by psycopg's C extension no longer match: SQLAlchemy then stops wrapping them.
+# Import the drivers once, before any test, so that they are never forgotten.
+for _driver in ("psycopg", "sqlalchemy.dialects.postgresql.psycopg", "pymysql",
+                "sqlalchemy.dialects.mysql.pymysql"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_driver)
 
 TINY_MODELS = '''\
 import sqlalchemy as sa
