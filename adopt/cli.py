@@ -11,6 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from typing import TypeVar
 
@@ -18,14 +19,19 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from adopt import __version__
+from adopt import audit
+from adopt import config
+from adopt import fleet
 from adopt import output
 from adopt import pipeline
 from adopt import repository
+from adopt import targets as targets_mod
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import Interrupted
 from adopt.errors import UnreachableError
+from adopt.targets import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -282,9 +288,81 @@ def _baseline(project: pipeline.Project, opts: dict[str, Any]) -> pipeline.Adopt
         )
 
 
+def target_options(func: F) -> F:
+    """Options that choose the databases to check (and stamp)."""
+    decorators = [
+        click.argument("target_specs", metavar="[TARGET|URL|env:VAR]...", nargs=-1),
+        click.option(
+            "--all",
+            "all_targets",
+            is_flag=True,
+            help="Every target under [tool.adopt.targets] in pyproject.toml.",
+        ),
+        click.option(
+            "--targets-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A file with one URL, env:VAR or target name a line.",
+        ),
+        click.option(
+            "--schema",
+            "schemas",
+            multiple=True,
+            metavar="NAME",
+            help="PostgreSQL: the tenant schema to check (repeatable).",
+        ),
+        click.option(
+            "--schemas-like",
+            metavar="PATTERN",
+            help="PostgreSQL: every schema whose name matches this LIKE pattern.",
+        ),
+        click.option(
+            "--jobs",
+            type=click.IntRange(1, 64),
+            default=None,
+            help="Targets handled at once (default: fits the machine).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.IntRange(1, 3600),
+            default=None,
+            metavar="SECONDS",
+            help="Give up on a target that takes longer to connect or answer.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _targets(project: pipeline.Project, opts: dict[str, Any]) -> list[Target]:
+    named = config.load().targets
+    found: list[Target] = []
+    if opts["all_targets"]:
+        if not named:
+            raise click.UsageError(
+                "--all: no targets under [tool.adopt.targets] in pyproject.toml."
+            )
+        found += [targets_mod.resolve(name, named) for name in sorted(named)]
+    found += [targets_mod.resolve(spec, named) for spec in opts["target_specs"]]
+    if opts["targets_file"]:
+        found += targets_mod.from_file(opts["targets_file"], named)
+    if not found:
+        found = [pipeline.live_database_target(project)]
+    return targets_mod.with_schemas(found, tuple(opts["schemas"]), opts["schemas_like"])
+
+
+def _audit_choice() -> str:
+    return audit.validate(str(config.load().get("audit", audit.DEFAULT)))
+
+
 @cli.command(epilog=EXIT_HELP)
 @project_options
-@click.option("--force", is_flag=True, help="Stamp even if the database differs from the models.")
+@target_options
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Stamp targets that differ from the head schema, after listing the differences.",
+)
 @click.option(
     "--sql",
     "as_sql",
@@ -293,19 +371,49 @@ def _baseline(project: pipeline.Project, opts: dict[str, Any]) -> pipeline.Adopt
 )
 @click.pass_context
 def stamp(ctx: click.Context, /, force: bool, as_sql: bool, **opts: Any) -> None:
-    """Stamp the live database at head, after checking that it matches the models."""
+    """Stamp databases at head, each checked first against the schema the migrations build.
+
+    With no TARGET, the live database (the app's configuration or DATABASE_URL): what a
+    teammate runs after pulling. Targets that differ from head, are at another revision or
+    cannot be reached are reported, never stamped; the others are stamped concurrently.
+    Exits 0 only if every target ends at head."""
     opts = _merged(ctx, opts)
     project = _locate(opts)
     if as_sql:
         click.echo(pipeline.stamp_sql(project), nl=False)
         return
+    _run_targets(ctx, project, opts, stamp=True, force=force)
+
+
+def _run_targets(
+    ctx: click.Context,
+    project: pipeline.Project,
+    opts: dict[str, Any],
+    *,
+    stamp: bool,
+    force: bool = False,
+    reference: Any = None,
+) -> None:
+    chosen = _targets(project, opts)
     console = output.make_console()
     with output.progress(console) as step:
-        result = pipeline.stamp(project, force=force, progress=step)
+        results = pipeline.stamp_targets(
+            project,
+            chosen,
+            stamp=stamp,
+            force=force,
+            jobs=opts.get("jobs"),
+            timeout=opts.get("timeout"),
+            audit_choice=_audit_choice(),
+            reference=reference,
+            progress=step,
+        )
+    code = fleet.exit_code(results)
     if opts["as_json"]:
-        _emit_json(result.as_dict())
+        _emit_json({"ok": code == 0, "exit_code": code, "targets": [r.as_dict() for r in results]})
     else:
-        output.stamp_results(console, [(result.database, result, "")])
+        output.target_results(console, results, "Stamping" if stamp else "Status")
+    ctx.exit(code)
 
 
 @cli.command(epilog=EXIT_HELP)
@@ -325,35 +433,32 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
     adoption = _baseline(project, opts)
     console = output.make_console()
     with output.progress(console) as step:
-        result = pipeline.stamp(project, force=opts["accept_differences"], progress=step)
+        results = pipeline.stamp_targets(
+            project,
+            force=opts["accept_differences"],
+            audit_choice=_audit_choice(),
+            reference=adoption.verification.rebuilt,
+            progress=step,
+        )
+    code = fleet.exit_code(results)
     if opts["as_json"]:
-        _emit_json(dict(adoption.as_dict(), stamp=result.as_dict()))
-        return
-    output.baseline_summary(console, adoption)
-    output.stamp_results(console, [(result.database, result, "")])
+        _emit_json(dict(adoption.as_dict(), stamp=[r.as_dict() for r in results]))
+    else:
+        output.baseline_summary(console, adoption)
+        output.target_results(console, results, "Stamping")
+    ctx.exit(code)
 
 
 @cli.command(epilog=EXIT_HELP)
 @project_options
+@target_options
 @click.pass_context
 def status(ctx: click.Context, /, **opts: Any) -> None:
-    """Show the live database's revision and whether it matches the models (read-only).
+    """Show each target's revision and whether it matches the head schema (read-only).
 
-    Exits 0 when the database is at head and matches, 3 when it differs from the models,
-    1 when it is not at head."""
+    Exits 0 only if every target is at head."""
     opts = _merged(ctx, opts)
-    project = _locate(opts)
-    console = output.make_console()
-    with output.progress(console) as step:
-        result = pipeline.status(project, step)
-    if opts["as_json"]:
-        _emit_json(result.as_dict())
-    else:
-        output.status(console, result)
-    if not result.matches:
-        ctx.exit(DriftError.exit_code)
-    if not result.at_head:
-        ctx.exit(1)
+    _run_targets(ctx, _locate(opts), opts, stamp=False)
 
 
 def main() -> None:

@@ -35,12 +35,21 @@ _READ_ONLY_SESSION = {
 }
 
 
-def create(url: URL, *, read_only: bool = False, must_exist: bool = True) -> Engine:
-    """An engine for `url`; SQLite files must already exist unless must_exist is False."""
+def create(
+    url: URL, *, read_only: bool = False, must_exist: bool = True, timeout: int | None = None
+) -> Engine:
+    """An engine for `url`; SQLite files must already exist unless must_exist is False.
+
+    `timeout` (seconds) bounds connecting and each statement, so a server that accepts the
+    connection and never answers cannot hang a run."""
     backend = url.get_backend_name()
     if is_sqlite(url):
-        return _sqlite_engine(url, read_only=read_only, must_exist=must_exist)
-    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        return _sqlite_engine(url, read_only=read_only, must_exist=must_exist, timeout=timeout)
+    connect_args: dict[str, Any] = {"connect_timeout": timeout or CONNECT_TIMEOUT}
+    if timeout and backend == "postgresql":
+        connect_args["options"] = f"-c statement_timeout={timeout * 1000}"
+    elif timeout and backend in ("mysql", "mariadb"):
+        connect_args.update(read_timeout=timeout, write_timeout=timeout)
     try:
         engine = create_engine(url, connect_args=connect_args, poolclass=pool.NullPool)
     except (NoSuchModuleError, ModuleNotFoundError, ArgumentError) as exc:
@@ -59,7 +68,7 @@ def create(url: URL, *, read_only: bool = False, must_exist: bool = True) -> Eng
     return engine
 
 
-def _sqlite_engine(url: URL, *, read_only: bool, must_exist: bool) -> Engine:
+def _sqlite_engine(url: URL, *, read_only: bool, must_exist: bool, timeout: int | None) -> Engine:
     path = sqlite_path(url)
     if path is None:
         # A private in-memory database shared by every connection of this engine.
@@ -74,7 +83,27 @@ def _sqlite_engine(url: URL, *, read_only: bool, must_exist: bool) -> Engine:
     mode = "ro" if read_only else "rw"
     if not must_exist:
         mode = "rwc"
-    return create_engine(f"sqlite:///file:{path}?mode={mode}&uri=true", poolclass=pool.NullPool)
+    return create_engine(
+        f"sqlite:///file:{path}?mode={mode}&uri=true",
+        poolclass=pool.NullPool,
+        connect_args={"timeout": timeout or CONNECT_TIMEOUT},
+    )
+
+
+def immediate_transactions(engine: Engine) -> Engine:
+    """Make SQLite take its write lock when a transaction begins (BEGIN IMMEDIATE), so two
+    stampers queue instead of both reading 'not stamped'. The pysqlite recipe from the
+    SQLAlchemy docs: let SQLAlchemy, not the driver, emit BEGIN."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 def _driver_error(url: URL, exc: Exception) -> UsageError:

@@ -20,7 +20,6 @@ from adopt.differences import Difference
 from adopt.differences import MatchReport
 from adopt.pipeline import Adoption
 from adopt.pipeline import Project
-from adopt.stamp import StampResult
 from adopt.verify import Verification
 
 
@@ -147,23 +146,36 @@ def script(console: Console, made: Baseline) -> None:
         console.print(syntax)
 
 
-def stamp_results(console: Console, results: Iterable[tuple[str, StampResult | None, str]]) -> None:
-    table = Table(title="Stamping", title_justify="left")
-    table.add_column("Database", overflow="fold")
+_OUTCOME_STYLE = {"at head": "green", "stamped": "green", "would stamp": "cyan"}
+
+
+def target_results(console: Console, results: Iterable[Any], title: str) -> None:
+    """One row per target, then the differences and reasons of those that need attention."""
+    results = list(results)
+    table = Table(title=title, title_justify="left")
+    table.add_column("Target", overflow="fold")
     table.add_column("Before")
     table.add_column("Now")
     table.add_column("Outcome")
-    for database, result, problem in results:
-        if result is None:
-            table.add_row(escape(database), "", "", f"[red]{escape(problem)}[/red]")
-        else:
-            table.add_row(
-                escape(database),
-                escape(result.before),
-                escape(result.after),
-                f"[green]{escape(result.outcome)}[/green]",
-            )
+    for r in results:
+        style = _OUTCOME_STYLE.get(r.outcome, "red")
+        table.add_row(
+            escape(r.target),
+            escape(r.before),
+            escape(r.after),
+            f"[{style}]{escape(r.outcome)}[/{style}]",
+        )
     console.print(table)
+    for r in results:
+        if r.reason:
+            console.print(f"[bold]{escape(r.target)}[/bold]: {escape(r.reason)}")
+        if r.differences:
+            differences(console, r.differences)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    if len(results) > 1:
+        console.print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
 
 
 def error(message: str) -> None:

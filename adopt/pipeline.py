@@ -11,9 +11,11 @@ from dataclasses import field
 from dataclasses import replace
 from typing import Any
 
+from adopt import audit
 from adopt import baseline as baseline_mod
 from adopt import connect
 from adopt import drift
+from adopt import fleet
 from adopt import repository
 from adopt import schema
 from adopt import scratch as scratch_mod
@@ -29,6 +31,7 @@ from adopt.discovery import live_target
 from adopt.discovery import load_models
 from adopt.errors import DriftError
 from adopt.errors import UsageError
+from adopt.targets import Target
 from adopt.urls import describe
 from adopt.urls import hide_password
 from adopt.urls import is_sqlite
@@ -322,57 +325,36 @@ def stamp_sql(project: Project) -> str:
     return stamp_mod.stamp_sql(project.dialect, _existing_repository(project).script())
 
 
-def stamp(
-    project: Project, *, force: bool = False, progress: Progress = _quiet
-) -> stamp_mod.StampResult:
-    """Re-check the live database against the models, then write head into alembic_version."""
-    script = _existing_repository(project).script()
-    stamp_mod.single_head(script)
-    checked = check(project, progress, stamped_ok=True)
-    if checked.report.differences and not force:
-        raise DriftError(
-            f"{project.live_url} differs from the models in {len(checked.report.differences)} "
-            "way(s), so it was not stamped; fix them or pass --force.",
-            checked.report,
-        )
-    progress(f"Stamping {project.live_label}")
-    return stamp_mod.stamp(project.live.url, script)
+def live_database_target(project: Project) -> Target:
+    return Target("live", project.live.url)
 
 
-@dataclass(frozen=True)
-class Status:
-    """Where the live database stands: its alembic_version and whether it matches the models."""
-
-    database: str
-    version: str  # absent | empty | revision | several rows: ...
-    head: str | None  # the repository's head, None without a repository
-    at_head: bool
-    matches: bool
-    differences: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "database": self.database,
-            "alembic_version": self.version,
-            "head": self.head,
-            "at_head": self.at_head,
-            "matches": self.matches,
-            "differences": self.differences,
-        }
-
-
-def status(project: Project, progress: Progress = _quiet) -> Status:
-    """Read-only: the live database's revision, the repository's head, and the match state."""
-    repo = repository.find(project.models, project.directory)
-    heads = repo.heads() if repo is not None else ()
-    head = heads[0] if len(heads) == 1 else None
-    checked = check(project, progress, stamped_ok=True)
-    version = checked.report.version_table
-    return Status(
-        project.live_url,
-        version,
-        head,
-        head is not None and version == head,
-        checked.report.matches,
-        len(checked.report.differences),
+def stamp_targets(
+    project: Project,
+    targets: list[Target] | None = None,
+    *,
+    stamp: bool = True,
+    force: bool = False,
+    jobs: int | None = None,
+    timeout: int | None = None,
+    audit_choice: str = audit.DEFAULT,
+    reference: schema.Snapshot | None = None,
+    progress: Progress = _quiet,
+) -> list[fleet.TargetResult]:
+    """Check every target against the head schema; stamp those that match and are not at head.
+    Without targets, the live database. `reference` is a head schema already built (by the
+    baseline verification) for the live database's dialect, to spare building it again."""
+    targets = targets or [live_database_target(project)]
+    repo = _existing_repository(project)
+    known = {project.dialect: reference} if reference is not None else {}
+    plan = fleet.prepare(repo, project.models, targets, progress, known=known)
+    return fleet.run(
+        plan,
+        targets,
+        stamp=stamp,
+        force=force,
+        jobs=jobs,
+        timeout=timeout,
+        audit_choice=audit_choice,
+        progress=progress,
     )

@@ -230,3 +230,15 @@ def _atomic_write(path: Path, content: str) -> None:
     tmp = path.with_name(path.name + ".adopt-tmp")
     tmp.write_text(content, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def unmanaged_tables(repo: Repository) -> set[str]:
+    """The tables env.py's UNMANAGED_TABLES filter leaves out (empty for other env.py files)."""
+    env = repo.directory / "env.py"
+    if not env.is_file():
+        return set()
+    match = _UNMANAGED_LINE.search(env.read_text(encoding="utf-8"))
+    if match is None:
+        return set()
+    rhs = match.group(0).split("=", 1)[1].strip()
+    return set() if rhs == "set()" else set(ast.literal_eval(rhs))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from alembic.migration import MigrationContext
@@ -13,13 +14,16 @@ from sqlalchemy import MetaData
 from sqlalchemy import PrimaryKeyConstraint
 from sqlalchemy import String
 from sqlalchemy import Table
-from sqlalchemy.engine import URL
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
 
+from adopt import audit
 from adopt import connect
 from adopt import version_table
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
+from adopt.targets import Target
 from adopt.urls import hide_password
 
 
@@ -76,28 +80,67 @@ def refusal(
     )
 
 
-def stamp(url: URL, script: ScriptDirectory) -> StampResult:
-    """Write head into alembic_version of `url` (creating the table if needed)."""
+def write_head(
+    target: Target,
+    script: ScriptDirectory,
+    *,
+    fingerprint: str,
+    audit_choice: str = audit.DEFAULT,
+    timeout: int | None = None,
+) -> StampResult:
+    """Stamp `target` at head under a database lock, re-reading alembic_version inside it, so
+    concurrent stampers leave exactly one row at head. Writes alembic_version (and the audit
+    row when the team chose a table) in one transaction: stamped or not, never in between."""
     head = single_head(script)
-    shown = hide_password(url)
-    engine = connect.create(url)
+    shown = target.label
+    engine = connect.create(target.url, timeout=timeout)
+    if engine.dialect.name == "sqlite":
+        connect.immediate_transactions(engine)
     try:
         with connect.connection(engine) as conn:
             with conn.begin():
-                before = version_table.read(conn)
+                _lock(conn, target)
+                before = version_table.read(conn, schema=target.schema)
                 reason = refusal(before, head, script, shown)
                 if reason:
                     raise UsageError(reason)
                 if before.revisions == (head,):
                     return StampResult(shown, before.label, before.label, "already at head")
-                context = MigrationContext.configure(conn)
-                context.stamp(script, head)
-            after = version_table.read(conn)
+                options = {"version_table_schema": target.schema} if target.schema else {}
+                MigrationContext.configure(conn, opts=options).stamp(script, head)
+                item = audit.entry(hide_password(target.url), target.schema, head, fingerprint)
+                if audit_choice == "table":
+                    audit.record_in_table(conn, item, target.schema)
+            _unlock(conn, target)
+            after = version_table.read(conn, schema=target.schema)
     finally:
         engine.dispose()
     if after.revisions != (head,):
         raise AdoptError(f"Stamping {shown} did not stick (alembic_version reads {after.label}).")
+    if audit_choice.startswith("file:"):
+        audit.record_in_file(Path(audit_choice[5:]), item)
     return StampResult(shown, before.label, after.label, "stamped")
+
+
+def _lock_name(target: Target) -> str:
+    return f"adopt_stamp:{target.url.database}:{target.schema or ''}"
+
+
+def _lock(conn: Connection, target: Target) -> None:
+    """Serialise stampers of one database (SQLite: BEGIN IMMEDIATE already holds the lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": _lock_name(target)})
+    elif conn.dialect.name in ("mysql", "mariadb"):
+        got = conn.execute(text("SELECT GET_LOCK(:n, 60)"), {"n": _lock_name(target)[:64]}).scalar()
+        if got != 1:
+            raise AdoptError(f"Another process has held the stamp lock on {target.label} for 60 s.")
+
+
+def _unlock(conn: Connection, target: Target) -> None:
+    # PostgreSQL's transaction-level lock ended with the commit; MySQL's is per session.
+    if conn.dialect.name in ("mysql", "mariadb"):
+        conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": _lock_name(target)[:64]})
+        conn.commit()
 
 
 def stamp_sql(dialect_name: str, script: ScriptDirectory) -> str:

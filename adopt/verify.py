@@ -4,6 +4,7 @@ with the live database and with the models."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -24,6 +25,7 @@ class Verification:
     against_models: tuple[Difference, ...]  # rebuilt schema vs the models
     tables: int
     set_aside: tuple[SetAside, ...] = ()
+    rebuilt: schema.Snapshot | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -97,5 +99,9 @@ def verify(
         for d in generated
     ]
     return Verification(
-        tuple(against_live), tuple(against_models), len(rebuilt.tables), tuple(set_aside)
+        tuple(against_live),
+        tuple(against_models),
+        len(rebuilt.tables),
+        tuple(set_aside),
+        rebuilt,
     )

@@ -6,7 +6,6 @@ shows through adopt.output; all the work is done by adopt.pipeline."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from typing import Protocol
@@ -18,12 +17,9 @@ from adopt import output
 from adopt import pipeline
 from adopt import repository
 from adopt import scratch
-from adopt.discovery import LiveTarget
+from adopt import targets
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
-from adopt.stamp import StampResult
-from adopt.urls import hide_password
-from adopt.urls import parse_url
 
 
 @dataclass(frozen=True)
@@ -236,21 +232,15 @@ class Wizard:
             if not more:
                 break
             urls.append(more)
-        rows: list[tuple[str, StampResult | None, str]] = []
-        for url in urls:
-            target = (
-                project
-                if url is None
-                else replace(project, live=LiveTarget(parse_url(url), "typed in"))
-            )
-            try:
-                with output.progress(self.console) as step:
-                    result = pipeline.stamp(target, progress=step)
-                rows.append((result.database, result, ""))
-            except AdoptError as exc:
-                rows.append((hide_password(target.live.url), None, str(exc)))
-        if rows:
-            output.stamp_results(self.console, rows)
+        chosen = [
+            pipeline.live_database_target(project) if url is None else targets.resolve(url, {})
+            for url in urls
+        ]
+        if not chosen:
+            return
+        with output.progress(self.console) as step:
+            results = pipeline.stamp_targets(project, chosen, progress=step)
+        output.target_results(self.console, results, "Stamping")
 
     # 6. next steps -------------------------------------------------------------------------------
 

@@ -65,12 +65,13 @@ def test_check_baseline_stamp_rebuilds_the_live_schema(
 
     code, stamped = adopt_json("stamp", *APPS[name])
     assert code == 0, stamped
+    [stamped] = stamped["targets"]
     assert stamped["outcome"] == "stamped" and stamped["before"] == "absent"
     assert version_rows(url) == [made["baseline"]["revision"]]
     assert row_checksums(url) == rows_before
 
     code, again = adopt_json("stamp", *APPS[name])
-    assert code == 0 and again["outcome"] == "already at head"
+    assert code == 0 and again["targets"][0]["outcome"] == "at head"
     assert version_rows(url) == [made["baseline"]["revision"]]
 
 
@@ -200,4 +201,5 @@ def test_stamp_sql_connects_to_nothing_and_applies_cleanly(
     assert version_rows(url) == [revision]
     code, status = adopt_json("status", "--app", "microblog")
     assert code == 0, status
-    assert status["at_head"] is True and status["matches"] is True
+    [target] = status["targets"]
+    assert target["outcome"] == "at head" and target["differences"] == []

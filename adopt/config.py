@@ -1,0 +1,45 @@
+"""The project's [tool.adopt] settings in pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+from adopt.errors import UsageError
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    path: Path | None  # the pyproject.toml read, None when there is none
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def targets(self) -> dict[str, str]:
+        raw = self.values.get("targets", {})
+        if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+            raise UsageError(
+                f"[tool.adopt.targets] in {self.path} must map names to URLs or 'env:VAR' "
+                'strings, e.g. staging = "env:STAGING_DATABASE_URL".'
+            )
+        return {str(k): v for k, v in raw.items()}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+def load(directory: Path | None = None) -> ProjectConfig:
+    """[tool.adopt] from pyproject.toml in `directory` (default: the working directory)."""
+    path = (directory or Path.cwd()) / "pyproject.toml"
+    if not path.is_file():
+        return ProjectConfig(None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} is not valid TOML ({exc}); fix the file.") from None
+    tool = data.get("tool", {}).get("adopt", {})
+    if not isinstance(tool, dict):
+        raise UsageError(f"[tool.adopt] in {path} must be a table.")
+    return ProjectConfig(path, tool)

@@ -1,0 +1,259 @@
+"""Checking and stamping many databases: each target is compared with the schema the
+migration history builds (head), then stamped only if it matches and is not yet at head.
+
+Targets run concurrently in a bounded pool; one failure never stops the others. The reference
+schema is built once per dialect in a scratch database; a target whose fingerprint equals the
+reference's matches without further work, and only a mismatch is compared in full to explain it."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from alembic.script import ScriptDirectory
+
+from adopt import audit
+from adopt import connect
+from adopt import fingerprint
+from adopt import repository
+from adopt import schema
+from adopt import scratch
+from adopt import verify
+from adopt import version_table
+from adopt.differences import Difference
+from adopt.discovery import Models
+from adopt.errors import AdoptError
+from adopt.errors import DriftError
+from adopt.errors import UnreachableError
+from adopt.stamp import refusal
+from adopt.stamp import single_head
+from adopt.stamp import write_head
+from adopt.targets import Target
+
+# Outcomes, from best to worst.
+AT_HEAD, STAMPED, WOULD_STAMP = "at head", "stamped", "would stamp"
+DRIFTED, REFUSED, UNREACHABLE, FAILED = "drifted", "refused", "unreachable", "failed"
+OK_OUTCOMES = {AT_HEAD, STAMPED}
+IGNORED_TABLES = {audit.LOG_TABLE}
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: str  # label, password hidden
+    outcome: str
+    before: str = ""
+    after: str = ""
+    reason: str = ""
+    fingerprint: str = ""
+    differences: tuple[Difference, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in OK_OUTCOMES
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "outcome": self.outcome,
+            "ok": self.ok,
+            "before": self.before,
+            "after": self.after,
+            "reason": self.reason,
+            "fingerprint": self.fingerprint,
+            "differences": [d.as_dict() for d in self.differences],
+        }
+
+
+def default_jobs() -> int:
+    # Mostly waiting on servers: a few threads per core, bounded.
+    return min(16, (os.cpu_count() or 2) * 4)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every target is checked against."""
+
+    repo: repository.Repository
+    script: ScriptDirectory
+    head: str
+    unmanaged: frozenset[str]
+    references: dict[str, schema.Snapshot]  # dialect -> head schema
+    prints: dict[str, str]  # dialect -> fingerprint of the head schema
+
+
+def prepare(
+    repo: repository.Repository,
+    models: Models,
+    targets: Iterable[Target],
+    progress: Callable[[str], None],
+    known: dict[str, schema.Snapshot] | None = None,
+) -> Plan:
+    """Build the head schema once per dialect among the targets (unless already `known`)."""
+    script = repo.script()
+    head = single_head(script)
+    unmanaged = frozenset(repository.unmanaged_tables(repo)) | IGNORED_TABLES
+    references: dict[str, schema.Snapshot] = dict(known or {})
+    for target in targets:
+        dialect = target.url.get_backend_name()
+        if dialect in references:
+            continue
+        progress(f"Building the head schema on {dialect} to check targets against")
+        plan = scratch.plan(target.url)
+        with scratch.open_scratch(target.url, plan) as engine:
+            verify.upgrade(repo, models, engine)
+            with connect.connection(engine) as conn:
+                references[dialect] = schema.take(conn)
+    prints = {d: fingerprint.of(s, unmanaged) for d, s in references.items()}
+    return Plan(repo, script, head, unmanaged, references, prints)
+
+
+def run(
+    plan: Plan,
+    targets: list[Target],
+    *,
+    stamp: bool = True,
+    force: bool = False,
+    jobs: int | None = None,
+    timeout: int | None = None,
+    audit_choice: str = audit.DEFAULT,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> list[TargetResult]:
+    """Check (and, with stamp=True, stamp) every target; results in the targets' order."""
+    done = 0
+    lock = threading.Lock()
+
+    def one(target: Target) -> TargetResult:
+        nonlocal done
+        result = _one(
+            plan, target, stamp=stamp, force=force, timeout=timeout, audit_choice=audit_choice
+        )
+        with lock:
+            done += 1
+            progress(f"{done}/{len(targets)} targets done ({target.label}: {result.outcome})")
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
+        return list(pool.map(one, targets))
+
+
+def _one(
+    plan: Plan, target: Target, *, stamp: bool, force: bool, timeout: int | None, audit_choice: str
+) -> TargetResult:
+    try:
+        return _check_and_stamp(
+            plan, target, stamp=stamp, force=force, timeout=timeout, audit_choice=audit_choice
+        )
+    except UnreachableError as exc:
+        return TargetResult(target.label, UNREACHABLE, reason=str(exc))
+    except DriftError as exc:
+        return TargetResult(target.label, DRIFTED, reason=str(exc))
+    except AdoptError as exc:
+        return TargetResult(target.label, REFUSED, reason=str(exc))
+    except Exception as exc:  # one target's surprise must not stop the others
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return TargetResult(target.label, FAILED, reason=f"{type(exc).__name__}: {first}")
+
+
+def inspect_target(
+    target: Target, timeout: int | None
+) -> tuple[version_table.VersionState, schema.Snapshot]:
+    """Read-only: the target's alembic_version and schema."""
+    engine = connect.create(target.url, read_only=True, timeout=timeout)
+    try:
+        with connect.connection(engine) as conn, conn.begin() as transaction:
+            state = version_table.read(conn, schema=target.schema)
+            snapshot = schema.take(conn, schema=target.schema)
+            transaction.rollback()
+    finally:
+        engine.dispose()
+    return state, snapshot
+
+
+def differences(
+    plan: Plan, dialect: str, snapshot: schema.Snapshot
+) -> tuple[str, list[Difference]]:
+    """The target's fingerprint, and how it differs from head (empty when the prints match)."""
+    printed = fingerprint.of(snapshot, plan.unmanaged)
+    if printed == plan.prints[dialect]:
+        return printed, []
+    keep = {k: v for k, v in snapshot.tables.items() if k not in plan.unmanaged}
+    found = schema.compare(
+        plan.references[dialect],
+        schema.Snapshot(keep),
+        expected_label="head schema",
+        actual_label="database",
+    )
+    return printed, [d for d in found if not d.kind.endswith("_generated_name")]
+
+
+def _check_and_stamp(
+    plan: Plan, target: Target, *, stamp: bool, force: bool, timeout: int | None, audit_choice: str
+) -> TargetResult:
+    state, snapshot = inspect_target(target, timeout)
+    printed, diffs = differences(plan, target.url.get_backend_name(), snapshot)
+    base = TargetResult(
+        target.label,
+        "",
+        before=state.label,
+        after=state.label,
+        fingerprint=printed,
+        differences=tuple(diffs),
+    )
+    if state.revisions == (plan.head,):
+        reason = f"differs from head in {len(diffs)} way(s)" if diffs else ""
+        return _with(base, AT_HEAD, reason)
+    problem = refusal(state, plan.head, plan.script, target.label)
+    if problem:
+        return _with(base, REFUSED, problem)
+    if diffs and not force:
+        return _with(
+            base,
+            DRIFTED,
+            f"differs from the head schema in {len(diffs)} way(s); "
+            "fix it, or stamp anyway with --force after reading the differences",
+        )
+    if not stamp:
+        return _with(base, WOULD_STAMP, "matches head" if not diffs else "drifted (--force)")
+    result = write_head(
+        target, plan.script, fingerprint=printed, audit_choice=audit_choice, timeout=timeout
+    )
+    outcome = STAMPED if result.outcome == "stamped" else AT_HEAD
+    return TargetResult(
+        target.label,
+        outcome,
+        result.before,
+        result.after,
+        "stamped with --force despite differences" if diffs else "",
+        printed,
+        tuple(diffs),
+    )
+
+
+def _with(result: TargetResult, outcome: str, reason: str) -> TargetResult:
+    return TargetResult(
+        result.target,
+        outcome,
+        result.before,
+        result.after,
+        reason,
+        result.fingerprint,
+        result.differences,
+    )
+
+
+def exit_code(results: list[TargetResult]) -> int:
+    """0 only if every target is at head; else the worst: 4 unreachable, 3 drift, 1 other."""
+    outcomes = {r.outcome for r in results}
+    if outcomes <= OK_OUTCOMES:
+        return 0
+    if UNREACHABLE in outcomes:
+        return 4
+    if DRIFTED in outcomes:
+        return 3
+    return 1
