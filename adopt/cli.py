@@ -31,6 +31,7 @@ from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import Interrupted
 from adopt.errors import UnreachableError
+from adopt.errors import UsageError as AdoptUsageError
 from adopt.targets import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -237,8 +238,13 @@ def _merged(ctx: click.Context, /, opts: dict[str, Any]) -> dict[str, Any]:
 @cli.command(epilog=EXIT_HELP)
 @project_options
 @click.option("-v", "--verbose", is_flag=True, help="Also list what was set aside as not drift.")
+@click.option(
+    "--exclude-unmanaged",
+    is_flag=True,
+    help="Accept database tables that have no model (they stay out of migrations).",
+)
 @click.pass_context
-def check(ctx: click.Context, /, verbose: bool, **opts: Any) -> None:
+def check(ctx: click.Context, /, verbose: bool, exclude_unmanaged: bool, **opts: Any) -> None:
     """Check that the live database matches the models (read-only)."""
     opts = _merged(ctx, opts)
     project = _locate(opts)
@@ -246,15 +252,16 @@ def check(ctx: click.Context, /, verbose: bool, **opts: Any) -> None:
     with output.progress(console) as step:
         checked = pipeline.check(project, step)
     report = checked.report
+    # Drift (and unmanaged tables, unless accepted) fail the check the way they fail baseline,
+    # so a CI gate on 'adopt check' and 'adopt run' agree.
+    pipeline.require_match(report, exclude_unmanaged=exclude_unmanaged)
     if opts["as_json"]:
-        _emit_json(report.as_dict())
+        _emit_json(dict(report.as_dict(), ok=True, exit_code=0))
     else:
         output.found(
             console, project, str(repository.directory_for(project.models, project.directory))
         )
         output.match_report(console, report, verbose)
-    if not report.matches:
-        ctx.exit(DriftError.exit_code)
 
 
 @cli.command(epilog=EXIT_HELP)
@@ -423,12 +430,12 @@ def _run_targets(
 @click.pass_context
 def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
     """Check, write and verify the baseline, and stamp the live database: no prompts."""
+    opts = _merged(ctx, opts)
     if not yes:
-        raise click.UsageError(
+        raise AdoptUsageError(
             "'adopt run' changes files and the live database's alembic_version; "
             "pass --yes to confirm (or run 'adopt' for the wizard)."
         )
-    opts = _merged(ctx, opts)
     project = _locate(opts)
     adoption = _baseline(project, opts)
     console = output.make_console()

@@ -85,6 +85,7 @@ class Plan:
     unmanaged: frozenset[str]
     references: dict[str, schema.Snapshot]  # dialect -> head schema
     prints: dict[str, str]  # dialect -> fingerprint of the head schema
+    problems: dict[str, str] = field(default_factory=dict)  # dialect -> why it has no reference
 
 
 def prepare(
@@ -99,18 +100,30 @@ def prepare(
     head = single_head(script)
     unmanaged = frozenset(repository.unmanaged_tables(repo)) | IGNORED_TABLES
     references: dict[str, schema.Snapshot] = dict(known or {})
+    problems: dict[str, str] = {}
     for target in targets:
         dialect = target.url.get_backend_name()
         if dialect in references:
             continue
-        progress(f"Building the head schema on {dialect} to check targets against")
-        plan = scratch.plan(target.url)
-        with scratch.open_scratch(target.url, plan) as engine:
-            verify.upgrade(repo, models, engine)
-            with connect.connection(engine) as conn:
-                references[dialect] = schema.take(conn)
+        # The head schema is built on the first server of this dialect that answers.
+        try:
+            references[dialect] = _head_schema(repo, models, target, progress)
+            problems.pop(dialect, None)
+        except AdoptError as exc:
+            problems[dialect] = f"cannot build the head schema on {target.label}: {exc}"
     prints = {d: fingerprint.of(s, unmanaged) for d, s in references.items()}
-    return Plan(repo, script, head, unmanaged, references, prints)
+    return Plan(repo, script, head, unmanaged, references, prints, problems)
+
+
+def _head_schema(
+    repo: repository.Repository, models: Models, target: Target, progress: Callable[[str], None]
+) -> schema.Snapshot:
+    dialect = target.url.get_backend_name()
+    progress(f"Building the head schema on {dialect} to check targets against")
+    with scratch.open_scratch(target.url, scratch.plan(target.url)) as engine:
+        verify.upgrade(repo, models, engine)
+        with connect.connection(engine) as conn:
+            return schema.take(conn)
 
 
 def run(
@@ -196,6 +209,9 @@ def _check_and_stamp(
     plan: Plan, target: Target, *, stamp: bool, force: bool, timeout: int | None, audit_choice: str
 ) -> TargetResult:
     state, snapshot = inspect_target(target, timeout)
+    problem = plan.problems.get(target.url.get_backend_name())
+    if problem:
+        return TargetResult(target.label, FAILED, state.label, state.label, problem)
     printed, diffs = differences(plan, target.url.get_backend_name(), snapshot)
     base = TargetResult(
         target.label,

@@ -92,6 +92,8 @@ def require_no_revisions(repo: Repository) -> None:
 def create(models: Models, live: URL, directory: str | None) -> Repository:
     """Write a new repository; nothing is written if the folder cannot be created."""
     path = directory_for(models, directory)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file, not a folder; choose another with --directory.")
     if path.exists() and any(path.iterdir()):
         raise UsageError(
             f"{path} exists and is not a migration repository; move it away or choose "
@@ -119,11 +121,11 @@ def create(models: Models, live: URL, directory: str | None) -> Repository:
             _write(path / "env.py", _generic_env(models), created)
             _write(path / "script.py.mako", _template("generic", "script.py.mako"), created)
             _write(path / "README", _template("generic", "README"), created)
-    except PermissionError as exc:
+    except OSError as exc:
         remove(Repository(path, path / "alembic.ini", "?", tuple(created)))
         raise UsageError(
             f"Cannot write the migration repository at {path} ({exc.strerror}); make the folder "
-            "writable or choose another with --directory."
+            "writable (or free disk space), or choose another with --directory."
         ) from None
     return Repository(path, ini, layout, tuple(created))
 

@@ -75,25 +75,67 @@ def take(
     indexes = insp.get_multi_indexes(**kw)
     uniques = insp.get_multi_unique_constraints(**kw)
     fks = insp.get_multi_foreign_keys(**kw)
-    checks = _optional(insp.get_multi_check_constraints, kw)
+    checks = live_checks(conn, names, schema)
     dialect = conn.dialect
     tables = {}
     for name in names:
         key = (schema, name)
+        primary_key = _pk_columns(pks.get(key))
+        table_uniques = {_cols(u["column_names"]): u.get("name") for u in uniques.get(key, [])}
+        if dialect.name == "sqlite":
+            for cols in inline_uniques(insp, name, schema, primary_key):
+                table_uniques.setdefault(cols, None)
         tables[name] = TableShape(
             name=name,
-            columns=tuple(_column(c, dialect) for c in columns.get(key, [])),
-            primary_key=_pk_columns(pks.get(key)),
+            columns=tuple(_column(name, c, dialect) for c in columns.get(key, [])),
+            primary_key=primary_key,
             indexes={
                 (_cols(ix["column_names"]), bool(ix.get("unique"))): ix.get("name")
                 for ix in indexes.get(key, [])
                 if None not in ix["column_names"]
             },
-            uniques={_cols(u["column_names"]): u.get("name") for u in uniques.get(key, [])},
+            uniques=table_uniques,
             foreign_keys={_fk_key(fk): fk.get("name") for fk in fks.get(key, [])},
-            checks={_sql(c["sqltext"]): c.get("name") for c in checks.get(key, [])},
+            checks={normalise_check(c["sqltext"]): c.get("name") for c in checks.get(name, [])},
         )
     return Snapshot(tables)
+
+
+def live_checks(
+    conn: Connection, names: Iterable[str], schema: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """CHECK constraints per table name. MariaDB's reflection misses column-level checks (and
+    the json_valid() check of JSON columns), so there they are read from information_schema."""
+    wanted = list(names)
+    if not wanted:
+        return {}
+    if conn.dialect.name == "mysql" and getattr(conn.dialect, "is_mariadb", False):
+        rows = conn.exec_driver_sql(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE"
+            " FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = "
+            + ("%s" if schema else "DATABASE()"),
+            (schema,) if schema else (),
+        )
+        found: dict[str, list[dict[str, Any]]] = {}
+        for table, name, clause in rows:
+            if table in wanted:
+                found.setdefault(table, []).append({"name": name, "sqltext": clause})
+        return found
+    multi = _optional(
+        inspect(conn).get_multi_check_constraints, {"schema": schema, "filter_names": wanted}
+    )
+    return {key[1]: list(value) for key, value in multi.items()}
+
+
+def inline_uniques(insp: Any, table: str, schema: str | None, primary_key: Cols) -> list[Cols]:
+    """SQLite: columns of UNIQUE constraints written inline on a column (`email TEXT UNIQUE`).
+    SQLAlchemy does not reflect them; SQLite keeps them as unnamed sqlite_autoindex_* indexes."""
+    found = []
+    for ix in insp.get_indexes(table, schema=schema, include_auto_indexes=True):
+        cols = _cols(ix["column_names"])
+        if ix["name"].startswith("sqlite_autoindex_") and ix.get("unique") and cols != primary_key:
+            found.append(cols)
+    return found
 
 
 def _pk_columns(pk: Any) -> Cols:
@@ -122,23 +164,125 @@ def _fk_key(fk: Any) -> tuple[Cols, str, Cols, str, str]:
     )
 
 
-def _column(col: Any, dialect: Dialect) -> ColumnShape:
+def _column(table: str, col: Any, dialect: Dialect) -> ColumnShape:
     try:
-        type_text = col["type"].compile(dialect=dialect)
+        type_text = str(col["type"].compile(dialect=dialect))
     except Exception:
         type_text = repr(col["type"])
+    labels = getattr(col["type"], "enums", None)
+    if labels and "(" not in type_text:
+        # A PostgreSQL ENUM compiles to its bare name: keep its labels in the comparison.
+        type_text += "(" + ", ".join(repr(label) for label in labels) + ")"
     default = col.get("default")
+    serial = default is not None and is_owned_serial(table, col["name"], default)
     return ColumnShape(
         name=col["name"],
         type=type_text,
         nullable=bool(col["nullable"]),
-        default=_sql(default) if default is not None else None,
-        identity=bool(col.get("identity")),
+        default=_sql(default) if default is not None and not serial else None,
+        identity=serial or bool(col.get("identity")) or _auto_increment(col, dialect),
     )
+
+
+def _auto_increment(col: Any, dialect: Dialect) -> bool:
+    # MySQL/MariaDB report AUTO_INCREMENT as autoincrement=True; PostgreSQL does so for
+    # serial and identity columns too (handled above); SQLite reports nothing.
+    return dialect.name == "mysql" and col.get("autoincrement") is True
+
+
+def is_owned_serial(table: str, column: str, default: str) -> bool:
+    """PostgreSQL serial: nextval() of the sequence the column owns, named table_column_seq.
+    It generates ids exactly as GENERATED BY DEFAULT AS IDENTITY does."""
+    match = re.fullmatch(
+        r"nextval\('(?:[\w\"]+\.)?\"?([^'\"]+)\"?'(?:::regclass)?\)", default.strip()
+    )
+    return match is not None and match.group(1) == f"{table}_{column}_seq"[:63]
 
 
 def _sql(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
+
+
+# --- comparable forms of SQL text --------------------------------------------------------------
+
+_NOW = {
+    "now()",
+    "current_timestamp",
+    "current_timestamp()",
+    "localtimestamp",
+    "localtimestamp()",
+    "datetime('now')",
+    "transaction_timestamp()",
+}
+_TRUE = {"true", "1", "b'1'", "'1'", "'t'", "'true'"}
+_FALSE = {"false", "0", "b'0'", "'0'", "'f'", "'false'"}
+# A PostgreSQL cast: ::name, ::schema.name, ::character varying(10), ::timestamp with time zone[]
+_CAST = re.compile(
+    r"::(?:\"[^\"]+\"|\w+)(?:\.(?:\"[^\"]+\"|\w+))?(?:\s+(?:varying|precision))?"
+    r"(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\s+with(?:out)?\s+time\s+zone)?(?:\[\])*"
+)
+
+
+def normalise_default(text: str, boolean: bool = True) -> str:
+    """One spelling per meaning: parentheses, casts, quotes and keyword case removed. With
+    `boolean`, the spellings of true and false (1, '1', b'1', true, 't') are one value too:
+    only right for a boolean column, where DEFAULT 't' and DEFAULT 1 mean the same."""
+    t = _unwrap(text.strip().lower())
+    t = _CAST.sub("", t).strip()
+    t = _unwrap(t)
+    t = re.sub(r"^(current_timestamp|now|localtimestamp)\((\d*)\)$", _timestamp_call, t)
+    if t in _NOW:
+        return "current_timestamp"
+    if boolean and t in _TRUE:
+        return "1"
+    if boolean and t in _FALSE:
+        return "0"
+    if len(t) >= 2 and t[0] == t[-1] == "'":
+        t = t[1:-1]
+    return t
+
+
+def _timestamp_call(match: re.Match[str]) -> str:
+    # now(), now(0), current_timestamp(0): the statement's time in whole seconds, or finer.
+    digits = match.group(2)
+    return "current_timestamp" if digits in ("", "0") else f"current_timestamp({digits})"
+
+
+def _unwrap(t: str) -> str:
+    while t.startswith("(") and t.endswith(")") and _balanced(t[1:-1]):
+        t = t[1:-1].strip()
+    return t
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def is_boolean_type(type_text: str) -> bool:
+    t = type_text.strip().upper()
+    return t in ("BOOLEAN", "BOOL", "TINYINT(1)", "BIT(1)", "BIT")
+
+
+def normalise_check(text: str) -> str:
+    """A CHECK constraint's condition in one spelling: the server's rewriting (PostgreSQL's
+    `= ANY (ARRAY[...])` for IN, its casts, `~~` for LIKE, MariaDB's backquotes) undone, then
+    case, quotes around names, parentheses and spaces dropped. Conditions that differ only in
+    grouping compare equal; no real schema tells two checks apart by that alone."""
+    t = str(text).strip().lower()
+    t = re.sub(r"^check\s*", "", t)
+    t = t.replace("`", "").replace('"', "")
+    t = _CAST.sub("", t)
+    t = re.sub(r"=\s*any\s*\(+\s*array\s*\[(.*?)\]\s*\)+", r" in (\1)", t)
+    t = re.sub(r"<>\s*all\s*\(+\s*array\s*\[(.*?)\]\s*\)+", r" not in (\1)", t)
+    t = t.replace("!=", "<>").replace("!~~*", " not ilike ").replace("~~*", " ilike ")
+    t = t.replace("!~~", " not like ").replace("~~", " like ")
+    t = re.sub(r"([\w.]+)\s+between\s+(\S+)\s+and\s+(\S+)", r"\1 >= \2 and \1 <= \3", t)
+    return re.sub(r"[()\s]", "", t)
 
 
 def compare(
@@ -184,7 +328,7 @@ def _compare_table(exp: TableShape, act: TableShape, el: str, al: str) -> list[D
                     "nullable", t, name, f"{el} {_null(e.nullable)}, {al} {_null(a.nullable)}"
                 )
             )
-        if e.default != a.default:
+        if not _same_default(e, a):
             out.append(
                 Difference("server_default", t, name, f"{el} {e.default!r}, {al} {a.default!r}")
             )
@@ -247,6 +391,13 @@ def _keyed(
 _GENERATED_NAME = re.compile(
     r"(_ibfk_\d+|_fkey\d*|_key\d*|_pkey|_check\d*|_idx\d*)$|^sqlite_autoindex_"
 )
+
+
+def _same_default(e: ColumnShape, a: ColumnShape) -> bool:
+    if e.default is None or a.default is None:
+        return e.default == a.default
+    boolean = is_boolean_type(e.type) and is_boolean_type(a.type)
+    return normalise_default(e.default, boolean) == normalise_default(a.default, boolean)
 
 
 def is_generated_name(name: str | None) -> bool:

@@ -98,8 +98,13 @@ def _isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     yield
+    # Forget only the project's own modules: dropping a driver (psycopg) would leave its C
+    # extension raising exception classes that a re-import no longer recognises.
+    installed = (sys.prefix, sys.base_prefix, str(ROOT / "adopt"))
     for name in set(sys.modules) - modules:
-        del sys.modules[name]
+        origin = getattr(sys.modules[name], "__file__", None) or ""
+        if origin and not origin.startswith(installed):
+            del sys.modules[name]
     sys.path[:] = path
 
 

@@ -367,11 +367,6 @@ def test_existing_revisions_point_to_stamp(
     assert len(revision_files(project)) == 1
 
 
-@pytest.mark.xfail(
-    reason="repository.create catches only PermissionError: mkdir under a file raises "
-    "NotADirectoryError, reported as 'Unexpected NotADirectoryError' with exit 1",
-    strict=True,
-)
 def test_migrations_directory_that_cannot_be_created(
     tiny: Callable[..., tuple[Path, str]],
 ) -> None:
@@ -440,22 +435,6 @@ DRIFTS = {
 }
 SHOWN = {"extra-column": "extra", "unmanaged-table": "legacy_audit"}
 
-CHECK_PASSES_UNMANAGED = pytest.mark.xfail(
-    reason="adopt check exits 0 when the only drift is an unmanaged table (cli.check exits 3 "
-    "only on report.differences), while adopt baseline refuses the same database with 3",
-    strict=True,
-)
-CHECK_HAS_NO_ERROR_LINE = pytest.mark.xfail(
-    reason="adopt check on drift prints the report and exits 3 without an 'Error:' line "
-    "(cli.check calls ctx.exit(3) instead of raising DriftError)",
-    strict=True,
-)
-CHECK_JSON_HAS_NO_OK = pytest.mark.xfail(
-    reason="adopt check --json on drift prints the bare MatchReport.as_dict(): no 'ok' and "
-    "no 'exit_code' keys",
-    strict=True,
-)
-
 
 @pytest.fixture(params=sorted(DRIFTS))
 def drifted(
@@ -472,7 +451,7 @@ def drifted(
 
 @pytest.mark.parametrize(
     "drifted",
-    ["extra-column", pytest.param("unmanaged-table", marks=CHECK_PASSES_UNMANAGED)],
+    ["extra-column", "unmanaged-table"],
     indirect=True,
 )
 def test_drift_fails_check_with_3(drifted: tuple[str, Path, str]) -> None:
@@ -489,8 +468,8 @@ def test_drift_fails_check_with_3(drifted: tuple[str, Path, str]) -> None:
 @pytest.mark.parametrize(
     "drifted",
     [
-        pytest.param("extra-column", marks=CHECK_HAS_NO_ERROR_LINE),
-        pytest.param("unmanaged-table", marks=CHECK_PASSES_UNMANAGED),
+        "extra-column",
+        "unmanaged-table",
     ],
     indirect=True,
 )
@@ -504,8 +483,8 @@ def test_drift_check_prints_one_error_line(drifted: tuple[str, Path, str]) -> No
 @pytest.mark.parametrize(
     "drifted",
     [
-        pytest.param("extra-column", marks=CHECK_JSON_HAS_NO_OK),
-        pytest.param("unmanaged-table", marks=CHECK_PASSES_UNMANAGED),
+        "extra-column",
+        "unmanaged-table",
     ],
     indirect=True,
 )
@@ -568,11 +547,6 @@ def test_json_error_is_one_document(tiny: Callable[..., tuple[Path, str]], case:
     assert document["error"] and document["error"] in line
 
 
-@pytest.mark.xfail(
-    reason="'adopt run --json' without --yes raises click.UsageError before --json is read: "
-    "usage text on stderr, nothing on stdout",
-    strict=True,
-)
 def test_json_run_without_yes_is_one_document(tiny: Callable[..., tuple[Path, str]]) -> None:
     project, url = tiny()
     state = before(project, url)
