@@ -28,7 +28,6 @@ from adopt import repository
 from adopt import targets as targets_mod
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
-from adopt.errors import DriftError
 from adopt.errors import Interrupted
 from adopt.errors import UnreachableError
 from adopt.errors import UsageError as AdoptUsageError
@@ -196,6 +195,19 @@ class AdoptGroup(click.Group):
 )
 @click.option(
     "--traceback", "show_traceback", is_flag=True, help="Show the full traceback of an error."
+)
+@click.option(
+    "--stamp/--no-stamp",
+    "stamp_live",
+    default=None,
+    help="Wizard: stamp the live database at the end (or not) without asking.",
+)
+@click.option(
+    "--target",
+    "extra_targets",
+    multiple=True,
+    metavar="URL",
+    help="Wizard: also check and stamp this database at the end (repeatable).",
 )
 @project_options
 @baseline_options

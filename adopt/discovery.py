@@ -3,6 +3,7 @@ plain SQLAlchemy metadata, and the URL the project itself would connect to."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import sys
@@ -233,3 +234,98 @@ def _flask_engine_url(app: Any) -> URL | None:
 
 def project_dir() -> Path:
     return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Something in the project that could hold the models, found by reading the source."""
+
+    kind: str  # "app" (for --app) or "models" (for --models)
+    spec: str  # e.g. "microblog:app", "app:create_app()", "inventory.models:Base"
+    what: str  # e.g. "Flask app factory"
+
+
+_SKIP_DIRS = {
+    ".venv",
+    "venv",
+    "env",
+    ".git",
+    "node_modules",
+    "migrations",
+    "site-packages",
+    "__pycache__",
+    "build",
+    "dist",
+    ".tox",
+    ".nox",
+    "tests",
+    "test",
+}
+_MAX_FILES = 2000
+
+
+def candidates(root: Path | None = None) -> list[Candidate]:
+    """Flask apps, app factories, declarative bases and MetaData objects defined at module
+    level in the project's Python files (read, not imported: nothing runs)."""
+    root = root or Path.cwd()
+    found: list[Candidate] = []
+    for count, path in enumerate(_python_files(root)):
+        if count >= _MAX_FILES:
+            break
+        module = _module_name(path.relative_to(root))
+        if module:
+            found.extend(_candidates_in(path, module))
+    return sorted(set(found), key=lambda c: (c.kind, c.spec))
+
+
+def _python_files(root: Path) -> Iterator[Path]:
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                yield Path(directory) / name
+
+
+def _module_name(relative: Path) -> str:
+    parts = list(relative.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else ""
+
+
+def _candidates_in(path: Path, module: str) -> list[Candidate]:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except (SyntaxError, UnicodeDecodeError, OSError):
+        return []
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in ("create_app", "make_app"):
+            found.append(Candidate("app", f"{module}:{node.name}()", "Flask app factory"))
+        elif isinstance(node, ast.ClassDef) and any(
+            _called_name(base) in ("DeclarativeBase", "DeclarativeBaseNoMeta")
+            for base in node.bases
+        ):
+            found.append(Candidate("models", f"{module}:{node.name}", "declarative base"))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
+                kind = _ASSIGNED.get(_called_name(node.value.func))
+                if kind:
+                    found.append(Candidate(kind[0], f"{module}:{target.id}", kind[1]))
+    return found
+
+
+_ASSIGNED = {
+    "Flask": ("app", "Flask app"),
+    "declarative_base": ("models", "declarative base"),
+    "MetaData": ("models", "MetaData"),
+}
+
+
+def _called_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""

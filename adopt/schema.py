@@ -28,7 +28,8 @@ class ColumnShape:
     type: str
     nullable: bool
     default: str | None
-    identity: bool
+    identity: bool  # the server numbers new rows: identity, serial or AUTO_INCREMENT
+    always: bool = False  # GENERATED ALWAYS AS IDENTITY: explicit values are refused
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def take(
                 table_uniques.setdefault(cols, None)
         tables[name] = TableShape(
             name=name,
-            columns=tuple(_column(name, c, dialect) for c in columns.get(key, [])),
+            columns=tuple(_column(name, c, dialect, primary_key) for c in columns.get(key, [])),
             primary_key=primary_key,
             indexes={
                 (_cols(ix["column_names"]), bool(ix.get("unique"))): ix.get("name")
@@ -129,11 +130,14 @@ def live_checks(
 
 def inline_uniques(insp: Any, table: str, schema: str | None, primary_key: Cols) -> list[Cols]:
     """SQLite: columns of UNIQUE constraints written inline on a column (`email TEXT UNIQUE`).
-    SQLAlchemy does not reflect them; SQLite keeps them as unnamed sqlite_autoindex_* indexes."""
+    SQLAlchemy does not reflect them; SQLite keeps them as unnamed sqlite_autoindex_* indexes,
+    as it does for the table-level ones that are reflected."""
+    reflected = {_cols(u["column_names"]) for u in insp.get_unique_constraints(table, schema=schema)}
     found = []
     for ix in insp.get_indexes(table, schema=schema, include_auto_indexes=True):
         cols = _cols(ix["column_names"])
-        if ix["name"].startswith("sqlite_autoindex_") and ix.get("unique") and cols != primary_key:
+        automatic = ix["name"].startswith("sqlite_autoindex_") and ix.get("unique")
+        if automatic and cols != primary_key and cols not in reflected:
             found.append(cols)
     return found
 
@@ -164,11 +168,16 @@ def _fk_key(fk: Any) -> tuple[Cols, str, Cols, str, str]:
     )
 
 
-def _column(table: str, col: Any, dialect: Dialect) -> ColumnShape:
+def _column(table: str, col: Any, dialect: Dialect, primary_key: Cols) -> ColumnShape:
     try:
         type_text = str(col["type"].compile(dialect=dialect))
     except Exception:
         type_text = repr(col["type"])
+    if dialect.name == "postgresql":
+        # 6 fractional digits is PostgreSQL's default precision: TIMESTAMP(6) is TIMESTAMP.
+        type_text = re.sub(r"^(TIMESTAMP|TIME)\(6\)", r"\1", type_text)
+    # SQLite's INTEGER PRIMARY KEY is the rowid: reported nullable, it never holds NULL.
+    rowid = dialect.name == "sqlite" and primary_key == (col["name"],) and type_text == "INTEGER"
     labels = getattr(col["type"], "enums", None)
     if labels and "(" not in type_text:
         # A PostgreSQL ENUM compiles to its bare name: keep its labels in the comparison.
@@ -178,9 +187,10 @@ def _column(table: str, col: Any, dialect: Dialect) -> ColumnShape:
     return ColumnShape(
         name=col["name"],
         type=type_text,
-        nullable=bool(col["nullable"]),
+        nullable=bool(col["nullable"]) and not rowid,
         default=_sql(default) if default is not None and not serial else None,
         identity=serial or bool(col.get("identity")) or _auto_increment(col, dialect),
+        always=bool((col.get("identity") or {}).get("always")),
     )
 
 
@@ -332,10 +342,10 @@ def _compare_table(exp: TableShape, act: TableShape, el: str, al: str) -> list[D
             out.append(
                 Difference("server_default", t, name, f"{el} {e.default!r}, {al} {a.default!r}")
             )
-        if e.identity != a.identity:
+        if (e.identity, e.always) != (a.identity, a.always):
             out.append(
                 Difference(
-                    "identity", t, name, f"{el} identity={e.identity}, {al} identity={a.identity}"
+                    "identity", t, name, f"{el} {_generated(e)}, {al} {_generated(a)}"
                 )
             )
     if exp.primary_key != act.primary_key:
@@ -374,7 +384,10 @@ def _keyed(
     for key in exp.keys() & act.keys():
         # Names are compared only where both sides have one (SQLite leaves inline ones unnamed).
         if exp[key] and act[key] and exp[key] != act[key]:
-            both_generated = is_generated_name(exp[key]) and is_generated_name(act[key])
+            generated = [is_generated_name(exp[key]), is_generated_name(act[key])]
+            # Checks: MariaDB names a column's check after the column, the other servers make
+            # names up; a made-up name on either side is not held against a check.
+            both_generated = all(generated) or (kind == "check" and any(generated))
             out.append(
                 Difference(
                     f"{kind}_{'generated_name' if both_generated else 'name'}",
@@ -386,10 +399,11 @@ def _keyed(
     return out
 
 
-# Names the server makes up for unnamed constraints: MySQL/MariaDB *_ibfk_N, PostgreSQL
+# Names the server makes up for unnamed constraints: MySQL/MariaDB *_ibfk_N and CONSTRAINT_N
+# (checks), PostgreSQL
 # *_fkey / *_key / *_pkey / *_check (with a number when taken), SQLite's autoindexes.
 _GENERATED_NAME = re.compile(
-    r"(_ibfk_\d+|_fkey\d*|_key\d*|_pkey|_check\d*|_idx\d*)$|^sqlite_autoindex_"
+    r"(_ibfk_\d+|_fkey\d*|_key\d*|_pkey|_check\d*|_idx\d*)$|^sqlite_autoindex_|^CONSTRAINT_\d+$"
 )
 
 
@@ -402,6 +416,12 @@ def _same_default(e: ColumnShape, a: ColumnShape) -> bool:
 
 def is_generated_name(name: str | None) -> bool:
     return bool(name) and bool(_GENERATED_NAME.search(name or ""))
+
+
+def _generated(c: ColumnShape) -> str:
+    if not c.identity:
+        return "does not number new rows"
+    return "numbers new rows" + (" (GENERATED ALWAYS)" if c.always else "")
 
 
 def _null(nullable: bool) -> str:

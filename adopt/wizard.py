@@ -13,6 +13,7 @@ from typing import Protocol
 from rich.console import Console
 from rich.markup import escape
 
+from adopt import discovery
 from adopt import output
 from adopt import pipeline
 from adopt import repository
@@ -77,14 +78,26 @@ class Wizard:
             if answer == "yes":
                 return project
             if answer == "models":
-                spec = self.ask.text(
-                    "Flask app (module, module:app, module:create_app()) or "
-                    "module:Base for plain SQLAlchemy:"
-                ).strip()
+                kind, spec = self._pick_models()
                 opts.update(app=None, models=None)
-                opts["models" if _looks_like_models(spec) else "app"] = spec
+                opts[kind] = spec
             else:
                 opts["url"] = self.ask.text("Live database URL:").strip()
+
+    def _pick_models(self) -> tuple[str, str]:
+        """Choose among the apps and bases found in the source, or type one in."""
+        found = discovery.candidates()
+        choices = [Choice(f"{c.kind} {c.spec}", f"{c.spec}  ({c.what})") for c in found]
+        choices.append(Choice("type", "Type it in"))
+        answer = self.ask.select("Which models?", choices, default=choices[0].value)
+        if answer != "type":
+            kind, spec = answer.split(" ", 1)
+            return kind, spec
+        spec = self.ask.text(
+            "Flask app (module, module:app, module:create_app()) or "
+            "module:Base for plain SQLAlchemy:"
+        ).strip()
+        return ("models" if _looks_like_models(spec) else "app"), spec
 
     def _locate(self, opts: dict[str, Any]) -> pipeline.Project:
         return pipeline.locate(
@@ -223,9 +236,17 @@ class Wizard:
     def targets(self, project: pipeline.Project) -> None:
         self.console.rule("5. Stamp the databases")
         urls: list[str | None] = []
-        if self.ask.confirm(f"Stamp the live database ({project.live_url}) at head now?"):
+        stamp_live = self.opts.get("stamp_live")
+        flagged = stamp_live is not None  # --stamp/--no-stamp answered this step
+        if stamp_live is None:
+            stamp_live = self.ask.confirm(
+                f"Stamp the live database ({project.live_url}) at head now?"
+            )
+        if stamp_live:
             urls.append(None)
-        while True:
+        given = list(self.opts.get("extra_targets") or ())
+        urls.extend(given)
+        while not given and not flagged:
             more = self.ask.text(
                 "Another database to check and stamp (URL, empty to finish):"
             ).strip()

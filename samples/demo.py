@@ -19,8 +19,11 @@ BIN = Path(sys.executable).parent
 def main() -> int:
     demo = ROOT / ".demo" / "microblog"
     shutil.rmtree(demo, ignore_errors=True)
-    shutil.copytree(ROOT / "samples" / "microblog", demo,
-                    ignore=shutil.ignore_patterns("*.db", "migrations", "__pycache__"))
+    shutil.copytree(
+        ROOT / "samples" / "microblog",
+        demo,
+        ignore=shutil.ignore_patterns("*.db", "migrations", "__pycache__"),
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FLASK_APP")}
     subprocess.run([sys.executable, "build_legacy_db.py"], cwd=demo, env=env, check=True)
     print(f"Adopting {demo} (a Flask app whose database never had migrations).\n")
@@ -32,7 +35,9 @@ def main() -> int:
     code = subprocess.run(command, cwd=demo, env=env).returncode
     if code == 0:
         print("\nflask db current:")
-        subprocess.run([str(BIN / "flask"), "--app", "microblog", "db", "current"], cwd=demo, env=env)
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "microblog", "db", "current"], cwd=demo, env=env
+        )
     return code
 
 

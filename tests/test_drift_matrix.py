@@ -37,7 +37,7 @@ SQLITE = ("sqlite",)
 SERVER_DIALECTS = ("postgresql", "mariadb")
 NOT_MARIADB = ("sqlite", "postgresql")
 
-Model = Callable[[sa.MetaData, str, str], None]  # (metadata, table prefix, dialect)
+Model = Callable[[sa.MetaData, str, str], object]  # (metadata, table prefix, dialect)
 Expected = tuple[str, str, str]  # (kind, table without prefix, substring of the object)
 
 # Per-dialect spellings used in the DDL as {name}.
@@ -169,8 +169,7 @@ DRIFT = [
     Case(
         "default_added_in_models",
         ["CREATE TABLE {p}t (id {pk}, state VARCHAR(10))"],
-        lambda md, p, d: table(md, p + "t", col("state", sa.String(10), server_default="new"))
-        ,
+        lambda md, p, d: table(md, p + "t", col("state", sa.String(10), server_default="new")),
         (("server_default", "t", "state"),),
     ),
     Case(
@@ -187,15 +186,13 @@ DRIFT = [
             p + "t",
             col("state", sa.String(10), server_default="old"),
             col("n", server_default="2"),
-        )
-        ,
+        ),
         (("server_default", "t", "state"), ("server_default", "t", "n")),
     ),
     Case(
         "boolean_default_changed",
         ["CREATE TABLE {p}t (id {pk}, active {bool} DEFAULT {true})"],
-        lambda md, p, d: table(md, p + "t", col("active", sa.Boolean, server_default=sa.false()))
-        ,
+        lambda md, p, d: table(md, p + "t", col("active", sa.Boolean, server_default=sa.false())),
         (("server_default", "t", "active"),),
     ),
     Case(
@@ -213,15 +210,13 @@ DRIFT = [
     Case(
         "index_uniqueness",
         ["CREATE TABLE {p}t (id {pk}, c INTEGER)", "CREATE INDEX {p}ix_c ON {p}t (c)"],
-        lambda md, p, d: table(md, p + "t", col("c"), sa.Index(p + "ix_c", "c", unique=True))
-        ,
+        lambda md, p, d: table(md, p + "t", col("c"), sa.Index(p + "ix_c", "c", unique=True)),
         (("unique", "t", "ix_c"),),
     ),
     Case(
         "index_columns",
         ["CREATE TABLE {p}t (id {pk}, e INTEGER, f INTEGER)", "CREATE INDEX {p}ix_e ON {p}t (e)"],
-        lambda md, p, d: table(md, p + "t", col("e"), col("f"), sa.Index(p + "ix_e", "e", "f"))
-        ,
+        lambda md, p, d: table(md, p + "t", col("e"), col("f"), sa.Index(p + "ix_e", "e", "f")),
         (("index", "t", "ix_e"),),
     ),
     Case(
@@ -233,8 +228,7 @@ DRIFT = [
     Case(
         "unique_missing",
         ["CREATE TABLE {p}t (id {pk}, a INTEGER)"],
-        lambda md, p, d: table(md, p + "t", col("a"), sa.UniqueConstraint("a", name=p + "uq_a"))
-        ,
+        lambda md, p, d: table(md, p + "t", col("a"), sa.UniqueConstraint("a", name=p + "uq_a")),
         (("unique", "t", "(a)"),),
     ),
     Case(
@@ -252,8 +246,7 @@ DRIFT = [
     Case(
         "unique_index_vs_constraint",
         ["CREATE TABLE {p}t (id {pk}, a INTEGER)", "CREATE UNIQUE INDEX {p}uq_a ON {p}t (a)"],
-        lambda md, p, d: table(md, p + "t", col("a"), sa.UniqueConstraint("a", name=p + "uq_a"))
-        ,
+        lambda md, p, d: table(md, p + "t", col("a"), sa.UniqueConstraint("a", name=p + "uq_a")),
         (("unique", "t", "uq_a"),),
         dialects=NOT_MARIADB,  # on MariaDB the two are one thing (see the benign cases)
     ),
@@ -317,8 +310,7 @@ DRIFT = [
         ["CREATE TABLE {p}t (id {pk}, qty INTEGER)"],
         lambda md, p, d: table(
             md, p + "t", col("qty"), sa.CheckConstraint("qty >= 0", name=p + "qty_pos")
-        )
-        ,
+        ),
         (("check", "t", "qty_pos"),),
     ),
     Case(
@@ -326,8 +318,7 @@ DRIFT = [
         ["CREATE TABLE {p}t (id {pk}, qty INTEGER, CONSTRAINT {p}qty_pos CHECK (qty >= 0))"],
         lambda md, p, d: table(
             md, p + "t", col("qty"), sa.CheckConstraint("qty > 0", name=p + "qty_pos")
-        )
-        ,
+        ),
         (("check", "t", "qty_pos"),),
     ),
     Case(
@@ -338,8 +329,7 @@ DRIFT = [
             md,
             col("id", primary_key=True, autoincrement=False),
             col("k", primary_key=True, autoincrement=False),
-        )
-        ,
+        ),
         (("primary_key", "t", "(id)"),),
     ),
     Case(
@@ -366,8 +356,7 @@ DRIFT = [
         ["CREATE TABLE {p}t (id {pk}, a TIMESTAMP, b TIMESTAMPTZ)"],
         lambda md, p, d: table(
             md, p + "t", col("a", sa.DateTime(timezone=True)), col("b", sa.DateTime())
-        )
-        ,
+        ),
         (("type", "t", "a"), ("type", "t", "b")),
         dialects=PG,
     ),
@@ -389,8 +378,7 @@ DRIFT = [
         ],
         lambda md, p, d: table(
             md, p + "t", col("status", sa.Enum("draft", "live", "archived", name=p + "status"))
-        )
-        ,
+        ),
         (("enum", "t", "status"),),
         dialects=PG,
     ),
@@ -400,8 +388,9 @@ DRIFT = [
             "CREATE TYPE {p}status AS ENUM ('draft', 'live', 'gone')",
             "CREATE TABLE {p}t (id {pk}, status {p}status)",
         ],
-        lambda md, p, d: table(md, p + "t", col("status", sa.Enum("draft", "live", name=p + "status")))
-        ,
+        lambda md, p, d: table(
+            md, p + "t", col("status", sa.Enum("draft", "live", name=p + "status"))
+        ),
         (("enum", "t", "status"),),
         dialects=PG,
     ),
@@ -475,8 +464,7 @@ DRIFT = [
         ["CREATE TABLE {p}t (id {pk})"],
         lambda md, p, d: sa.Table(
             p + "t", md, col("id", sa.Integer, sa.Identity(always=True), primary_key=True)
-        )
-        ,
+        ),
         (("autoincrement", "t", "id"),),
         dialects=PG,
     ),
@@ -490,8 +478,7 @@ DRIFT = [
     Case(
         "key_generated_only_in_database",
         ["CREATE TABLE {p}t (id {pk})"],
-        lambda md, p, d: sa.Table(p + "t", md, col("id", primary_key=True, autoincrement=False))
-        ,
+        lambda md, p, d: sa.Table(p + "t", md, col("id", primary_key=True, autoincrement=False)),
         (("autoincrement", "t", "id"),),
         dialects=SERVER_DIALECTS,
     ),
@@ -667,8 +654,7 @@ BENIGN = [
             col("code", sa.String(5), server_default="x"),
             col("status", sa.Enum("draft", "live", name=p + "status"), server_default="draft"),
             col("note", sa.Text, server_default=""),
-        )
-        ,
+        ),
         dialects=PG,
     ),
     Case(
@@ -680,18 +666,19 @@ BENIGN = [
         lambda md, p, d: (
             table(md, p + "t"),
             sa.Table(p + "big", md, col("id", sa.BigInteger, primary_key=True)),
-        )
-        ,
+        ),
         dialects=PG,
     ),
     Case(
         "pg_serial_vs_integer_and_identity",
-        ["CREATE TABLE {p}t (id SERIAL PRIMARY KEY)", "CREATE TABLE {p}big (id BIGSERIAL PRIMARY KEY)"],
+        [
+            "CREATE TABLE {p}t (id SERIAL PRIMARY KEY)",
+            "CREATE TABLE {p}big (id BIGSERIAL PRIMARY KEY)",
+        ],
         lambda md, p, d: (
             table(md, p + "t"),
             sa.Table(p + "big", md, col("id", sa.BigInteger, sa.Identity(), primary_key=True)),
-        )
-        ,
+        ),
         dialects=PG,
     ),
     Case(
@@ -800,8 +787,7 @@ BENIGN = [
             col("b"),
             sa.UniqueConstraint("a", name=p + "uq_a"),
             sa.Index(p + "uq_b", "b", unique=True),
-        )
-        ,
+        ),
         dialects=MARIADB,
         rebuild=False,  # the rebuilt side reflects the same; kept for speed
     ),
@@ -833,8 +819,7 @@ BENIGN = [
             p + "t",
             col("a", sa.Double),
             col("b", sa.Float if d == "postgresql" else sa.Double),
-        )
-        ,
+        ),
     ),
     Case(
         "mariadb_display_widths_and_defaults",
@@ -850,8 +835,7 @@ BENIGN = [
             col("c", sa.Numeric()),
             col("d", sa.SmallInteger),
             col("e", mysql.BIGINT(unsigned=True)),
-        )
-        ,
+        ),
         dialects=MARIADB,
     ),
     Case(
@@ -891,17 +875,19 @@ BENIGN = [
                 nullable=False,
                 server_default="ok",
             ),
-        )
-        ,
+        ),
         dialects=SERVER_DIALECTS,
     ),
     Case(
         "unbounded_types_on_both_sides",
         ["CREATE TABLE {p}t (id {pk}, name VARCHAR, amount NUMERIC, code CHAR(1))"],
         lambda md, p, d: table(
-            md, p + "t", col("name", sa.String()), col("amount", sa.Numeric()), col("code", sa.CHAR())
-        )
-        ,
+            md,
+            p + "t",
+            col("name", sa.String()),
+            col("amount", sa.Numeric()),
+            col("code", sa.CHAR()),
+        ),
         dialects=NOT_MARIADB,
     ),
     Case(
@@ -919,8 +905,7 @@ BENIGN = [
             col("d", sa.Uuid),
             col("e", pg.ARRAY(sa.Text)),
             col("f", sa.Numeric(10, 0)),
-        )
-        ,
+        ),
         dialects=PG,
     ),
 ]

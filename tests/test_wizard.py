@@ -337,3 +337,36 @@ def test_installed_program_in_a_pseudo_terminal(legacy: tuple[Path, str]) -> Non
     assert child.exitstatus == 0, child.before
     [baseline] = revision_files(project)
     assert version_rows(url) == [baseline.name.split("_")[0]]
+
+
+def test_pick_other_models_among_those_found(legacy: tuple[Path, str]) -> None:
+    project, url = legacy
+    prompter = Scripted(
+        ("is this right", "models"),
+        ("which models", "app app:create_app()"),
+        ("is this right", "yes"),
+        ("use it", "auto"),
+        ("verdict", "accept"),
+        ("stamp the live", True),
+        ("another database", ""),
+    )
+    result = run_wizard(prompter)
+    assert result.exit_code == 0, result.output
+    assert "Flask app 'app:create_app()'" in result.output
+    assert version_rows(url) == [revision_files(project)[0].name.split("_")[0]]
+
+
+def test_stamp_flags_answer_the_last_step(
+    legacy: tuple[Path, str], make_database: Callable[[str], str]
+) -> None:
+    from conftest import build
+
+    project, url = legacy
+    other = make_database("sqlite")
+    build(project, other)
+    prompter = Scripted(("is this right", "yes"), ("use it", "auto"), ("verdict", "accept"))
+    result = run_wizard(prompter, "--no-stamp", "--target", other)
+    assert result.exit_code == 0, result.output
+    head = revision_files(project)[0].name.split("_")[0]
+    assert version_rows(url) is None
+    assert version_rows(other) == [head]
