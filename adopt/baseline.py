@@ -93,6 +93,32 @@ def generate(
     }
     revision_context = RevisionContext(config, script, command_args)
 
+    versions = repo.directory / "versions"
+    before = set(versions.iterdir()) if versions.is_dir() else set()
+    try:
+        return _generate(repo, models, scratch, message, config, script, revision_context)
+    except BaseException as exc:
+        # A failure while writing (full disk, Ctrl-C) must not leave half a revision behind.
+        for path in set(versions.iterdir()) - before if versions.is_dir() else ():
+            if path.is_file():
+                path.unlink()
+        if isinstance(exc, OSError):
+            raise AdoptError(
+                f"Writing the baseline into {versions} failed ({exc.strerror or exc}); free "
+                "disk space or fix the folder's permissions, then run again."
+            ) from None
+        raise
+
+
+def _generate(
+    repo: Repository,
+    models: Models,
+    scratch: Engine,
+    message: str,
+    config: Any,
+    script: Any,
+    revision_context: RevisionContext,
+) -> Baseline:
     def retrieve(rev: Any, context: Any) -> list[Any]:
         revision_context.run_autogenerate(rev, context)
         return []

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from adopt import fleet
 from adopt import output
 from adopt import pipeline
 from adopt import repository
+from adopt import scratch
 from adopt import targets as targets_mod
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
@@ -32,6 +35,7 @@ from adopt.errors import Interrupted
 from adopt.errors import UnreachableError
 from adopt.errors import UsageError as AdoptUsageError
 from adopt.targets import Target
+from adopt.urls import parse_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -146,10 +150,23 @@ def _emit_json(document: dict[str, Any]) -> None:
     click.echo(json.dumps(document, indent=2, default=str))
 
 
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (a CI job cancelled, a container stopped) unwinds like Ctrl-C, so scratch
+    databases are dropped and half-written files removed on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 class AdoptGroup(click.Group):
     """Translates expected errors into one line and the documented exit code, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        _terminate_like_ctrl_c()
         try:
             return super().invoke(ctx)
         except AdoptError as exc:
@@ -478,6 +495,29 @@ def status(ctx: click.Context, /, **opts: Any) -> None:
     Exits 0 only if every target is at head."""
     opts = _merged(ctx, opts)
     _run_targets(ctx, _locate(opts), opts, stamp=False)
+
+
+@cli.command(epilog=EXIT_HELP)
+@project_options
+@click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
+@click.pass_context
+def clean(ctx: click.Context, /, dry_run: bool, **opts: Any) -> None:
+    """Drop scratch databases (adopt_scratch_*) that a killed run left on the live server.
+
+    Only databases carrying adopt's name prefix and marker are dropped. Runs also drop
+    abandoned ones (older than an hour) by themselves."""
+    opts = _merged(ctx, opts)
+    # A URL is enough here: the models need not load to clean a server.
+    url = parse_url(opts["url"]) if opts.get("url") else _locate(opts).live.url
+    names = scratch.clean(url, dry_run=dry_run)
+    if opts["as_json"]:
+        _emit_json({"ok": True, "dry_run": dry_run, "databases": names})
+        return
+    verb = "Would drop" if dry_run else "Dropped"
+    if names:
+        click.echo(f"{verb} {len(names)} scratch database(s): " + ", ".join(names))
+    else:
+        click.echo("No scratch database left behind on this server.")
 
 
 def main() -> None:

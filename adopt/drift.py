@@ -186,7 +186,7 @@ def _modify_default(item: Any, dialect: Dialect) -> Classified:
     if isinstance(live, Identity) or isinstance(model, Identity) or _is_identity(live):
         return _identity_difference(table, column, live, model)
     boolean = _is_boolean(kw.get("existing_type"))
-    live_text, model_text = default_text(live, dialect), default_text(model, dialect)
+    live_text, model_text = _default_sql(live, dialect), _default_sql(model, dialect)
     if live_text is not None and model_text is not None and _same(live_text, model_text, boolean):
         return SetAside(
             table,
@@ -199,7 +199,8 @@ def _modify_default(item: Any, dialect: Dialect) -> Classified:
         table,
         column,
         f"database {_default_words(live_text)}, models {_default_words(model_text)}",
-        f"set server_default={_suggest_default(live_text)} on the model column",
+        f"set server_default={_suggest_default(live_text)} on the model column"
+        + ("" if live_text else " (or add the default to the database first)"),
     )
 
 
@@ -252,21 +253,23 @@ def _table_comment(item: Any, _d: Dialect) -> Classified:
 # --- indexes and constraints -------------------------------------------------------------------
 
 
-def _index(item: Any, _d: Dialect) -> Classified:
+def _index(item: Any, dialect: Dialect) -> Classified:
     op, index = item
     table = _table_name(index.table)
     what = _index_sig(index)
     label = _label(index.name, what)
+    # MySQL has no unique constraint apart from its unique index.
+    kind = "unique" if index.unique and dialect.name == "mysql" else "index"
     if op == "add_index":
         return Difference(
-            "index",
+            kind,
             table,
             label,
             f"{what} is in the models, not in the database",
             "create the index in the database first, or remove it (index=True) from the model",
         )
     return Difference(
-        "index",
+        kind,
         table,
         label,
         f"{what} is in the database, not in the models; a baseline would leave it out",
@@ -420,7 +423,7 @@ def _changed(old: Any, new: Any) -> Classified:
             else f"declare it as sa.UniqueConstraint({_col_args(old)}, name={old.name!r})"
         )
     else:
-        fix = f"declare it in the model as the database has it: {_what(old)}"
+        fix = f"declare it in the model as the database has it: {_code(old)}"
     return Difference(
         kind,
         table,
@@ -434,10 +437,7 @@ def _fk_changed(table: str, old: ForeignKeyConstraint, new: ForeignKeyConstraint
     if _fk_target(old) == _fk_target(new):
         why = "the same reference with other ON DELETE/ON UPDATE actions, which change what "
         why += "deleting or updating a parent row does"
-        fix = (
-            f"set ondelete={_action(old.ondelete)}, onupdate={_action(old.onupdate)} on the "
-            "model's ForeignKey"
-        )
+        fix = _actions_fix(old, new)
     else:
         why = "the columns point at another table or column"
         fix = f"point the model's ForeignKey at {_fk_target(old)} as the database does"
@@ -450,12 +450,30 @@ def _fk_changed(table: str, old: ForeignKeyConstraint, new: ForeignKeyConstraint
     )
 
 
+def _actions_fix(old: ForeignKeyConstraint, new: ForeignKeyConstraint) -> str:
+    steps = []
+    for action in ("ondelete", "onupdate"):
+        live, model = getattr(old, action), getattr(new, action)
+        if (live or "").upper() != (model or "").upper():
+            steps.append(f"set {action}={live.upper()!r}" if live else f"drop {action}={model!r}")
+    return " and ".join(steps) + " on the model's ForeignKey"
+
+
 def _kind(obj: Any) -> str:
     if isinstance(obj, Index):
         return "index"
     if isinstance(obj, UniqueConstraint):
         return "unique"
     return "foreign_key"
+
+
+def _code(obj: Any) -> str:
+    name = f", name={obj.name!r}" if obj.name and isinstance(obj, UniqueConstraint) else ""
+    if isinstance(obj, Index):
+        return f"sa.Index({obj.name!r}, {_col_args(obj)}" + (
+            ", unique=True)" if obj.unique else ")"
+        )
+    return f"sa.UniqueConstraint({_col_args(obj)}{name})"
 
 
 def _what(obj: Any) -> str:
@@ -494,6 +512,7 @@ class _LiveTable:
     model: Table
     columns: dict[str, dict[str, Any]]  # reflected, by name
     primary_key: list[str]
+    foreign_keys: list[dict[str, Any]]
     checks: list[dict[str, Any]]
     unnamed_uniques: list[tuple[str, ...]]  # SQLite only: uniques Alembic cannot see
     inline_uniques: list[tuple[str, ...]]  # SQLite only: `col TEXT UNIQUE`, not reflected
@@ -524,6 +543,7 @@ def _reflect(
     kw: dict[str, Any] = {"schema": schema_name, "filter_names": names}
     columns = insp.get_multi_columns(**kw)
     pks = insp.get_multi_pk_constraint(**kw)
+    fks = insp.get_multi_foreign_keys(**kw)
     checks = schema.live_checks(conn, names, schema_name)
     enums = _pg_enums(insp, schema_name) if conn.dialect.name == "postgresql" else {}
     sqlite = conn.dialect.name == "sqlite"
@@ -536,6 +556,7 @@ def _reflect(
                 model=table,
                 columns={c["name"]: dict(c) for c in columns.get(key, [])},
                 primary_key=pk,
+                foreign_keys=list(fks.get(key, [])),
                 checks=checks.get(table.name, []),
                 unnamed_uniques=_unnamed_uniques(insp, table, pk) if sqlite else [],
                 inline_uniques=schema.inline_uniques(insp, table.name, table.schema, tuple(pk))
@@ -643,6 +664,7 @@ def _own_findings(
         if (table.name, column.name) not in identity:
             found += _generation(live, column, reflected, dialect)
     found += _primary_key(live)
+    found += _fk_names(live, dialect)
     found += _checks(live, dialect)
     found += _sqlite_uniques(live)
     return found
@@ -686,7 +708,9 @@ def _type_findings(
 def _length(live: Any, model: Any, dialect: Dialect) -> str | None:
     if not (_is_plain_string(live) and _is_plain_string(model)):
         return None
-    default = 1 if _type(live, dialect).upper().startswith("CHAR") else None  # CHAR is CHAR(1)
+    # CHAR is CHAR(1) on the servers; SQLite keeps the declared type as written.
+    char = _type(live, dialect).upper().startswith("CHAR")
+    default = 1 if char and dialect.name != "sqlite" else None
     live_length = live.length if live.length is not None else default
     model_length = model.length if model.length is not None else default
     if live_length == model_length or (model_length is None and dialect.name == "mysql"):
@@ -793,23 +817,23 @@ def _generation(
     live_gen, model_gen = _live_generation(reflected, dialect), _model_generation(column, dialect)
     if live_gen == model_gen:
         return []
-    if model_gen == "always" or live_gen == "always":
-        fix = f"declare sa.Identity(always={live_gen == 'always'}) on the model column"
-        if live_gen is None:
-            fix = "remove sa.Identity() from the model column"
-    elif live_gen is None:
-        fix = "set autoincrement=False on the model column, so the models number no rows either"
-    else:
-        fix = "set autoincrement=True on the model column (or declare sa.Identity())"
     return [
         Difference(
             "autoincrement",
             live.model.fullname,
             column.name,
-            f"database {_generation_words(live_gen)}, models {_generation_words(model_gen)}",
-            fix,
+            f"in the database {_generation_words(live_gen)}; in the models "
+            + _generation_words(model_gen),
+            _GENERATION_FIXES[live_gen],
         )
     ]
+
+
+_GENERATION_FIXES = {
+    None: "set autoincrement=False on the model column (and drop any sa.Identity())",
+    "by default": "declare sa.Identity() on the model column, or drop autoincrement=False",
+    "always": "declare sa.Identity(always=True) on the model column",
+}
 
 
 def _live_generation(reflected: dict[str, Any], dialect: Dialect) -> str | None:
@@ -834,9 +858,9 @@ def _model_generation(column: Column[Any], dialect: Dialect) -> str | None:
 
 def _generation_words(generation: str | None) -> str:
     return {
-        None: "does not number new rows in it",
-        "by default": "numbers new rows (serial, identity BY DEFAULT or AUTO_INCREMENT)",
-        "always": "numbers new rows and refuses explicit ids (GENERATED ALWAYS AS IDENTITY)",
+        None: "the server does not number new rows",
+        "by default": "the server numbers new rows (serial, identity BY DEFAULT, AUTO_INCREMENT)",
+        "always": "the server numbers new rows and refuses given ids (GENERATED ALWAYS)",
     }[generation]
 
 
@@ -866,13 +890,42 @@ def _primary_key(live: _LiveTable) -> list[Difference | SetAside]:
     ]
 
 
+# Foreign key names: Alembic matches foreign keys by their columns and never compares names.
+
+
+def _fk_names(live: _LiveTable, dialect: Dialect) -> list[Difference | SetAside]:
+    db = {
+        (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"])): fk
+        for fk in live.foreign_keys
+    }
+    found: list[Difference | SetAside] = []
+    for fk in live.model.foreign_key_constraints:
+        target = fk.elements[0].target_fullname.split(".") if fk.elements else ["?", "?"]
+        refcols = tuple(e.target_fullname.rsplit(".", 1)[1] for e in fk.elements)
+        match = db.get((tuple(fk.column_keys), target[-2], refcols))
+        name = _final_name(fk, dialect)
+        if match is None or not name or not match.get("name") or match["name"] == name:
+            continue
+        found.append(
+            Difference(
+                "foreign_key_name",
+                live.model.fullname,
+                _label(name, _fk_sig(fk)),
+                f"the same foreign key, named {match['name']!r} in the database and {name!r} in "
+                f"the models; a later migration dropping {name!r} would fail here",
+                f"name it {match['name']!r} in the model (or rename it in the database first)",
+            )
+        )
+    return found
+
+
 # CHECK constraints: Alembic compares none by default.
 
 
 def _checks(live: _LiveTable, dialect: Dialect) -> list[Difference | SetAside]:
     table = live.model.fullname
     db = {
-        schema.normalise_check(c["sqltext"]): (c.get("name"), str(c["sqltext"]))
+        schema.normalise_check(c["sqltext"]): (c.get("name"), str(c["sqltext"]).replace("`", ""))
         for c in live.checks
         if not _is_json_check(c, live.model)
     }
@@ -914,7 +967,9 @@ def _check_difference(
             table,
             _label(name, f"CHECK ({db})"),
             f"CHECK ({db}) is in the database, not in the models; a baseline would leave it out",
-            f"declare sa.CheckConstraint({db!r}, name={name!r}) in the model",
+            f"declare sa.CheckConstraint({db!r}"
+            + (f", name={name!r}" if name else "")
+            + ") in the model so the baseline keeps it",
         )
     return Difference(
         "check",
@@ -962,8 +1017,10 @@ def _model_checks(table: Table, dialect: Dialect) -> list[tuple[str | None, str,
     for c in constraints:
         if not c._should_create_for_compiler(ddl):
             continue
-        text = ddl.sql_compiler.process(c.sqltext, include_table=False, literal_binds=True)
-        found.append((_final_name(c, dialect), str(text), bool(getattr(c, "_type_bound", False))))
+        text = str(ddl.sql_compiler.process(c.sqltext, include_table=False, literal_binds=True))
+        if dialect.paramstyle in ("format", "pyformat"):
+            text = text.replace("%%", "%")  # escaped for the driver, not part of the SQL
+        found.append((_final_name(c, dialect), text, bool(getattr(c, "_type_bound", False))))
     return found
 
 
@@ -1056,10 +1113,6 @@ def _fk_text(fk: ForeignKeyConstraint) -> str:
     if fk.onupdate:
         actions += f" ON UPDATE {fk.onupdate.upper()}"
     return _fk_sig(fk) + actions
-
-
-def _action(value: str | None) -> str:
-    return repr(value.upper()) if value else "None"
 
 
 def _type(type_: Any, dialect: Dialect) -> str:
@@ -1162,6 +1215,14 @@ def default_text(value: Any, dialect: Dialect) -> str | None:
         except Exception:
             return str(arg)
     return str(arg)
+
+
+def _default_sql(value: Any, dialect: Dialect) -> str | None:
+    # A plain string server_default is a literal: DDL quotes it, so show it quoted.
+    arg = getattr(value, "arg", None)
+    if isinstance(arg, str):
+        return "'" + arg.replace("'", "''") + "'"
+    return default_text(value, dialect)
 
 
 def normalise_default(text: str) -> str:

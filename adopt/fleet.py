@@ -17,6 +17,7 @@ from dataclasses import field
 from typing import Any
 
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import OperationalError
 
 from adopt import audit
 from adopt import connect
@@ -168,6 +169,13 @@ def _one(
         return TargetResult(target.label, DRIFTED, reason=str(exc))
     except AdoptError as exc:
         return TargetResult(target.label, REFUSED, reason=str(exc))
+    except OperationalError as exc:  # the connection dropped mid-way: nothing was committed
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        return TargetResult(
+            target.label,
+            UNREACHABLE,
+            reason=f"connection lost ({first}); nothing was written, run the command again",
+        )
     except Exception as exc:  # one target's surprise must not stop the others
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return TargetResult(target.label, FAILED, reason=f"{type(exc).__name__}: {first}")

@@ -132,7 +132,9 @@ def inline_uniques(insp: Any, table: str, schema: str | None, primary_key: Cols)
     """SQLite: columns of UNIQUE constraints written inline on a column (`email TEXT UNIQUE`).
     SQLAlchemy does not reflect them; SQLite keeps them as unnamed sqlite_autoindex_* indexes,
     as it does for the table-level ones that are reflected."""
-    reflected = {_cols(u["column_names"]) for u in insp.get_unique_constraints(table, schema=schema)}
+    reflected = {
+        _cols(u["column_names"]) for u in insp.get_unique_constraints(table, schema=schema)
+    }
     found = []
     for ix in insp.get_indexes(table, schema=schema, include_auto_indexes=True):
         cols = _cols(ix["column_names"])
@@ -344,9 +346,7 @@ def _compare_table(exp: TableShape, act: TableShape, el: str, al: str) -> list[D
             )
         if (e.identity, e.always) != (a.identity, a.always):
             out.append(
-                Difference(
-                    "identity", t, name, f"{el} {_generated(e)}, {al} {_generated(a)}"
-                )
+                Difference("identity", t, name, f"{el} {_generated(e)}, {al} {_generated(a)}")
             )
     if exp.primary_key != act.primary_key:
         out.append(

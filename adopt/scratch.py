@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from adopt.urls import parse_url
 
 PREFIX = "adopt_scratch_"
 MARKER = "created by adopt; safe to drop"  # written as the database comment where supported
+ABANDONED_AFTER = 3600  # seconds after which a marked scratch database counts as abandoned
 
 STRATEGIES = ("auto", "memory", "server")
 
@@ -112,9 +115,12 @@ def _require_empty(engine: Engine) -> None:
 
 @contextmanager
 def _server_database(live: URL) -> Iterator[Engine]:
-    name = PREFIX + secrets.token_hex(6)
+    # The creation time is in the name, so a later run can tell an abandoned scratch database
+    # (left by a killed run) from one another run is still using.
+    name = f"{PREFIX}{int(time.time()):x}_{secrets.token_hex(4)}"
     admin = connect.create(_admin_url(live))
     try:
+        _drop_abandoned(admin)
         with connect.connection(admin) as conn:
             _create_database(conn.execution_options(isolation_level="AUTOCOMMIT"), name)
         engine = connect.create(live.set(database=name))
@@ -141,7 +147,8 @@ def _create_database(conn: Connection, name: str) -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
             conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{MARKER}'"))
         elif backend in ("mysql", "mariadb"):
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+            comment = f" COMMENT '{MARKER}'" if conn.dialect._is_mariadb else ""  # type: ignore[attr-defined]
+            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4{comment}"))
         else:
             raise UsageError(
                 f"Scratch databases on {backend} servers are not supported; use --scratch URL."
@@ -166,24 +173,50 @@ def drop(admin: Engine, name: str) -> None:
             auto.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
 
 
-def leftovers(live: URL) -> list[str]:
-    """Scratch databases on the live server that a killed run left behind."""
+def _marked(admin: Engine, older_than: float) -> list[str]:
+    with connect.connection(admin) as conn:
+        if conn.dialect.name == "postgresql":
+            query = (
+                "SELECT d.datname FROM pg_database d JOIN pg_shdescription s ON s.objoid = d.oid "
+                "WHERE d.datname LIKE :p AND s.description = :m"
+            )
+        elif conn.dialect._is_mariadb:  # type: ignore[attr-defined]
+            query = (
+                "SELECT schema_name FROM information_schema.schemata "
+                "WHERE schema_name LIKE :p AND schema_comment = :m"
+            )
+        else:  # MySQL keeps no database comments: the prefix and the name's shape must do
+            query = "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"
+        names = [r[0] for r in conn.execute(text(query), {"p": PREFIX + "%", "m": MARKER})]
+    cutoff = time.time() - older_than
+    return sorted(n for n in names if (born := _born(n)) is not None and born <= cutoff)
+
+
+def _born(name: str) -> int | None:
+    match = re.fullmatch(PREFIX + r"([0-9a-f]+)_[0-9a-f]{8}", name)
+    return int(match.group(1), 16) if match else None
+
+
+def _drop_abandoned(admin: Engine) -> None:
+    """Drop scratch databases a killed run left behind more than an hour ago (best effort)."""
+    try:
+        for name in _marked(admin, ABANDONED_AFTER):
+            drop(admin, name)
+    except (AdoptError, DBAPIError):
+        pass
+
+
+def clean(live: URL, dry_run: bool = False) -> list[str]:
+    """Drop every scratch database adopt left on the live server (or, with dry_run, only list
+    them); returns their names. Databases without adopt's prefix and marker are never touched."""
     if is_sqlite(live):
         return []
     admin = connect.create(_admin_url(live))
     try:
-        with connect.connection(admin) as conn:
-            if conn.dialect.name == "postgresql":
-                rows = conn.execute(
-                    text(
-                        "SELECT d.datname FROM pg_database d "
-                        "JOIN pg_shdescription s ON s.objoid = d.oid "
-                        "WHERE d.datname LIKE :p AND s.description = :m"
-                    ),
-                    {"p": PREFIX + "%", "m": MARKER},
-                )
-            else:
-                rows = conn.execute(text("SHOW DATABASES LIKE :p"), {"p": PREFIX + "%"})
-            return sorted(r[0] for r in rows)
+        names = _marked(admin, 0)
+        if not dry_run:
+            for name in names:
+                drop(admin, name)
+        return names
     finally:
         admin.dispose()
