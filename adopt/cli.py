@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from adopt import __version__
 from adopt import audit
 from adopt import config
 from adopt import fleet
+from adopt import interrupts
 from adopt import output
 from adopt import pipeline
 from adopt import repository
@@ -150,23 +149,11 @@ def _emit_json(document: dict[str, Any]) -> None:
     click.echo(json.dumps(document, indent=2, default=str))
 
 
-def _terminate_like_ctrl_c() -> None:
-    """SIGTERM (a CI job cancelled, a container stopped) unwinds like Ctrl-C, so scratch
-    databases are dropped and half-written files removed on the way out."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def interrupt(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-
-
 class AdoptGroup(click.Group):
     """Translates expected errors into one line and the documented exit code, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        _terminate_like_ctrl_c()
+        interrupts.install()  # SIGTERM unwinds like Ctrl-C: scratch dropped, files removed
         try:
             return super().invoke(ctx)
         except AdoptError as exc:

@@ -142,7 +142,8 @@ def _remove_column(item: Any, dialect: Dialect) -> Classified:
         column.name,
         f"{column.name} {_type(column.type, dialect)} is in the database, absent from the models; "
         "a baseline would leave it out",
-        f"add {column.name} to the model ({_spelling(column.type)}) so the baseline keeps it",
+        f"add {column.name} to the model as sa.Column({_spelling(column.type, dialect)}) so the "
+        "baseline keeps it",
     )
 
 
@@ -157,8 +158,7 @@ def _modify_type(item: Any, dialect: Dialect) -> Classified:
         table,
         column,
         f"database {live_text}, models {model_text}" + (f": {note}" if note else ""),
-        f"declare the column as {_spelling(live)} in the model, so the baseline keeps the "
-        "database's type",
+        _type_fix(live, dialect),
     )
 
 
@@ -298,7 +298,7 @@ def _constraint(item: Any, _d: Dialect) -> Classified:
         table,
         label,
         f"{what} is in the database, not in the models; a baseline would leave it out",
-        f"declare sa.UniqueConstraint({_col_args(constraint)}, name={constraint.name!r}) in the "
+        f"declare sa.UniqueConstraint({_col_args(constraint)}{_name_arg(constraint.name)}) in the "
         "model so the baseline keeps it",
     )
 
@@ -456,7 +456,7 @@ def _actions_fix(old: ForeignKeyConstraint, new: ForeignKeyConstraint) -> str:
         live, model = getattr(old, action), getattr(new, action)
         if (live or "").upper() != (model or "").upper():
             steps.append(f"set {action}={live.upper()!r}" if live else f"drop {action}={model!r}")
-    return " and ".join(steps) + " on the model's ForeignKey"
+    return "on the model's ForeignKey, " + " and ".join(steps)
 
 
 def _kind(obj: Any) -> str:
@@ -698,8 +698,7 @@ def _type_findings(
                     column.name,
                     f"database {_type(live_type, dialect)}, models {_type(model_type, dialect)}: "
                     + why,
-                    f"declare the column as {_spelling(live_type)} in the model, so the baseline "
-                    "keeps the database's type",
+                    _type_fix(live_type, dialect),
                 )
             ]
     return []
@@ -968,7 +967,7 @@ def _check_difference(
             _label(name, f"CHECK ({db})"),
             f"CHECK ({db}) is in the database, not in the models; a baseline would leave it out",
             f"declare sa.CheckConstraint({db!r}"
-            + (f", name={name!r}" if name else "")
+            + _name_arg(name)
             + ") in the model so the baseline keeps it",
         )
     return Difference(
@@ -1088,6 +1087,11 @@ def _col_args(obj: Any) -> str:
     return ", ".join(repr(c) for c in _cols_tuple(obj))
 
 
+def _name_arg(name: Any) -> str:
+    # A name the server made up need not be repeated in the model.
+    return f", name={str(name)!r}" if name and not schema.is_generated_name(str(name)) else ""
+
+
 def _label(name: Any, what: str) -> str:
     return f"{name} {what}" if name else what
 
@@ -1122,12 +1126,36 @@ def _type(type_: Any, dialect: Dialect) -> str:
         return repr(type_)
 
 
-def _spelling(type_: Any) -> str:
-    """How the models would write this type: sa.String(length=255), mysql.MEDIUMTEXT()..."""
+def _spelling(type_: Any, dialect: Dialect) -> str:
+    """How the models would declare this type: the generic type where it makes the same DDL
+    (sa.String(length=255), sa.Double()), else the dialect's own (mysql.MEDIUMTEXT())."""
+    try:
+        generic = type_.as_generic()
+        same = _ddl(generic, dialect) == _ddl(type_, dialect)
+    except Exception:
+        same = False
     module = type(type_).__module__
-    if module.startswith("sqlalchemy.dialects."):
-        return module.split(".")[2] + "." + repr(type_)
-    return ("sa." if module.startswith("sqlalchemy") else "") + repr(type_)
+    if same:
+        text = "sa." + repr(generic)
+    elif module.startswith("sqlalchemy.dialects."):
+        text = module.split(".")[2] + "." + repr(type_)
+    else:
+        text = ("sa." if module.startswith("sqlalchemy") else "") + repr(type_)
+    # Reflection details a model does not write: display widths, DOUBLE's Decimal results.
+    return re.sub(r"(display_width=\d+|asdecimal=True|astext_type=Text\(\))(, )?", "", text)
+
+
+def _type_fix(live: Any, dialect: Dialect) -> str:
+    return (
+        f"declare the column as {_spelling(live, dialect)} in the model, so the baseline keeps "
+        "the database's type"
+    )
+
+
+def _ddl(type_: Any, dialect: Dialect) -> str:
+    return re.sub(
+        r"^(TINYINT|SMALLINT|MEDIUMINT|INTEGER|BIGINT)\(\d+\)", r"\1", _type(type_, dialect)
+    )
 
 
 def _impl(type_: Any, dialect: Dialect) -> Any:
@@ -1156,6 +1184,8 @@ _INT_SIZES = {"SMALLINT": 1, "MEDIUMINT": 2, "INTEGER": 3, "INT": 3, "BIGINT": 4
 
 def _type_note(live: Any, model: Any, dialect: Dialect) -> str:
     """Why a type difference matters, where it is a common one."""
+    if dialect.name == "sqlite":
+        return "SQLite does not enforce declared types, but a baseline would declare the models'"
     live_name, model_name = _base(live, dialect), _base(model, dialect)
     live_length, model_length = getattr(live, "length", None), getattr(model, "length", None)
     narrower = live_length and model_length and model_length < live_length
@@ -1164,11 +1194,25 @@ def _type_note(live: Any, model: Any, dialect: Dialect) -> str:
     for sizes, what in ((_TEXT_SIZES, "text"), (_INT_SIZES, "numbers")):
         if live_name in sizes and model_name in sizes and sizes[model_name] < sizes[live_name]:
             return f"the models' {model_name} holds less {what} than the database's {live_name}"
-    if {live_name, model_name} in ({"DOUBLE", "FLOAT"}, {"DOUBLE PRECISION", "REAL"}):
-        return "single against double precision floating point: digits would be lost"
+    live_bits, model_bits = _float_bits(live_name, dialect), _float_bits(model_name, dialect)
+    if live_bits and model_bits and live_bits != model_bits:
+        return (
+            f"{'single' if model_bits < live_bits else 'double'} precision in the models, "
+            f"{'double' if model_bits < live_bits else 'single'} in the database"
+        )
     if _timezone(live) != _timezone(model):
         return "with and without time zone read the same stored value differently"
     return ""
+
+
+def _float_bits(name: str, dialect: Dialect) -> int | None:
+    if name in ("DOUBLE", "DOUBLE PRECISION"):
+        return 64
+    if name == "REAL":  # MySQL's REAL is a DOUBLE
+        return 32 if dialect.name == "postgresql" else 64
+    if name == "FLOAT":  # PostgreSQL's FLOAT is a DOUBLE PRECISION
+        return 64 if dialect.name == "postgresql" else 32
+    return None
 
 
 def _base(type_: Any, dialect: Dialect) -> str:

@@ -174,7 +174,8 @@ def _one(
         return TargetResult(
             target.label,
             UNREACHABLE,
-            reason=f"connection lost ({first}); nothing was written, run the command again",
+            reason=f"connection lost ({first}); run the command again: it re-reads where "
+            "the target stands",
         )
     except Exception as exc:  # one target's surprise must not stop the others
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
+from adopt import interrupts
 from adopt.baseline import Baseline
 from adopt.differences import Difference
 from adopt.differences import MatchReport
@@ -32,10 +33,20 @@ def progress(console: Console) -> Iterator[Any]:
     """A progress callback: a spinner line on a terminal, one line per step otherwise."""
     if console.is_terminal:
         with console.status("Starting") as status:
-            yield lambda message: status.update(escape(message) + " …")
+
+            def show(message: str) -> None:
+                interrupts.check()
+                status.update(escape(message) + " …")
+
+            yield show
     else:
         err = Console(stderr=True, highlight=False, soft_wrap=True)
-        yield lambda message: err.print(escape(message) + " …")
+
+        def say(message: str) -> None:
+            interrupts.check()
+            err.print(escape(message) + " …")
+
+        yield say
 
 
 def found(console: Console, project: Project, directory: str) -> None:

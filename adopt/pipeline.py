@@ -257,6 +257,7 @@ def baseline(
             checked.snapshot,
         )
         adoption = reverify(project, adoption, progress)
+        progress("Baseline verified" if adoption.verification.passed else "Verification done")
     except BaseException:
         _remove(written, repo)
         raise

@@ -128,8 +128,9 @@ def _server_database(live: URL) -> Iterator[Engine]:
             yield engine
         finally:
             engine.dispose()
-            drop(admin, name)
     finally:
+        # Also when CREATE DATABASE itself was interrupted: it may have completed server-side.
+        drop(admin, name)
         admin.dispose()
 
 
