@@ -27,6 +27,7 @@ from adopt import output
 from adopt import pipeline
 from adopt import repository
 from adopt import scratch
+from adopt import settings
 from adopt import targets as targets_mod
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
@@ -34,6 +35,7 @@ from adopt.errors import Interrupted
 from adopt.errors import UnreachableError
 from adopt.errors import UsageError as AdoptUsageError
 from adopt.targets import Target
+from adopt.urls import hide_password
 from adopt.urls import parse_url
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,7 +106,7 @@ def baseline_options(func: F) -> F:
     decorators = [
         click.option(
             "--scratch",
-            default="auto",
+            default=None,
             metavar="auto|memory|server|URL",
             help="Where to generate and verify: in-memory SQLite, a temporary database "
             "on the live server (adopt_scratch_*), or an empty database URL.",
@@ -112,9 +114,8 @@ def baseline_options(func: F) -> F:
         click.option(
             "-m",
             "--message",
-            default="baseline",
-            show_default=True,
-            help="Message of the baseline revision.",
+            default=None,
+            help="Message of the baseline revision [default: baseline].",
         ),
         click.option("--rev-id", default=None, help="Revision id (at most 32 characters)."),
         click.option(
@@ -241,14 +242,18 @@ def cli(ctx: click.Context, /, project_dir: str | None, show_traceback: bool, **
         from adopt.prompter import QuestionaryPrompter
 
         prompter = QuestionaryPrompter()
-    wizard.Wizard(prompter, output.make_console(), opts).run()
+    wizard.Wizard(prompter, output.make_console(), _merged(ctx, opts)).run()
 
 
 def _merged(ctx: click.Context, /, opts: dict[str, Any]) -> dict[str, Any]:
-    """Subcommand options, falling back to the ones given before the subcommand."""
+    """The command's options: its flags, else those given before the command, else ADOPT_*
+    variables, else [tool.adopt] in pyproject.toml, else the defaults."""
     group = (ctx.obj or {}).get("group_opts", {})
-    ctx.obj["json"] = bool(opts.get("as_json") or group.get("as_json"))
-    return {k: (v if v not in (None, (), False) else group.get(k, v)) for k, v in opts.items()}
+    merged = {k: (v if v not in (None, (), False) else group.get(k, v)) for k, v in opts.items()}
+    for key, setting in settings.effective({k: merged.get(k) for k in settings.KEYS}).items():
+        merged[key] = setting.value
+    ctx.obj["json"] = bool(merged.get("as_json"))
+    return merged
 
 
 @cli.command(epilog=EXIT_HELP)
@@ -374,8 +379,8 @@ def _targets(project: pipeline.Project, opts: dict[str, Any]) -> list[Target]:
     return targets_mod.with_schemas(found, tuple(opts["schemas"]), opts["schemas_like"])
 
 
-def _audit_choice() -> str:
-    return audit.validate(str(config.load().get("audit", audit.DEFAULT)))
+def _audit_choice(opts: dict[str, Any]) -> str:
+    return audit.validate(str(opts.get("audit") or audit.DEFAULT))
 
 
 @cli.command(epilog=EXIT_HELP)
@@ -427,7 +432,7 @@ def _run_targets(
             force=force,
             jobs=opts.get("jobs"),
             timeout=opts.get("timeout"),
-            audit_choice=_audit_choice(),
+            audit_choice=_audit_choice(opts),
             reference=reference,
             progress=step,
         )
@@ -459,7 +464,7 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
         results = pipeline.stamp_targets(
             project,
             force=opts["accept_differences"],
-            audit_choice=_audit_choice(),
+            audit_choice=_audit_choice(opts),
             reference=adoption.verification.rebuilt,
             progress=step,
         )
@@ -505,6 +510,36 @@ def clean(ctx: click.Context, /, dry_run: bool, **opts: Any) -> None:
         click.echo(f"{verb} {len(names)} scratch database(s): " + ", ".join(names))
     else:
         click.echo("No scratch database left behind on this server.")
+
+
+@cli.command("config", epilog=EXIT_HELP)
+@project_options
+@baseline_options
+@click.pass_context
+def show_config(ctx: click.Context, /, **opts: Any) -> None:
+    """Show the effective settings and where each came from (passwords hidden).
+
+    Precedence: command-line flags, then ADOPT_* environment variables (ADOPT_APP,
+    ADOPT_MODELS, ADOPT_URL, ADOPT_DIRECTORY, ADOPT_IMPORT, ADOPT_SCRATCH, ADOPT_MESSAGE,
+    ADOPT_JOBS, ADOPT_TIMEOUT, ADOPT_AUDIT), then [tool.adopt] in pyproject.toml, then the
+    defaults. Named targets come from [tool.adopt.targets]."""
+    group = (ctx.obj or {}).get("group_opts", {})
+    flags = {k: (v if v not in (None, (), False) else group.get(k)) for k, v in opts.items()}
+    resolved = settings.effective({k: flags.get(k) for k in settings.KEYS})
+    targets = config.load().targets
+    if opts["as_json"]:
+        _emit_json(
+            {
+                "settings": {
+                    k: {"value": s.shown, "source": s.source} for k, s in resolved.items()
+                },
+                "targets": {
+                    name: hide_password(v) if "://" in v else v for name, v in targets.items()
+                },
+            }
+        )
+        return
+    output.settings_table(output.make_console(), resolved.values(), targets)
 
 
 def main() -> None:

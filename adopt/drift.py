@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,8 +64,8 @@ def raw_differences(conn: Connection, metadata: MetaData, options: dict[str, Any
     context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
     alembic = _flatten(compare_metadata(context, metadata))
     tables = _live_tables(conn, metadata, options)
-    by_name = {t.model.name: t for t in tables}
-    corrected = [_correct(item, by_name, conn.dialect) for item in alembic]
+    by_key = {(t.model.schema, t.model.name): t for t in tables}
+    corrected = [_correct(item, by_key, conn.dialect) for item in alembic]
     own = [(OWN, f) for t in tables for f in _own_findings(t, alembic, conn.dialect, options)]
     return [item for item in corrected if item is not None] + own
 
@@ -149,8 +148,9 @@ def _remove_column(item: Any, dialect: Dialect) -> Classified:
 
 def _modify_type(item: Any, dialect: Dialect) -> Classified:
     _, _schema, table, column, _kw, live, model = item
-    if _enum_labels(live) is not None and _enum_labels(model) is not None:
-        return _enum_difference(table, column, _enum_labels(live) or [], model)
+    labels = _enum_labels(live)
+    if labels is not None and _enum_labels(model) not in (None, labels):
+        return _enum_difference(table, column, labels, model)
     live_text, model_text = _type(live, dialect), _type(model, dialect)
     note = _type_note(live, model, dialect)
     return Difference(
@@ -223,31 +223,22 @@ def _modify_comment(item: Any, _d: Dialect) -> Classified:
         return SetAside(
             table, column, f"comment {live!r} is in the database only; the models declare none"
         )
-    return Difference(
-        "comment",
-        table,
-        column,
-        f"database {live!r}, models {model!r}",
-        f"set comment={live!r} on the model column (or None for no comment)",
-    )
+    return _comment_difference(table, column, live, model, "model column")
 
 
 def _table_comment(item: Any, _d: Dialect) -> Classified:
-    op = item[0]
-    table = item[1]
-    if op == "remove_table_comment" or table.comment is None:
+    table, live = item[1], item[2] if len(item) > 2 else None
+    if item[0] == "remove_table_comment" or table.comment is None:
         return SetAside(
             _table_name(table), "", "table comment is in the database only; the models declare none"
         )
-    return Difference(
-        "comment",
-        _table_name(table),
-        "",
-        f"models comment {table.comment!r}, the database has {item[2]!r}"
-        if len(item) > 2
-        else f"models comment {table.comment!r}",
-        "copy the database's comment into the model's Table(comment=...)",
-    )
+    return _comment_difference(_table_name(table), "", live, table.comment, "model's Table")
+
+
+def _comment_difference(table: str, obj: str, live: Any, model: Any, where: str) -> Difference:
+    words = f"database comment {live!r}" if live else "no comment in the database"
+    fix = f"set comment={live!r} on the {where}" if live else f"drop comment= from the {where}"
+    return Difference("comment", table, obj, f"{words}, models {model!r}", fix)
 
 
 # --- indexes and constraints -------------------------------------------------------------------
@@ -273,9 +264,7 @@ def _index(item: Any, dialect: Dialect) -> Classified:
         table,
         label,
         f"{what} is in the database, not in the models; a baseline would leave it out",
-        f"declare sa.Index({index.name!r}, {_col_args(index)}"
-        + (", unique=True" if index.unique else "")
-        + ") in the model so the baseline keeps it",
+        f"declare {_code(index)} in the model so the baseline keeps it",
     )
 
 
@@ -293,13 +282,13 @@ def _constraint(item: Any, _d: Dialect) -> Classified:
             f"{what} is in the models, not in the database",
             "create it in the database first, or remove it from the model",
         )
+    code = _code(constraint) if kind == "unique" else "it"
     return Difference(
         kind,
         table,
         label,
         f"{what} is in the database, not in the models; a baseline would leave it out",
-        f"declare sa.UniqueConstraint({_col_args(constraint)}{_name_arg(constraint.name)}) in the "
-        "model so the baseline keeps it",
+        f"declare {code} in the model so the baseline keeps it",
     )
 
 
@@ -376,7 +365,9 @@ def _by_name(item: Any) -> tuple[Any, ...] | None:
     obj = item[1]
     if obj.name is None or not isinstance(obj, Index | UniqueConstraint | ForeignKeyConstraint):
         return None
-    return (_table_name(obj.table), str(obj.name))
+    # MySQL names a foreign key's index after it: never pair those two.
+    category = "fk" if isinstance(obj, ForeignKeyConstraint) else "key"
+    return (category, _table_name(obj.table), str(obj.name))
 
 
 def _by_columns(item: Any) -> tuple[Any, ...] | None:
@@ -416,20 +407,13 @@ def _changed(old: Any, new: Any) -> Classified:
     if kind == "foreign_key":
         return _fk_changed(table, old, new)
     if isinstance(old, Index) != isinstance(new, Index):
-        kind = "unique"
-        fix = (
-            f"declare it as sa.Index({old.name!r}, {_col_args(old)}, unique=True) in the model"
-            if isinstance(old, Index)
-            else f"declare it as sa.UniqueConstraint({_col_args(old)}, name={old.name!r})"
-        )
-    else:
-        fix = f"declare it in the model as the database has it: {_code(old)}"
+        kind = "unique"  # one side a unique index, the other a unique constraint
     return Difference(
         kind,
         table,
         _label(old.name or new.name, _cols(old)),
         f"database {_what(old)}, models {_what(new)}",
-        fix,
+        f"declare it in the model as the database has it: {_code(old)}",
     )
 
 
@@ -468,12 +452,10 @@ def _kind(obj: Any) -> str:
 
 
 def _code(obj: Any) -> str:
-    name = f", name={obj.name!r}" if obj.name and isinstance(obj, UniqueConstraint) else ""
     if isinstance(obj, Index):
-        return f"sa.Index({obj.name!r}, {_col_args(obj)}" + (
-            ", unique=True)" if obj.unique else ")"
-        )
-    return f"sa.UniqueConstraint({_col_args(obj)}{name})"
+        unique = ", unique=True" if obj.unique else ""
+        return f"sa.Index({obj.name!r}, {_col_args(obj)}{unique})"
+    return f"sa.UniqueConstraint({_col_args(obj)}{_name_arg(obj.name)})"
 
 
 def _what(obj: Any) -> str:
@@ -507,19 +489,9 @@ _HANDLERS: dict[str, Callable[[Any, Dialect], Classified | None]] = {
 # --- the live tables, for the comparisons Alembic does not make ----------------------------------
 
 
-@dataclass
-class _LiveTable:
-    model: Table
-    columns: dict[str, dict[str, Any]]  # reflected, by name
-    primary_key: list[str]
-    foreign_keys: list[dict[str, Any]]
-    checks: list[dict[str, Any]]
-    unnamed_uniques: list[tuple[str, ...]]  # SQLite only: uniques Alembic cannot see
-    inline_uniques: list[tuple[str, ...]]  # SQLite only: `col TEXT UNIQUE`, not reflected
-    enums: dict[str, list[str]]  # PostgreSQL: enum type name -> labels, from pg_enum
-
-
-def _live_tables(conn: Connection, metadata: MetaData, options: dict[str, Any]) -> list[_LiveTable]:
+def _live_tables(
+    conn: Connection, metadata: MetaData, options: dict[str, Any]
+) -> list[schema.LiveTable]:
     """The model tables that exist in the database (and that the project's filters admit)."""
     insp = inspect(conn)
     wanted: dict[str | None, list[Table]] = {}
@@ -527,58 +499,11 @@ def _live_tables(conn: Connection, metadata: MetaData, options: dict[str, Any]) 
         # Like Alembic: other schemas only with include_schemas.
         if (table.schema is None or options.get("include_schemas")) and _admits(options, table):
             wanted.setdefault(table.schema, []).append(table)
-    found: list[_LiveTable] = []
+    found: list[schema.LiveTable] = []
     for schema_name, tables in wanted.items():
         existing = set(insp.get_table_names(schema=schema_name))
-        found += _reflect(conn, insp, [t for t in tables if t.name in existing], schema_name)
+        found += schema.reflect(conn, [t for t in tables if t.name in existing], schema_name)
     return found
-
-
-def _reflect(
-    conn: Connection, insp: Any, tables: list[Table], schema_name: str | None
-) -> list[_LiveTable]:
-    if not tables:
-        return []
-    names = [t.name for t in tables]
-    kw: dict[str, Any] = {"schema": schema_name, "filter_names": names}
-    columns = insp.get_multi_columns(**kw)
-    pks = insp.get_multi_pk_constraint(**kw)
-    fks = insp.get_multi_foreign_keys(**kw)
-    checks = schema.live_checks(conn, names, schema_name)
-    enums = _pg_enums(insp, schema_name) if conn.dialect.name == "postgresql" else {}
-    sqlite = conn.dialect.name == "sqlite"
-    found = []
-    for table in tables:
-        key = (schema_name, table.name)
-        pk = list((pks.get(key) or {}).get("constrained_columns") or [])
-        found.append(
-            _LiveTable(
-                model=table,
-                columns={c["name"]: dict(c) for c in columns.get(key, [])},
-                primary_key=pk,
-                foreign_keys=list(fks.get(key, [])),
-                checks=checks.get(table.name, []),
-                unnamed_uniques=_unnamed_uniques(insp, table, pk) if sqlite else [],
-                inline_uniques=schema.inline_uniques(insp, table.name, table.schema, tuple(pk))
-                if sqlite
-                else [],
-                enums=enums,
-            )
-        )
-    return found
-
-
-def _pg_enums(insp: Any, schema_name: str | None) -> dict[str, list[str]]:
-    return {e["name"]: list(e["labels"]) for e in insp.get_enums(schema=schema_name or None)}
-
-
-def _unnamed_uniques(insp: Any, table: Table, pk: list[str]) -> list[tuple[str, ...]]:
-    reflected = [
-        tuple(u["column_names"])
-        for u in insp.get_unique_constraints(table.name, schema=table.schema)
-        if not u.get("name")
-    ]
-    return reflected + schema.inline_uniques(insp, table.name, table.schema, tuple(pk))
 
 
 def _admits(options: dict[str, Any], obj: Any, compare_to: Any = None) -> bool:
@@ -603,12 +528,14 @@ def _admits(options: dict[str, Any], obj: Any, compare_to: Any = None) -> bool:
 # --- corrections to Alembic's findings -----------------------------------------------------------
 
 
-def _correct(item: Any, tables: dict[str, _LiveTable], dialect: Dialect) -> Any:
+def _correct(
+    item: Any, tables: dict[tuple[str | None, str], schema.LiveTable], dialect: Dialect
+) -> Any:
     """An Alembic finding, replaced where the live database shows it is not what it seems;
     None when the comparison made here reports it better."""
     op = item[0]
     if op == "add_constraint" and isinstance(item[1], UniqueConstraint):
-        live = tables.get(item[1].table.name)
+        live = tables.get((item[1].table.schema, item[1].table.name))
         if live is not None and _cols_tuple(item[1]) in live.inline_uniques:
             return (
                 OWN,
@@ -620,7 +547,9 @@ def _correct(item: Any, tables: dict[str, _LiveTable], dialect: Dialect) -> Any:
                 ),
             )
     if op == "modify_default" and dialect.name != "sqlite":
-        live = tables.get(item[2])
+        live = tables.get((item[1], item[2]))
+        if live is not None and item[3] in live.bit_defaults:
+            return None  # compared in _bit_default(), with the default SQLAlchemy misses
         involves_identity = isinstance(item[5], Identity) or isinstance(item[6], Identity)
         both_identity = isinstance(item[5], Identity) and isinstance(item[6], Identity)
         if live is not None and involves_identity and not both_identity:
@@ -630,7 +559,7 @@ def _correct(item: Any, tables: dict[str, _LiveTable], dialect: Dialect) -> Any:
     return item
 
 
-def _generation_set_aside(live: _LiveTable, column: Column[Any], dialect: Dialect) -> Any:
+def _generation_set_aside(live: schema.LiveTable, column: Column[Any], dialect: Dialect) -> Any:
     # Alembic compares identity as a server default; whether the database numbers new rows,
     # and how, is what matters. A real difference is reported by _generation().
     if _live_generation(live.columns[column.name], dialect) != _model_generation(column, dialect):
@@ -648,21 +577,24 @@ _BY_DEFAULT_REASON = (
 
 
 def _own_findings(
-    live: _LiveTable, alembic: list[Any], dialect: Dialect, options: dict[str, Any]
+    live: schema.LiveTable, alembic: list[Any], dialect: Dialect, options: dict[str, Any]
 ) -> list[Difference | SetAside]:
     table = live.model
-    typed = {(i[2], i[3]) for i in alembic if i[0] == "modify_type"}
-    identity = {(i[2], i[3]) for i in alembic if i[0] == "modify_default" and _both_identity(i)}
+    typed = {i[1:4] for i in alembic if i[0] == "modify_type"}  # (schema, table, column)
+    identity = {i[1:4] for i in alembic if i[0] == "modify_default" and _both_identity(i)}
     compare_types = options.get("compare_type", True) is not False
     found: list[Difference | SetAside] = []
     for column in table.columns:
         reflected = live.columns.get(column.name)
         if reflected is None or not _admits(options, column):
             continue
-        if compare_types and (table.name, column.name) not in typed:
+        key = (table.schema, table.name, column.name)
+        if compare_types and key not in typed:
             found += _type_findings(live, column, reflected["type"], dialect)
-        if (table.name, column.name) not in identity:
+        if key not in identity:
             found += _generation(live, column, reflected, dialect)
+        if column.name in live.bit_defaults:
+            found += _bit_default(live, column, dialect)
     found += _primary_key(live)
     found += _fk_names(live, dialect)
     found += _checks(live, dialect)
@@ -678,7 +610,7 @@ def _both_identity(item: Any) -> bool:
 
 
 def _type_findings(
-    live: _LiveTable, column: Column[Any], live_type: Any, dialect: Dialect
+    live: schema.LiveTable, column: Column[Any], live_type: Any, dialect: Dialect
 ) -> list[Difference | SetAside]:
     model_type = _impl(column.type, dialect)
     table = live.model.fullname
@@ -809,7 +741,7 @@ def _quoted(labels: list[str]) -> str:
 
 
 def _generation(
-    live: _LiveTable, column: Column[Any], reflected: dict[str, Any], dialect: Dialect
+    live: schema.LiveTable, column: Column[Any], reflected: dict[str, Any], dialect: Dialect
 ) -> list[Difference | SetAside]:
     if dialect.name == "sqlite":
         return []  # an INTEGER PRIMARY KEY always numbers rows; nothing else can
@@ -869,10 +801,34 @@ def _identity_words(value: Any) -> str:
     return "no identity"
 
 
+# MySQL BIT defaults: SQLAlchemy does not reflect DEFAULT b'1', so Alembic sees none.
+
+
+def _bit_default(live: schema.LiveTable, column: Column[Any], dialect: Dialect) -> list[Any]:
+    table = live.model.fullname
+    db = live.bit_defaults[column.name]
+    model = _default_sql(column.server_default, dialect)
+    if db is None and model is None:
+        return []
+    if db is not None and model is not None and _same(db, model, boolean=True):
+        reason = f"the same server default, {db} in the database and {model} in the models "
+        reason += "(read from information_schema: SQLAlchemy does not reflect BIT defaults)"
+        return [SetAside(table, column.name, reason)]
+    return [
+        Difference(
+            "server_default",
+            table,
+            column.name,
+            f"database {_default_words(db)}, models {_default_words(model)}",
+            f"set server_default={_suggest_default(db)} on the model column",
+        )
+    ]
+
+
 # Primary keys: Alembic never compares them.
 
 
-def _primary_key(live: _LiveTable) -> list[Difference | SetAside]:
+def _primary_key(live: schema.LiveTable) -> list[Difference | SetAside]:
     model = [c.name for c in live.model.primary_key.columns]
     if model == live.primary_key:
         return []
@@ -892,7 +848,7 @@ def _primary_key(live: _LiveTable) -> list[Difference | SetAside]:
 # Foreign key names: Alembic matches foreign keys by their columns and never compares names.
 
 
-def _fk_names(live: _LiveTable, dialect: Dialect) -> list[Difference | SetAside]:
+def _fk_names(live: schema.LiveTable, dialect: Dialect) -> list[Difference | SetAside]:
     db = {
         (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"])): fk
         for fk in live.foreign_keys
@@ -921,7 +877,7 @@ def _fk_names(live: _LiveTable, dialect: Dialect) -> list[Difference | SetAside]
 # CHECK constraints: Alembic compares none by default.
 
 
-def _checks(live: _LiveTable, dialect: Dialect) -> list[Difference | SetAside]:
+def _checks(live: schema.LiveTable, dialect: Dialect) -> list[Difference | SetAside]:
     table = live.model.fullname
     db = {
         schema.normalise_check(c["sqltext"]): (c.get("name"), str(c["sqltext"]).replace("`", ""))
@@ -1045,7 +1001,7 @@ def _is_json_check(check: dict[str, Any], table: Table) -> bool:
 # SQLite uniques: Alembic passes over unnamed ones in the database.
 
 
-def _sqlite_uniques(live: _LiveTable) -> list[Difference | SetAside]:
+def _sqlite_uniques(live: schema.LiveTable) -> list[Difference | SetAside]:
     table = live.model
     declared = {_cols_tuple(c) for c in table.constraints if isinstance(c, UniqueConstraint)}
     declared |= {_cols_tuple(ix) for ix in table.indexes if ix.unique}

@@ -21,6 +21,7 @@ from adopt.differences import Difference
 from adopt.differences import MatchReport
 from adopt.pipeline import Adoption
 from adopt.pipeline import Project
+from adopt.urls import hide_password
 from adopt.verify import Verification
 
 
@@ -187,6 +188,21 @@ def target_results(console: Console, results: Iterable[Any], title: str) -> None
         counts[r.outcome] = counts.get(r.outcome, 0) + 1
     if len(results) > 1:
         console.print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+
+
+def settings_table(console: Console, items: Iterable[Any], targets: dict[str, str]) -> None:
+    table = Table(title="Effective settings", title_justify="left")
+    table.add_column("Setting")
+    table.add_column("Value", overflow="fold")
+    table.add_column("From")
+    for item in items:
+        table.add_row(item.key, escape(item.shown), item.source)
+    console.print(table)
+    if targets:
+        console.print(escape("Targets ([tool.adopt.targets]):"))
+        for name, value in sorted(targets.items()):
+            shown = hide_password(value) if "://" in value else value
+            console.print(f"  {escape(name)} = {escape(shown)}")
 
 
 def error(message: str) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
@@ -86,9 +87,12 @@ def take(
         if dialect.name == "sqlite":
             for cols in inline_uniques(insp, name, schema, primary_key):
                 table_uniques.setdefault(cols, None)
+        table_columns = columns.get(key, [])
+        for column_name, default in bit_defaults(conn, name, schema, table_columns).items():
+            next(c for c in table_columns if c["name"] == column_name)["default"] = default
         tables[name] = TableShape(
             name=name,
-            columns=tuple(_column(name, c, dialect, primary_key) for c in columns.get(key, [])),
+            columns=tuple(_column(name, c, dialect, primary_key) for c in table_columns),
             primary_key=primary_key,
             indexes={
                 (_cols(ix["column_names"]), bool(ix.get("unique"))): ix.get("name")
@@ -100,6 +104,66 @@ def take(
             checks={normalise_check(c["sqltext"]): c.get("name") for c in checks.get(name, [])},
         )
     return Snapshot(tables)
+
+
+@dataclass
+class LiveTable:
+    """What the match check needs of a live table beyond Alembic's reflection."""
+
+    model: Table  # the model table it is compared with
+    columns: dict[str, dict[str, Any]]  # reflected, by name
+    primary_key: list[str]
+    foreign_keys: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    unnamed_uniques: list[Cols]  # SQLite: the uniques without a name, inline ones included
+    inline_uniques: list[Cols]  # SQLite: `col TEXT UNIQUE`, which SQLAlchemy does not reflect
+    enums: dict[str, list[str]]  # PostgreSQL: enum type name -> labels, from pg_enum
+    bit_defaults: dict[str, str | None]  # MySQL: BIT columns' defaults, not reflected either
+
+
+def reflect(conn: Connection, tables: list[Table], schema: str | None) -> list[LiveTable]:
+    """The live side of `tables` (model tables that exist in `schema`), in bulk queries."""
+    if not tables:
+        return []
+    insp: Any = inspect(conn)
+    names = [t.name for t in tables]
+    kw: dict[str, Any] = {"schema": schema, "filter_names": names}
+    columns = insp.get_multi_columns(**kw)
+    pks = insp.get_multi_pk_constraint(**kw)
+    fks = insp.get_multi_foreign_keys(**kw)
+    checks = live_checks(conn, names, schema)
+    enums = _pg_enums(insp, schema) if conn.dialect.name == "postgresql" else {}
+    found = []
+    for table in tables:
+        key = (schema, table.name)
+        pk = list((pks.get(key) or {}).get("constrained_columns") or [])
+        inline: list[Cols] = []
+        unnamed: list[Cols] = []
+        if conn.dialect.name == "sqlite":
+            inline = inline_uniques(insp, table.name, schema, tuple(pk))
+            unnamed = [
+                _cols(u["column_names"])
+                for u in insp.get_unique_constraints(table.name, schema=schema)
+                if not u.get("name")
+            ]
+        found.append(
+            LiveTable(
+                model=table,
+                columns={c["name"]: dict(c) for c in columns.get(key, [])},
+                primary_key=pk,
+                foreign_keys=list(fks.get(key, [])),
+                checks=checks.get(table.name, []),
+                unnamed_uniques=unnamed + inline,
+                inline_uniques=inline,
+                enums=enums,
+                bit_defaults=bit_defaults(conn, table.name, schema, columns.get(key, [])),
+            )
+        )
+    return found
+
+
+def _pg_enums(insp: Any, schema: str | None) -> dict[str, list[str]]:
+    return {e["name"]: list(e["labels"]) for e in insp.get_enums(schema=schema)}
 
 
 def live_checks(
@@ -126,6 +190,24 @@ def live_checks(
         inspect(conn).get_multi_check_constraints, {"schema": schema, "filter_names": wanted}
     )
     return {key[1]: list(value) for key, value in multi.items()}
+
+
+def bit_defaults(
+    conn: Connection, table: str, schema: str | None, columns: list[Any]
+) -> dict[str, str | None]:
+    """MySQL/MariaDB: the defaults of BIT columns (DEFAULT b'1'), which SQLAlchemy does not
+    reflect, read from information_schema."""
+    bits = [c["name"] for c in columns if type(c["type"]).__name__ == "BIT"]
+    if conn.dialect.name != "mysql" or not bits:
+        return {}
+    rows = conn.exec_driver_sql(
+        "SELECT COLUMN_NAME, COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+        + ("%s" if schema else "DATABASE()")
+        + " AND TABLE_NAME = %s",
+        (schema, table) if schema else (table,),
+    )
+    found = {name: default for name, default in rows if name in bits}
+    return {name: None if found.get(name) in (None, "NULL") else found[name] for name in bits}
 
 
 def inline_uniques(insp: Any, table: str, schema: str | None, primary_key: Cols) -> list[Cols]:

@@ -103,3 +103,17 @@ def scratch_leftovers(url: str) -> list[str]:
 
 def revision_files(project: Path, directory: str = "migrations") -> list[Path]:
     return sorted((project / directory / "versions").glob("*.py"))
+
+
+def assert_no_new_scratch(url: str, before: set[str], wait: float = 15.0) -> None:
+    """No adopt_scratch_* database appeared for good since `before`. Others' runs (parallel test
+    sessions on the same server) may hold theirs for a moment: wait for those to go."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        new = set(scratch_leftovers(url)) - before
+        if not new or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not new, f"scratch databases left behind: {sorted(new)}"

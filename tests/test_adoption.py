@@ -13,6 +13,7 @@ import pytest
 from helpers import APPS
 from helpers import adopt
 from helpers import adopt_json
+from helpers import assert_no_new_scratch
 from helpers import revision_files
 from helpers import row_checksums
 from helpers import schema_differences
@@ -56,7 +57,7 @@ def test_check_baseline_stamp_rebuilds_the_live_schema(
     upgrade = text.split("def downgrade")[0]
     assert "op.drop_" not in upgrade
     assert version_rows(url) is None  # baseline writes nothing to the live database either
-    assert set(scratch_leftovers(url)) == scratch_before
+    assert_no_new_scratch(url, scratch_before)
 
     # The baseline, applied by the standard tool to a new empty database, rebuilds the live schema.
     empty = make_database(dialect)

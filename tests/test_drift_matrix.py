@@ -496,6 +496,44 @@ DRIFT = [
         ),
         (("foreign_key_name", "child", "fk_new"),),
     ),
+    Case(
+        "pg_enum_type_renamed",
+        [
+            "CREATE TYPE {p}mood AS ENUM ('sad', 'ok')",
+            "CREATE TABLE {p}t (id {pk}, mood {p}mood)",
+        ],
+        lambda md, p, d: table(md, p + "t", col("mood", sa.Enum("sad", "ok", name=p + "feeling"))),
+        (("type", "t", "mood"),),
+        dialects=PG,
+    ),
+    Case(
+        "mariadb_bit_default_only_in_database",
+        ["CREATE TABLE {p}t (id {pk}, flag BIT(1) DEFAULT b'1')"],
+        lambda md, p, d: table(md, p + "t", col("flag", mysql.BIT(1))),
+        (("server_default", "t", "flag"),),
+        dialects=MARIADB,
+    ),
+    Case(
+        "mariadb_bit_vs_boolean",
+        ["CREATE TABLE {p}t (id {pk}, flag BIT(1))"],
+        lambda md, p, d: table(md, p + "t", col("flag", sa.Boolean)),
+        (("type", "t", "flag"),),
+        dialects=MARIADB,
+    ),
+    Case(
+        "mariadb_on_update_missing_in_models",
+        [
+            "CREATE TABLE {p}t (id {pk}, changed TIMESTAMP NOT NULL"
+            " DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)"
+        ],
+        lambda md, p, d: table(
+            md,
+            p + "t",
+            col("changed", mysql.TIMESTAMP, nullable=False, server_default=sa.func.now()),
+        ),
+        (("server_default", "t", "changed"),),
+        dialects=MARIADB,
+    ),
 ]
 
 
@@ -913,6 +951,26 @@ BENIGN = [
             col("f", sa.Numeric(10, 0)),
         ),
         dialects=PG,
+    ),
+    Case(
+        "mariadb_bit_and_on_update_defaults",
+        [
+            "CREATE TABLE {p}t (id {pk}, yes BIT(1) DEFAULT b'1', no BIT(1) DEFAULT b'0',"
+            " changed TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)"
+        ],
+        lambda md, p, d: table(
+            md,
+            p + "t",
+            col("yes", mysql.BIT(1), server_default=sa.text("b'1'")),
+            col("no", mysql.BIT(1), server_default=sa.text("b'0'")),
+            col(
+                "changed",
+                mysql.TIMESTAMP,
+                nullable=False,
+                server_default=sa.text("CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP"),
+            ),
+        ),
+        dialects=MARIADB,
     ),
 ]
 

@@ -1,0 +1,90 @@
+"""Effective settings and where each came from: command-line flags, then ADOPT_* environment
+variables, then [tool.adopt] in pyproject.toml, then built-in defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from adopt import audit
+from adopt import config as config_mod
+from adopt.errors import UsageError
+from adopt.urls import hide_password
+
+# key -> (built-in default, how to read it from an environment variable)
+KEYS: dict[str, tuple[Any, str]] = {
+    "app": (None, "str"),
+    "models": (None, "str"),
+    "url": (None, "str"),
+    "directory": (None, "str"),
+    "imports": ((), "list"),
+    "scratch": ("auto", "str"),
+    "message": ("baseline", "str"),
+    "jobs": (None, "int"),
+    "timeout": (None, "int"),
+    "audit": (audit.DEFAULT, "str"),
+}
+# Names in pyproject.toml and the environment that differ from the option's (--import).
+FILE_NAMES = {"imports": "import"}
+ENV_NAMES = {"imports": "ADOPT_IMPORT"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    value: Any
+    source: str  # "flag", "ADOPT_URL", "pyproject.toml", "default"
+
+    @property
+    def shown(self) -> str:
+        if self.key == "url" and self.value:
+            return hide_password(str(self.value))
+        if isinstance(self.value, (list, tuple)):
+            return ", ".join(str(v) for v in self.value) or "(none)"
+        return "(none)" if self.value is None else str(self.value)
+
+
+def effective(flags: dict[str, Any] | None = None) -> dict[str, Setting]:
+    """Every setting's value and source; `flags` holds what the command line gave."""
+    project = config_mod.load()
+    out = {}
+    for key, (default, kind) in KEYS.items():
+        given = (flags or {}).get(key)
+        env_name = ENV_NAMES.get(key, f"ADOPT_{key.upper()}")
+        file_name = FILE_NAMES.get(key, key)
+        if given not in (None, (), [], ""):
+            out[key] = Setting(key, given, "flag")
+        elif os.environ.get(env_name):
+            out[key] = Setting(key, _parse(os.environ[env_name], kind, env_name), env_name)
+        elif project.get(file_name) is not None:
+            out[key] = Setting(
+                key, _checked(project.get(file_name), kind, file_name), "pyproject.toml"
+            )
+        else:
+            out[key] = Setting(key, default, "default")
+    return out
+
+
+def _parse(text: str, kind: str, name: str) -> Any:
+    if kind == "list":
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise UsageError(f"${name} must be a whole number, not {text!r}.") from None
+    return text
+
+
+def _checked(value: Any, kind: str, name: str) -> Any:
+    if kind == "list":
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+    elif (kind == "int" and isinstance(value, int) and not isinstance(value, bool)) or (
+        kind == "str" and isinstance(value, str)
+    ):
+        return value
+    raise UsageError(f"[tool.adopt] {name} in pyproject.toml has the wrong type ({value!r}).")
