@@ -16,6 +16,7 @@ from typing import Any
 from typing import TypeVar
 
 import click
+from flask.cli import ScriptInfo
 from sqlalchemy.exc import OperationalError
 
 from adopt import __version__
@@ -143,6 +144,7 @@ def _locate(opts: dict[str, Any]) -> pipeline.Project:
         url=opts.get("url"),
         imports=tuple(opts.get("imports") or ()),
         directory=opts.get("directory"),
+        script_info=opts.get("script_info"),
     )
 
 
@@ -253,6 +255,8 @@ def _merged(ctx: click.Context, /, opts: dict[str, Any]) -> dict[str, Any]:
     for key, setting in settings.effective({k: merged.get(k) for k in settings.KEYS}).items():
         merged[key] = setting.value
     ctx.obj["json"] = bool(merged.get("as_json"))
+    # Under `flask adopt`, Flask's ScriptInfo knows the app (--app, FLASK_APP, .flaskenv).
+    merged["script_info"] = ctx.find_object(ScriptInfo)
     return merged
 
 

@@ -50,6 +50,7 @@ class MatchReport:
     unmanaged: tuple[str, ...] = ()  # in the database, not in the models
     set_aside: tuple[SetAside, ...] = ()
     version_table: str = "absent"  # absent | empty | "<revision>" | "several rows"
+    models: str = ""  # where the models came from, e.g. "Flask app 'microblog' (Flask-SQLAlchemy)"
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -59,6 +60,7 @@ class MatchReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "database": self.database,
+            "models": self.models,
             "dialect": self.dialect,
             "matches": self.matches,
             "model_tables": self.model_tables,

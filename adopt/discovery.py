@@ -50,13 +50,20 @@ class LiveTarget:
 
 
 def load_models(
-    app: str | None = None, models: str | None = None, imports: tuple[str, ...] = ()
+    app: str | None = None,
+    models: str | None = None,
+    imports: tuple[str, ...] = (),
+    script_info: Any | None = None,
 ) -> Models:
-    """Load the models named by --app or --models, else FLASK_APP, else ./app.py or ./wsgi.py."""
+    """Load the models named by --app or --models, else FLASK_APP, else ./app.py or ./wsgi.py.
+    Under `flask adopt`, `script_info` is Flask's own ScriptInfo: the app is found its way."""
     _ensure_cwd_importable()
     if app and models:
         raise UsageError("Give either --app or --models, not both.")
-    found = _load_metadata(models) if models else _load_flask(app or os.environ.get("FLASK_APP"))
+    if models:
+        found = _load_metadata(models)
+    else:
+        found = _load_flask(app or os.environ.get("FLASK_APP"), None if app else script_info)
     for name in imports:
         _import(name, "--import")
     if not found.metadata.tables:
@@ -180,12 +187,15 @@ def _create_all_guard() -> Iterator[list[str]]:
         MetaData.create_all = original  # type: ignore[method-assign]
 
 
-def _load_flask(import_path: str | None) -> Models:
+def _load_flask(import_path: str | None, info: Any | None = None) -> Models:
     from flask.cli import NoAppException
     from flask.cli import ScriptInfo
 
     label = import_path or "app.py / wsgi.py"
-    info = ScriptInfo(app_import_path=import_path, set_debug_flag=False, load_dotenv_defaults=False)
+    if info is None:
+        info = ScriptInfo(
+            app_import_path=import_path, set_debug_flag=False, load_dotenv_defaults=False
+        )
     with _create_all_guard() as calls:
         try:
             app = info.load_app()
@@ -208,8 +218,8 @@ def _load_flask(import_path: str | None) -> Models:
             "in the factory, or point --models at the declarative base."
         )
     migrate = app.extensions.get("migrate")
-    if import_path is None:
-        label = f"{app.import_name}, found through Flask's app.py / wsgi.py discovery"
+    import_path = import_path or getattr(info, "app_import_path", None)
+    label = import_path or f"{app.import_name}, found through Flask's app.py / wsgi.py discovery"
     return Models(
         metadata=db.metadata,
         source=f"Flask app '{label}' (Flask-SQLAlchemy)",

@@ -162,15 +162,8 @@ def _modify_type(item: Any, dialect: Dialect) -> Classified:
     )
 
 
-def _modify_nullable(item: Any, dialect: Dialect) -> Classified:
-    _, _schema, table, column, kw, live, model = item
-    if dialect.name == "sqlite" and live and not model and _is_integer(kw.get("existing_type")):
-        # SQLite reports INTEGER PRIMARY KEY columns as nullable although they never hold NULL.
-        return SetAside(
-            table,
-            column,
-            "SQLite reports an INTEGER PRIMARY KEY as nullable, yet it never holds NULL",
-        )
+def _modify_nullable(item: Any, _d: Dialect) -> Classified:
+    _, _schema, table, column, _kw, live, model = item
     return Difference(
         "nullable",
         table,
@@ -546,6 +539,17 @@ def _correct(
                     "does not reflect it; the database has this unique",
                 ),
             )
+    if op == "modify_nullable" and dialect.name == "sqlite":
+        live = tables.get((item[1], item[2]))
+        if live is not None and _is_rowid(live, item[3]) and item[5] and not item[6]:
+            return (
+                OWN,
+                SetAside(
+                    live.model.fullname,
+                    item[3],
+                    "SQLite reports an INTEGER PRIMARY KEY as nullable, yet it never holds NULL",
+                ),
+            )
     if op == "modify_default" and dialect.name != "sqlite":
         live = tables.get((item[1], item[2]))
         if live is not None and item[3] in live.bit_defaults:
@@ -557,6 +561,13 @@ def _correct(
             if column is not None and item[3] in live.columns:
                 return _generation_set_aside(live, column, dialect)
     return item
+
+
+def _is_rowid(live: schema.LiveTable, column: str) -> bool:
+    # SQLite's rowid alias: the one INTEGER column of the primary key.
+    reflected = live.columns.get(column)
+    is_integer = reflected is not None and str(reflected["type"]).upper() == "INTEGER"
+    return live.primary_key == [column] and is_integer
 
 
 def _generation_set_aside(live: schema.LiveTable, column: Column[Any], dialect: Dialect) -> Any:
@@ -945,9 +956,9 @@ def _check_names(
             SetAside(
                 table,
                 f"CHECK ({text})",
-                f"the check a Boolean/Enum column type creates, named {db!r} in the database and "
-                f"{model!r} in the models; Alembic drops and creates it with its column, by name "
-                "never",
+                f"the check a Boolean/Enum column type makes for itself, named {db!r} in the "
+                f"database and {model!r} in the models; it comes and goes with its column, so no "
+                "migration refers to it by name",
             )
         ]
     return [
@@ -1177,11 +1188,6 @@ def _base(type_: Any, dialect: Dialect) -> str:
 
 def _timezone(type_: Any) -> bool:
     return bool(getattr(type_, "timezone", False))
-
-
-def _is_integer(type_: Any) -> bool:
-    affinity = getattr(type_, "_type_affinity", None)
-    return affinity is not None and affinity.__name__ == "Integer"
 
 
 def _is_boolean(type_: Any) -> bool:

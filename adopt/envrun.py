@@ -8,6 +8,7 @@ and open nothing else."""
 
 from __future__ import annotations
 
+import logging.config
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,9 +66,26 @@ def run(
     config.attributes["connection"] = connection
     environment = EnvironmentContext(config, script, fn=fn, **env_kw)
     _redirect(environment, connection, hook, captured)
-    with environment, _app_context(flask_app), _env_errors(script, failure):
+    with (
+        environment,
+        _app_context(flask_app),
+        _env_errors(script, failure),
+        _logging_left_alone(),
+    ):
         script.run_env()
     return captured
+
+
+@contextmanager
+def _logging_left_alone() -> Iterator[None]:
+    """env.py calls logging.config.fileConfig(alembic.ini): that would turn on Alembic's INFO
+    chatter and disable other loggers in adopt's process. Skip it while env.py runs."""
+    original = logging.config.fileConfig
+    logging.config.fileConfig = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        logging.config.fileConfig = original
 
 
 @contextmanager

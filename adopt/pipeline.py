@@ -71,9 +71,10 @@ def locate(
     url: str | None = None,
     imports: tuple[str, ...] = (),
     directory: str | None = None,
+    script_info: Any | None = None,
 ) -> Project:
     """Step 1: find the models and the live database."""
-    found = load_models(app, models, imports)
+    found = load_models(app, models, imports, script_info)
     target = live_target(found, url)
     if is_sqlite(target.url) and sqlite_path(target.url) is None:
         raise UsageError(
@@ -162,6 +163,7 @@ def _report(
         unmanaged=unmanaged,
         set_aside=tuple(c for c in classified if isinstance(c, SetAside)),
         version_table=state.label,
+        models=project.models.source,
         notes=tuple(notes),
     )
 

@@ -34,11 +34,9 @@ class Repository:
     created: tuple[Path, ...] = ()  # files and folders this run created, for a clean abort
 
     def config(self) -> Config:
-        """An Alembic Config that reads the project's ini but leaves logging alone."""
+        """An Alembic Config for the project's ini."""
         cfg = Config(str(self.ini_path))
         cfg.set_main_option("script_location", str(self.directory))
-        _ = cfg.file_config  # parse now, then hide the file name so env.py skips fileConfig()
-        cfg.config_file_name = None
         cfg.attributes["adopt"] = True
         return cfg
 

@@ -3,6 +3,7 @@ verification, stamping; live data untouched; the result works with flask db / al
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -204,3 +205,63 @@ def test_stamp_sql_connects_to_nothing_and_applies_cleanly(
     assert code == 0, status
     [target] = status["targets"]
     assert target["outcome"] == "at head" and target["differences"] == []
+
+
+def test_flask_adopt_plugin_and_a_flask_db_init_repository(
+    make_database: Callable[[str], str], sample: Callable[..., Path]
+) -> None:
+    """`flask adopt` finds the app the Flask way; an existing `flask db init` repository (stock
+    env.py) is used as it is; the standard tools carry on."""
+    url = make_database("sqlite")
+    project = sample("microblog", url)
+    flask = [str(Path(sys.executable).parent / "flask"), "--app", "microblog"]
+    env = dict(os.environ, DATABASE_URL=url, NO_COLOR="1")
+    init = subprocess.run(
+        [*flask, "db", "init"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert init.returncode == 0, init.stderr
+    stock_env = (project / "migrations" / "env.py").read_text()
+    run = subprocess.run(
+        [*flask, "adopt", "run", "--yes", "--json"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Flask app 'microblog'" in run.stdout
+    assert (project / "migrations" / "env.py").read_text() == stock_env  # honoured, untouched
+    [baseline] = revision_files(project)
+    revision = baseline.name.split("_")[0]
+    assert version_rows(url) == [revision]
+    current = subprocess.run(
+        [*flask, "db", "current"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert f"{revision} (head)" in current.stdout
+
+
+def test_settings_precedence_and_adopt_config(
+    make_database: Callable[[str], str],
+    sample: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = make_database("sqlite")
+    project = sample("microblog", url)
+    (project / "pyproject.toml").write_text(
+        '[tool.adopt]\napp = "microblog"\nmessage = "from file"\nscratch = "memory"\n'
+        '[tool.adopt.targets]\nstaging = "postgresql://deploy:s3cret@db.example/app"\n'
+    )
+    monkeypatch.setenv("ADOPT_MESSAGE", "from env")
+    code, doc = adopt_json("config", "--scratch", "auto")
+    assert code == 0
+    settings = doc["settings"]
+    assert settings["app"] == {"value": "microblog", "source": "pyproject.toml"}
+    assert settings["message"] == {"value": "from env", "source": "ADOPT_MESSAGE"}
+    assert settings["scratch"] == {"value": "auto", "source": "flag"}
+    assert doc["targets"]["staging"] == "postgresql://deploy:***@db.example/app"
+    assert "s3cret" not in json.dumps(doc)
+    # The settings are used: no --app needed, the message comes from the environment.
+    code, made = adopt_json("baseline")
+    assert code == 0, made
+    assert made["baseline"]["message"] == "from env"
+    assert made["scratch"]["strategy"] == "memory"

@@ -163,6 +163,12 @@ DRIFT = [
         (("nullable", "t", "name"),),
     ),
     Case(
+        "integer_nullable_in_database",
+        ["CREATE TABLE {p}t (id {pk}, n INTEGER)"],
+        lambda md, p, d: table(md, p + "t", col("n", nullable=False)),
+        (("nullable", "t", "n"),),
+    ),
+    Case(
         "not_null_in_database",
         ["CREATE TABLE {p}t (id {pk}, name VARCHAR(20) NOT NULL)"],
         lambda md, p, d: table(md, p + "t", col("name", sa.String(20), nullable=True)),
@@ -455,6 +461,27 @@ DRIFT = [
         rebuild=False,  # snapshots leave comments out
     ),
     Case(
+        "table_comment_differs",
+        {
+            "postgresql": [
+                "CREATE TABLE {p}t (id {pk})",
+                "COMMENT ON TABLE {p}t IS 'old words'",
+                "CREATE TABLE {p}u (id {pk})",
+            ],
+            "mariadb": [
+                "CREATE TABLE {p}t (id {pk}) COMMENT 'old words'",
+                "CREATE TABLE {p}u (id {pk})",
+            ],
+        },
+        lambda md, p, d: (
+            table(md, p + "t", comment="new words"),
+            table(md, p + "u", comment="new words"),
+        ),
+        (("comment", "t", ""), ("comment", "u", "")),
+        dialects=SERVER_DIALECTS,
+        rebuild=False,  # snapshots leave comments out
+    ),
+    Case(
         "identity_always_vs_integer",
         ["CREATE TABLE {p}t (id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY)"],
         lambda md, p, d: table(md, p + "t"),
@@ -728,7 +755,8 @@ BENIGN = [
                 " state VARCHAR(5) CHECK (state IN ('a', 'b')))"
             ],
             "postgresql": [
-                "CREATE TABLE {p}t (id {pk}, flag BOOLEAN, state VARCHAR(5) CHECK (state IN ('a', 'b')))"
+                "CREATE TABLE {p}t (id {pk}, flag BOOLEAN,"
+                " state VARCHAR(5) CHECK (state IN ('a', 'b')))"
             ],
         },
         _type_constraints,
@@ -772,7 +800,8 @@ BENIGN = [
     Case(
         "names_from_a_naming_convention",
         [
-            "CREATE TABLE {p}parent (id INTEGER NOT NULL, CONSTRAINT pk_{p}parent PRIMARY KEY (id))",
+            "CREATE TABLE {p}parent (id INTEGER NOT NULL,"
+            " CONSTRAINT pk_{p}parent PRIMARY KEY (id))",
             "CREATE TABLE {p}child (id INTEGER NOT NULL, email VARCHAR(100), code VARCHAR(10),"
             " parent_id INTEGER, qty INTEGER, CONSTRAINT pk_{p}child PRIMARY KEY (id),"
             " CONSTRAINT uq_{p}child_email UNIQUE (email),"
@@ -836,7 +865,8 @@ BENIGN = [
             "*": [
                 *PARENTS,
                 "CREATE TABLE {p}child (id {pk}, a INTEGER, b INTEGER, c INTEGER,"
-                " FOREIGN KEY (a) REFERENCES {p}parent (id) ON DELETE NO ACTION ON UPDATE NO ACTION,"
+                " FOREIGN KEY (a) REFERENCES {p}parent (id)"
+                " ON DELETE NO ACTION ON UPDATE NO ACTION,"
                 " FOREIGN KEY (b) REFERENCES {p}other (id) ON UPDATE NO ACTION,"
                 " FOREIGN KEY (c) REFERENCES {p}parent (id) ON DELETE SET NULL)",
             ],
@@ -1119,3 +1149,39 @@ def test_the_matrix_is_wide_enough() -> None:
     }
     assert len(kinds) >= 30
     assert len(BENIGN) >= 15
+
+
+def test_project_filters_and_options_reach_the_own_comparisons(databases: Databases) -> None:
+    """include_object and compare_type=False hold for what adopt compares itself, too."""
+    live = databases.engine("sqlite", "live")
+    with live.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE f_t (id INTEGER NOT NULL, k INTEGER, name VARCHAR)")
+        conn.exec_driver_sql(
+            "CREATE TABLE f_u (id INTEGER PRIMARY KEY, qty INTEGER CHECK (qty > 0))"
+        )
+    md = sa.MetaData()
+    sa.Table(
+        "f_t",
+        md,
+        col("id", primary_key=True),
+        col("k", primary_key=True),
+        col("name", sa.String(9)),
+    )
+    table(md, "f_u", col("qty"))
+
+    def only_f(name: str | None, type_: str, parents: Any) -> bool:
+        return type_ != "table" or (name or "").startswith("f_")
+
+    def without_f_u(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+        return not (type_ == "table" and name == "f_u")
+
+    with live.connect() as conn:
+        base = {"include_name": only_f}
+        for options, kinds in (
+            (base, {"primary_key", "nullable", "type", "check"}),
+            ({**base, "include_object": without_f_u}, {"primary_key", "nullable", "type"}),
+            ({**base, "compare_type": False}, {"primary_key", "nullable", "check"}),
+        ):
+            raw = drift.raw_differences(conn, md, drift.comparison_options(options))
+            found = drift.classify(raw, conn.dialect)
+            assert {f.kind for f in found if isinstance(f, Difference)} == kinds, found
