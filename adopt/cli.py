@@ -469,7 +469,7 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
             project,
             force=opts["accept_differences"],
             audit_choice=_audit_choice(opts),
-            reference=adoption.verification.rebuilt,
+            reference=pipeline.head_reference(adoption),
             progress=step,
         )
     code = fleet.exit_code(results)

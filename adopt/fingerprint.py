@@ -42,3 +42,58 @@ def _named(items: dict[Any, str | None]) -> list[Any]:
         [key, None if name is None or is_generated_name(name) else name]
         for key, name in items.items()
     )
+
+
+# PostgreSQL: the whole schema in one catalog query, as the server itself prints its parts
+# (format_type, pg_get_expr, pg_get_constraintdef, pg_get_indexdef). The schema's own name is
+# stripped from the text, so tenant schemas compare equal to the head schema built in public.
+_PG_CATALOG = """
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = :schema),
+tables AS (
+    SELECT c.oid, c.relname FROM pg_class c
+    WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p')
+      AND c.relname <> ALL(:skip)
+)
+SELECT 'c' AS kind, t.relname::text, a.attname::text AS name,
+       format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+       || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
+       || CASE WHEN a.attidentity <> '' THEN ' IDENTITY ' || a.attidentity::text ELSE '' END AS body
+FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = t.oid AND d.adnum = a.attnum
+UNION ALL
+SELECT 'k', t.relname::text, co.conname::text, pg_get_constraintdef(co.oid)
+FROM tables t JOIN pg_constraint co ON co.conrelid = t.oid
+UNION ALL
+SELECT 'i', t.relname::text, ic.relname::text, pg_get_indexdef(i.indexrelid)
+FROM tables t JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
+WHERE NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid)
+UNION ALL
+SELECT 'e', ty.typname::text, '', string_agg(en.enumlabel::text, ',' ORDER BY en.enumsortorder)
+FROM pg_type ty JOIN pg_enum en ON en.enumtypid = ty.oid
+WHERE ty.typnamespace = (SELECT oid FROM ns)
+GROUP BY ty.typname
+ORDER BY 1, 2, 3
+"""
+
+
+def catalog_lines(conn: Any, schema: str | None, exclude: Iterable[str] = ()) -> list[str] | None:
+    """The schema as the server prints it, one line per column, constraint, index and enum,
+    from one catalog query; None where the dialect has no such query (the snapshot is used)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    name = schema or conn.execute(text("SELECT current_schema()")).scalar()
+    skip = sorted(set(exclude) | {"alembic_version"})
+    rows = conn.execute(text(_PG_CATALOG), {"schema": name, "skip": skip}).all()
+    prefixes = (f'"{name}".', f"{name}.")
+    lines = []
+    for kind, table, item, body in rows:
+        for prefix in prefixes:
+            body = body.replace(prefix, "")
+        lines.append(f"{kind}|{table}|{item}|{body}")
+    return lines
+
+
+def of_lines(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]

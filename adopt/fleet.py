@@ -84,9 +84,19 @@ class Plan:
     script: ScriptDirectory
     head: str
     unmanaged: frozenset[str]
-    references: dict[str, schema.Snapshot]  # dialect -> head schema
+    references: dict[str, Reference]  # dialect -> head schema
     prints: dict[str, str]  # dialect -> fingerprint of the head schema
-    problems: dict[str, str] = field(default_factory=dict)  # dialect -> why it has no reference
+    # dialect -> (outcome, reason) for dialects whose head schema could not be built
+    problems: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The head schema on one dialect: its snapshot and, where the dialect has one, its
+    catalog lines (one query per target then proves a match)."""
+
+    snapshot: schema.Snapshot
+    catalog: list[str] | None = None
 
 
 def prepare(
@@ -94,37 +104,53 @@ def prepare(
     models: Models,
     targets: Iterable[Target],
     progress: Callable[[str], None],
-    known: dict[str, schema.Snapshot] | None = None,
+    known: dict[str, Reference] | None = None,
 ) -> Plan:
     """Build the head schema once per dialect among the targets (unless already `known`)."""
     script = repo.script()
     head = single_head(script)
     unmanaged = frozenset(repository.unmanaged_tables(repo)) | IGNORED_TABLES
-    references: dict[str, schema.Snapshot] = dict(known or {})
-    problems: dict[str, str] = {}
+    references: dict[str, Reference] = dict(known or {})
+    problems: dict[str, tuple[str, str]] = {}
     for target in targets:
         dialect = target.url.get_backend_name()
         if dialect in references:
             continue
         # The head schema is built on the first server of this dialect that answers.
         try:
-            references[dialect] = _head_schema(repo, models, target, progress)
+            references[dialect] = _head_schema(repo, models, target, unmanaged, progress)
             problems.pop(dialect, None)
+        except UnreachableError as exc:
+            problems[dialect] = (UNREACHABLE, f"{exc} (needed to build the head schema)")
         except AdoptError as exc:
-            problems[dialect] = f"cannot build the head schema on {target.label}: {exc}"
-    prints = {d: fingerprint.of(s, unmanaged) for d, s in references.items()}
+            problems[dialect] = (FAILED, f"cannot build the head schema on {target.label}: {exc}")
+    prints = {
+        d: fingerprint.of_lines(r.catalog)
+        if r.catalog is not None
+        else fingerprint.of(r.snapshot, unmanaged)
+        for d, r in references.items()
+    }
     return Plan(repo, script, head, unmanaged, references, prints, problems)
 
 
+def reference_of(conn: Any, unmanaged: Iterable[str]) -> Reference:
+    """The head schema as built in `conn` (a scratch database)."""
+    return Reference(schema.take(conn), fingerprint.catalog_lines(conn, None, unmanaged))
+
+
 def _head_schema(
-    repo: repository.Repository, models: Models, target: Target, progress: Callable[[str], None]
-) -> schema.Snapshot:
+    repo: repository.Repository,
+    models: Models,
+    target: Target,
+    unmanaged: Iterable[str],
+    progress: Callable[[str], None],
+) -> Reference:
     dialect = target.url.get_backend_name()
     progress(f"Building the head schema on {dialect} to check targets against")
     with scratch.open_scratch(target.url, scratch.plan(target.url)) as engine:
         verify.upgrade(repo, models, engine)
         with connect.connection(engine) as conn:
-            return schema.take(conn)
+            return reference_of(conn, unmanaged)
 
 
 def run(
@@ -183,18 +209,55 @@ def _one(
 
 
 def inspect_target(
-    target: Target, timeout: int | None
-) -> tuple[version_table.VersionState, schema.Snapshot]:
-    """Read-only: the target's alembic_version and schema."""
+    plan: Plan, target: Target, timeout: int | None
+) -> tuple[version_table.VersionState, str, list[Difference]]:
+    """Read-only: the target's alembic_version, its fingerprint and how it differs from head.
+    Where the catalog print matches, nothing more is read; otherwise the schema is reflected
+    in bulk and compared in full, to explain."""
+    dialect = target.url.get_backend_name()
+    reference = plan.references[dialect]
     engine = connect.create(target.url, read_only=True, timeout=timeout)
     try:
         with connect.connection(engine) as conn, conn.begin() as transaction:
             state = version_table.read(conn, schema=target.schema)
+            lines = None
+            if reference.catalog is not None:
+                lines = fingerprint.catalog_lines(conn, target.schema, plan.unmanaged)
+                if lines == reference.catalog:
+                    return state, fingerprint.of_lines(lines), []
             snapshot = schema.take(conn, schema=target.schema)
             transaction.rollback()
     finally:
         engine.dispose()
-    return state, snapshot
+    printed, diffs = differences(plan, dialect, snapshot)
+    if lines is not None and reference.catalog is not None:
+        printed = fingerprint.of_lines(lines)
+        diffs = diffs or _catalog_differences(reference.catalog, lines)
+    return state, printed, diffs
+
+
+def _catalog_differences(head: list[str], found: list[str]) -> list[Difference]:
+    """What the catalog shows when the snapshot comparison finds nothing (enum labels...)."""
+
+    def keyed(lines: list[str]) -> dict[tuple[str, str, str], str]:
+        return {tuple(line.split("|", 3)[:3]): line.split("|", 3)[3] for line in lines}  # type: ignore[misc]
+
+    want, have = keyed(head), keyed(found)
+    out = []
+    for key in sorted(want.keys() | have.keys()):
+        if want.get(key) != have.get(key):
+            kind, table, item = key
+            out.append(
+                Difference(
+                    {"c": "column", "k": "constraint", "i": "index", "e": "enum"}.get(kind, kind),
+                    table,
+                    item,
+                    f"head schema {want.get(key) or 'has none'}; "
+                    f"database {have.get(key) or 'has none'}",
+                    "make the database match the migrations, or add a migration",
+                )
+            )
+    return out
 
 
 def differences(
@@ -202,11 +265,12 @@ def differences(
 ) -> tuple[str, list[Difference]]:
     """The target's fingerprint, and how it differs from head (empty when the prints match)."""
     printed = fingerprint.of(snapshot, plan.unmanaged)
-    if printed == plan.prints[dialect]:
+    reference = plan.references[dialect].snapshot
+    if printed == fingerprint.of(reference, plan.unmanaged):
         return printed, []
     keep = {k: v for k, v in snapshot.tables.items() if k not in plan.unmanaged}
     found = schema.compare(
-        plan.references[dialect],
+        reference,
         schema.Snapshot(keep),
         expected_label="head schema",
         actual_label="database",
@@ -217,11 +281,10 @@ def differences(
 def _check_and_stamp(
     plan: Plan, target: Target, *, stamp: bool, force: bool, timeout: int | None, audit_choice: str
 ) -> TargetResult:
-    state, snapshot = inspect_target(target, timeout)
     problem = plan.problems.get(target.url.get_backend_name())
     if problem:
-        return TargetResult(target.label, FAILED, state.label, state.label, problem)
-    printed, diffs = differences(plan, target.url.get_backend_name(), snapshot)
+        return TargetResult(target.label, problem[0], reason=problem[1])
+    state, printed, diffs = inspect_target(plan, target, timeout)
     base = TargetResult(
         target.label,
         "",
@@ -233,9 +296,9 @@ def _check_and_stamp(
     if state.revisions == (plan.head,):
         reason = f"differs from head in {len(diffs)} way(s)" if diffs else ""
         return _with(base, AT_HEAD, reason)
-    problem = refusal(state, plan.head, plan.script, target.label)
-    if problem:
-        return _with(base, REFUSED, problem)
+    refused = refusal(state, plan.head, plan.script, target.label)
+    if refused:
+        return _with(base, REFUSED, refused)
     if diffs and not force:
         return _with(
             base,
@@ -273,12 +336,14 @@ def _with(result: TargetResult, outcome: str, reason: str) -> TargetResult:
 
 
 def exit_code(results: list[TargetResult]) -> int:
-    """0 only if every target is at head; else the worst: 4 unreachable, 3 drift, 1 other."""
+    """0 only if every target is at head and matches it; else the worst: 4 unreachable,
+    3 drift (also a target at head whose schema has drifted), 1 other."""
     outcomes = {r.outcome for r in results}
-    if outcomes <= OK_OUTCOMES:
+    drifted_at_head = any(r.outcome == AT_HEAD and r.differences for r in results)
+    if outcomes <= OK_OUTCOMES and not drifted_at_head:
         return 0
     if UNREACHABLE in outcomes:
         return 4
-    if DRIFTED in outcomes:
+    if DRIFTED in outcomes or drifted_at_head:
         return 3
     return 1

@@ -293,6 +293,12 @@ def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) 
     return replace(adoption, verification=result)
 
 
+def head_reference(adoption: Adoption) -> fleet.Reference | None:
+    """The head schema the verification just built, to check the live database against."""
+    rebuilt = adoption.verification.rebuilt
+    return fleet.Reference(rebuilt, adoption.verification.catalog) if rebuilt else None
+
+
 def discard(adoption: Adoption) -> None:
     """Remove the baseline, and the repository if this run created it."""
     _remove([adoption.baseline.path], adoption.repository)
@@ -341,7 +347,7 @@ def stamp_targets(
     jobs: int | None = None,
     timeout: int | None = None,
     audit_choice: str = audit.DEFAULT,
-    reference: schema.Snapshot | None = None,
+    reference: fleet.Reference | None = None,
     progress: Progress = _quiet,
 ) -> list[fleet.TargetResult]:
     """Check every target against the head schema; stamp those that match and are not at head.

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from adopt import connect
 from adopt import drift
 from adopt import envrun
+from adopt import fingerprint
 from adopt import schema
 from adopt.differences import Difference
 from adopt.differences import SetAside
@@ -26,6 +27,7 @@ class Verification:
     tables: int
     set_aside: tuple[SetAside, ...] = ()
     rebuilt: schema.Snapshot | None = field(default=None, repr=False, compare=False)
+    catalog: list[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -75,6 +77,7 @@ def verify(
     expected = schema.Snapshot({k: v for k, v in live.tables.items() if k not in set(unmanaged)})
     with connect.connection(scratch) as conn:
         rebuilt = schema.take(conn)
+        catalog = fingerprint.catalog_lines(conn, None, unmanaged)
         classified = drift.classify(
             drift.raw_differences(conn, models.metadata, drift.comparison_options(options)),
             conn.dialect,
@@ -104,4 +107,5 @@ def verify(
         len(rebuilt.tables),
         tuple(set_aside),
         rebuilt,
+        catalog,
     )

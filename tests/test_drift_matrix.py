@@ -204,6 +204,12 @@ DRIFT = [
         (("server_default", "t", "active"),),
     ),
     Case(
+        "text_default_is_not_a_boolean",
+        ["CREATE TABLE {p}t (id {pk}, code VARCHAR(5) DEFAULT 't')"],
+        lambda md, p, d: table(md, p + "t", col("code", sa.String(5), server_default="1")),
+        (("server_default", "t", "code"),),
+    ),
+    Case(
         "index_missing",
         ["CREATE TABLE {p}t (id {pk}, a INTEGER)"],
         lambda md, p, d: table(md, p + "t", col("a"), sa.Index(p + "ix_a", "a")),
@@ -827,7 +833,7 @@ BENIGN = [
         dialects=SERVER_DIALECTS,
     ),
     Case(
-        "mariadb_foreign_key_indexes",
+        "foreign_keys_without_declared_indexes",  # MariaDB indexes them by itself
         [
             "CREATE TABLE {p}parent (id {pk})",
             "CREATE TABLE {p}other (id {pk})",
@@ -904,6 +910,14 @@ BENIGN = [
             col("c", sa.Numeric()),
             col("d", sa.SmallInteger),
             col("e", mysql.BIGINT(unsigned=True)),
+        ),
+        dialects=MARIADB,
+    ),
+    Case(
+        "mariadb_text_variant",
+        ["CREATE TABLE {p}t (id {pk}, body MEDIUMTEXT)"],
+        lambda md, p, d: table(
+            md, p + "t", col("body", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql"))
         ),
         dialects=MARIADB,
     ),

@@ -14,6 +14,7 @@ Cases that fail because of a bug in adopt are marked xfail(strict=True) with the
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -39,11 +40,9 @@ import sqlalchemy as sa
 from click.testing import Result
 from conftest import SERVERS
 from conftest import require_server
-from conftest import server_problem
 from helpers import adopt
 from helpers import engine
 from helpers import revision_files
-from helpers import row_checksums
 from helpers import version_rows
 from sqlalchemy.engine import make_url
 from test_bad_input import assert_refused
@@ -72,7 +71,7 @@ PASSWORD = "p@ss:w%rd/#?"
 SECRET_FORMS = sorted(
     {PASSWORD, urllib.parse.quote_plus(PASSWORD), urllib.parse.quote(PASSWORD, safe=""), "w%rd"}
 )
-MESSAGE = "it's \"the\"\nbaseline"
+MESSAGE = 'it\'s "the"\nbaseline'
 
 PLAIN_MODELS = """\
 import sqlalchemy as sa
@@ -103,14 +102,26 @@ class Live:
 
 
 def live(url: str) -> Live:
+    """One connection: the table names, the schema snapshot, a digest of each table's rows
+    (order-independent) and alembic_version's rows."""
     e = engine(url)
     try:
         with e.connect() as conn:
             names = tuple(sorted(sa.inspect(conn).get_table_names()))
             tables = schema.take(conn).tables
+            quote = conn.dialect.identifier_preparer.quote
+            rows = {}
+            for name in names:
+                found = sorted(
+                    repr(tuple(r)) for r in conn.exec_driver_sql(f"SELECT * FROM {quote(name)}")
+                )
+                rows[name] = hashlib.sha256("\n".join(found).encode()).hexdigest()
+            versions = rows.pop("alembic_version", None) and sorted(
+                str(r[0]) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+            )
     finally:
         e.dispose()
-    return Live(names, tables, row_checksums(url), version_rows(url))
+    return Live(names, tables, rows, versions if "alembic_version" in names else None)
 
 
 def assert_untouched(url: str, expected: Live, what: str) -> None:
@@ -149,8 +160,8 @@ def admin(dialect: str, *statements: str, database: str | None = None, **params:
             for statement in statements:
                 if params:
                     conn.execute(sa.text(statement), params)
-                else:
-                    conn.exec_driver_sql(statement)
+                else:  # the drivers see an empty parameter list: '%' must be doubled
+                    conn.exec_driver_sql(statement.replace("%", "%%"))
     finally:
         e.dispose()
 
@@ -339,12 +350,14 @@ def test_read_only_engine_refuses_every_write(
     try:
         for statement in statements:
             for autocommit in (False, True):
-                with pytest.raises(sa.exc.DBAPIError, match=r"(?i)read.?only"):
-                    with e.connect() as conn:
-                        if autocommit:
-                            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                        with conn.begin():
-                            conn.exec_driver_sql(statement)
+                with (
+                    pytest.raises(sa.exc.DBAPIError, match=r"(?i)read.?only"),
+                    e.connect() as conn,
+                ):
+                    if autocommit:
+                        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                    with conn.begin():
+                        conn.exec_driver_sql(statement)
     finally:
         e.dispose()
     assert_untouched(url, state, "writes through the read-only engine")
@@ -547,7 +560,7 @@ def test_revision_message_with_quotes_and_newlines(
 @pytest.mark.xfail(
     strict=True,
     reason="BUG adopt/baseline.py generate: the message goes unescaped into the revision's "
-    'docstring; \'"""\' or \'\\N{\' makes the file invalid Python, and the run ends in '
+    "docstring; '\"\"\"' or '\\N{' makes the file invalid Python, and the run ends in "
     "'Unexpected SyntaxError ... report it' (exit 1) instead of an importable revision or a "
     "refusal (exit 2)",
 )
@@ -848,9 +861,7 @@ def test_targets_file_with_blank_and_garbage_lines(
     assert_refused(result, 2, state, "line 6", "not a database URL", secret="s3cretpw")
 
 
-def test_targets_file_with_only_comments(
-    baselined: tuple[Path, str, str], tmp_path: Path
-) -> None:
+def test_targets_file_with_only_comments(baselined: tuple[Path, str, str], tmp_path: Path) -> None:
     project, url, _head = baselined
     targets = tmp_path / "fleet.txt"
     targets.write_text("# nothing here yet\n\n")
@@ -865,9 +876,7 @@ def test_target_from_a_missing_variable(baselined: tuple[Path, str, str], where:
     project, url, _head = baselined
     var = "ADOPT_TEST_MISSING_" + secrets.token_hex(3).upper()
     if where == "config":
-        (project / "pyproject.toml").write_text(
-            f'[tool.adopt.targets]\nproduction = "env:{var}"\n'
-        )
+        (project / "pyproject.toml").write_text(f'[tool.adopt.targets]\nproduction = "env:{var}"\n')
         args = ["--all"]
     else:
         args = [f"env:{var}"]
@@ -918,7 +927,7 @@ def test_schema_option_on_sqlite_is_refused(baselined: tuple[Path, str, str]) ->
     assert_refused(result, 2, state, "PostgreSQL")
 
 
-# --- SQLite files ----------------------------------------------------------------------------------
+# --- SQLite files --------------------------------------------------------------------------------
 
 
 @pytest.mark.xfail(
@@ -932,7 +941,7 @@ def test_schema_option_on_sqlite_is_refused(baselined: tuple[Path, str, str]) ->
 def test_sqlite_path_with_uri_characters(
     plain: Callable[..., tuple[Path, str]], tmp_path: Path, folder: str
 ) -> None:
-    project, url = plain()
+    project, _url = plain()
     odd = tmp_path / folder
     odd.mkdir()
     os.replace(project / "live.db", odd / "live.db")
@@ -963,19 +972,34 @@ def test_sqlite_file_that_is_not_a_database(plain: Callable[..., tuple[Path, str
 # --- users that may read but not write -----------------------------------------------------------
 
 
+READER_BUGS = {
+    "mariadb-select": "BUG adopt/scratch.py _server_database: when CREATE DATABASE is denied, "
+    "the cleanup drop(admin, name) in its finally raises OperationalError 1044 (DROP denied "
+    "too), which masks 'Cannot create a scratch database' and escapes fleet.prepare; the CLI "
+    "reports 'The database connection failed mid-run ... check the server' with exit 4",
+    "mariadb-select+scratch": "BUG adopt/fleet.py _one: PyMySQL raises OperationalError 1142 "
+    "('CREATE command denied ... alembic_version'), and every OperationalError is reported as "
+    "'connection lost ...; run the command again' (unreachable, exit 4): a missing privilege "
+    "is not a lost connection",
+    "postgresql-select": "BUG adopt/scratch.py _create_database: the reason advises 'pass an "
+    "empty database with --scratch URL', an option 'adopt stamp' does not have",
+}
+
+
 @pytest.mark.parametrize(
     ("dialect", "access"),
     [("mariadb", "select"), ("mariadb", "select+scratch"), ("postgresql", "select")],
-    ids=["mariadb-select", "mariadb-select+scratch", "postgresql-select"],
+    ids=list(READER_BUGS),
 )
 def test_user_who_may_only_read(
     plain: Callable[..., tuple[Path, str]],
     db_user: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
     dialect: str,
     access: str,
 ) -> None:
-    project, root_url = plain(dialect)
+    _project, root_url = plain(dialect)
     assert adopt("baseline", *PLAIN).exit_code == 0  # written as root
     reader = db_user(dialect, root_url, access)
     monkeypatch.setenv("DATABASE_URL", reader)
@@ -984,13 +1008,18 @@ def test_user_who_may_only_read(
     assert check.exit_code == 0, check.output
     result = adopt("stamp", *PLAIN, "--json")
     quiet(result)
-    [reason] = reasons(result)
+    assert result.exit_code != 0, result.output
+    assert_untouched(root_url, state, "stamp by a reader")
+    # Safe so far; what follows is about the message and the exit code.
+    request.node.add_marker(
+        pytest.mark.xfail(strict=True, reason=READER_BUGS[request.node.callspec.id])
+    )
     assert result.exit_code == 1, result.output  # an operation failed
+    [reason] = reasons(result)
     assert outcomes(result) == ["failed"], reason
     assert "\n" not in reason and "denied" in reason.lower(), reason
     assert "connection lost" not in reason, reason
     assert "--scratch" not in reason, f"'adopt stamp' has no --scratch option: {reason}"
-    assert_untouched(root_url, state, "stamp by a reader")
 
 
 # --- servers that accept the connection and never answer -----------------------------------------
@@ -1193,10 +1222,14 @@ def test_password_never_leaks(
     fleet.write_text(f"{url}\n")
     seen: list[tuple[list[str], Result]] = []
 
-    def run(code: int, *args: str) -> Result:
+    def run(code: int | None, *args: str) -> Result:
+        """code None: any failure."""
         result = adopt(*args)
         seen.append((list(args), result))
-        assert result.exit_code == code, f"{args}: {result.output}"
+        if code is None:
+            assert result.exit_code not in (0, None), f"{args}: {result.output}"
+        else:
+            assert result.exit_code == code, f"{args}: {result.output}"
         if "--traceback" not in args:
             quiet(result)
         return result
@@ -1216,7 +1249,7 @@ def test_password_never_leaks(
     run(0, "status", *PLAIN, "--json")
     run(4, "--traceback", "check", *PLAIN, "--url", nowhere)
     run(4, "--traceback", "check", *PLAIN, "--url", nowhere, "--json")
-    run(4, "status", *PLAIN, nowhere, "--json")
+    run(None, "status", *PLAIN, nowhere, "--json")
     run(2, "--traceback", "run", "--yes", *PLAIN)  # already adopted
     from adopt.cli import cli
 

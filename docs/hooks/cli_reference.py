@@ -80,8 +80,10 @@ def _paragraphs(text: str | None) -> list[str]:
 
 
 def _is_unset(value: Any) -> bool:
-    return value is None or (_UNSET is not None and value is _UNSET) or (
-        type(value).__name__ == "Sentinel"
+    return (
+        value is None
+        or (_UNSET is not None and value is _UNSET)
+        or (type(value).__name__ == "Sentinel")
     )
 
 
@@ -115,10 +117,10 @@ def _notes(param: click.Parameter) -> list[str]:
     if isinstance(kind, click.IntRange | click.FloatRange):
         low = "" if kind.min is None else str(kind.min)
         high = "" if kind.max is None else str(kind.max)
-        notes.append(f"range {low}–{high}")
+        notes.append(f"range {low} to {high}")
     if isinstance(kind, click.Choice):
         notes.append("one of " + ", ".join(str(c) for c in kind.choices))
-    if getattr(param, "multiple", False):
+    if getattr(param, "multiple", False) and "repeatable" not in (getattr(param, "help", "") or ""):
         notes.append("repeatable")
     if param.envvar:
         names = param.envvar if isinstance(param.envvar, list | tuple) else [param.envvar]
@@ -188,7 +190,7 @@ def _command_section(
 def render_reference() -> str:
     group, shared_epilog = _cli()
     ctx = _root_context(group)
-    sections = [_command_section(group, ctx, 2, shared_epilog)]
+    sections = [_command_section(group, ctx, 3, shared_epilog)]
     commands = _commands(group, ctx)
     summary = ["<p><strong>Commands</strong></p>", "", "<ul>"]
     for name, command in commands:
@@ -198,7 +200,9 @@ def render_reference() -> str:
     summary += ["</ul>", ""]
     sections.append("\n".join(summary))
     for name, command in commands:
-        sections.append(_command_section(command, _sub_context(ctx, name, command), 2, ""))
+        sections.append(
+            _command_section(command, _sub_context(ctx, name, command), 3, shared_epilog)
+        )
     return "\n\n".join(sections)
 
 

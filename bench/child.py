@@ -1,0 +1,242 @@
+"""One measured step, run by bench/run.py in a fresh process (cwd: the generated project).
+
+    python bench/child.py STEP --out RESULT.json [--url URL] [--profile FILE.prof]
+
+Writes {"phases": {name: seconds}, "rss_kb": {name: peak RSS after the phase}, "info": {...}}
+to RESULT.json. The parent reads the process's wall time and peak RSS itself (os.wait4)."""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+MODELS = "gen:metadata"
+
+
+class Clock:
+    """Phase timer: wall seconds per phase and the process's RSS high-water mark after each."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self.rss_kb: dict[str, int] = {}
+        self.info: dict[str, Any] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = time.perf_counter() - start
+            self.rss_kb[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _engine(url: str) -> Any:
+    import sqlalchemy as sa
+
+    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+
+def _metadata() -> Any:
+    sys.path.insert(0, os.getcwd())
+    import gen  # the generated models, in the current directory
+
+    return gen.metadata
+
+
+# --- adopt's own steps, through its core API ----------------------------------------------------
+
+
+def check_core(clock: Clock, url: str) -> None:
+    from adopt import pipeline
+
+    with clock.phase("locate"):
+        project = pipeline.locate(models=MODELS, url=url)
+    with clock.phase("check"):
+        checked = pipeline.check(project)
+    clock.info["differences"] = len(checked.report.differences)
+
+
+def baseline_core(clock: Clock, url: str) -> None:
+    """pipeline.baseline() step by step, so generation and verification are timed apart."""
+    from adopt import baseline as baseline_mod
+    from adopt import pipeline
+    from adopt import repository
+    from adopt import scratch as scratch_mod
+    from adopt import verify as verify_mod
+
+    with clock.phase("locate"):
+        project = pipeline.locate(models=MODELS, url=url)
+    with clock.phase("check"):
+        checked = pipeline.check(project)
+        pipeline.require_match(checked.report)
+    with clock.phase("repository"):
+        plan = scratch_mod.plan(project.live.url, "auto")
+        repo = pipeline.prepare_repository(project)
+        if checked.report.unmanaged:
+            repository.exclude_tables(repo, checked.report.unmanaged)
+    live = project.live.url
+    with clock.phase("generation"), scratch_mod.open_scratch(live, plan) as engine:
+        made = baseline_mod.generate(repo, project.models, engine, "baseline", None)
+    with clock.phase("verification"), scratch_mod.open_scratch(live, plan) as engine:
+        result = verify_mod.verify(
+            repo,
+            project.models,
+            engine,
+            checked.snapshot,
+            checked.report.unmanaged,
+            project.models.migrate_options,
+        )
+    clock.info.update(
+        revision=made.revision,
+        passed=result.passed,
+        tables=result.tables,
+        against_live=len(result.against_live),
+        against_models=len(result.against_models),
+        baseline_bytes=made.path.stat().st_size,
+    )
+
+
+def verify_upgrade(clock: Clock, url: str) -> None:
+    """Only the upgrade inside verification (the baseline run on an empty scratch database),
+    to split verification into 'build the schema' and 'compare'. Needs the repository."""
+    from adopt import pipeline
+    from adopt import repository
+    from adopt import scratch as scratch_mod
+    from adopt import verify as verify_mod
+
+    project = pipeline.locate(models=MODELS, url=url)
+    repo = repository.find(project.models, None)
+    assert repo is not None
+    plan = scratch_mod.plan(project.live.url, "auto")
+    with (
+        clock.phase("total"),
+        scratch_mod.open_scratch(project.live.url, plan) as engine,
+        clock.phase("upgrade"),
+    ):
+        verify_mod.upgrade(repo, project.models, engine)
+
+
+# --- the yardsticks: Alembic's and SQLAlchemy's own work -----------------------------------------
+
+
+def compare_metadata(clock: Clock, url: str) -> None:
+    from alembic.autogenerate import compare_metadata as alembic_compare
+    from alembic.migration import MigrationContext
+
+    metadata = _metadata()
+    engine = _engine(url)
+    with clock.phase("compare_metadata"), engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "target_metadata": metadata,
+            },
+        )
+        diffs = alembic_compare(context, metadata)
+    clock.info["differences"] = len(diffs)
+
+
+def autogen_sqlite(clock: Clock, url: str) -> None:
+    """Autogenerate against an empty in-memory SQLite database: compare + render the script."""
+    from alembic.autogenerate import produce_migrations
+    from alembic.autogenerate import render_python_code
+    from alembic.migration import MigrationContext
+
+    metadata = _metadata()
+    engine = _engine("sqlite://")
+    with clock.phase("autogenerate"), engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "target_metadata": metadata,
+            },
+        )
+        ops = produce_migrations(context, metadata)
+        code = render_python_code(ops.upgrade_ops)
+    clock.info["script_bytes"] = len(code)
+
+
+def reflect_bulk(clock: Clock, url: str) -> None:
+    """One bulk reflection of every table: the Inspector's get_multi_* for each kind."""
+    import sqlalchemy as sa
+
+    engine = _engine(url)
+    with clock.phase("reflect"), engine.connect() as conn:
+        insp = sa.inspect(conn)
+        kinds = (
+            "columns",
+            "pk_constraint",
+            "foreign_keys",
+            "indexes",
+            "unique_constraints",
+            "check_constraints",
+        )
+        found = {kind: getattr(insp, "get_multi_" + kind)() for kind in kinds}
+    clock.info["tables"] = len(found["columns"])
+
+
+def reflect_metadata(clock: Clock, url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = _engine(url)
+    with clock.phase("reflect"), engine.connect() as conn:
+        metadata = sa.MetaData()
+        metadata.reflect(conn)
+    clock.info["tables"] = len(metadata.tables)
+
+
+STEPS: dict[str, Callable[[Clock, str], None]] = {
+    "check_core": check_core,
+    "baseline_core": baseline_core,
+    "verify_upgrade": verify_upgrade,
+    "compare_metadata": compare_metadata,
+    "autogen_sqlite": autogen_sqlite,
+    "reflect_bulk": reflect_bulk,
+    "reflect_metadata": reflect_metadata,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("step", choices=sorted(STEPS))
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--url", default="")
+    parser.add_argument("--profile", default=None, help="write cProfile stats here")
+    args = parser.parse_args()
+    clock = Clock()
+    error = None
+    profiler = cProfile.Profile() if args.profile else None
+    try:
+        if profiler:
+            profiler.enable()
+        STEPS[args.step](clock, args.url)
+    except BaseException as exc:  # reported to the parent, which prints it in the tables
+        error = f"{type(exc).__name__}: {exc}".strip()
+    finally:
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+    with open(args.out, "w", encoding="utf-8") as fh:
+        json.dump(
+            {"phases": clock.phases, "rss_kb": clock.rss_kb, "info": clock.info, "error": error},
+            fh,
+        )
+    return 1 if error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
