@@ -54,6 +54,11 @@ class Settings:
     json: bool = False
 
 
+def _remember_traceback(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["traceback"] = True
+
+
 def project_options(func: F) -> F:
     """Options that say where the models, the live database and the migrations are."""
     decorators = [
@@ -90,6 +95,13 @@ def project_options(func: F) -> F:
             metavar="MODULE",
             multiple=True,
             help="Import this module too before reading the metadata (repeatable).",
+        ),
+        click.option(
+            "--traceback",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember_traceback,
+            help="Show the full traceback of an error.",
         ),
         click.option(
             "--json",
@@ -137,8 +149,9 @@ def baseline_options(func: F) -> F:
     return func
 
 
-def _locate(opts: dict[str, Any]) -> pipeline.Project:
+def _locate(opts: dict[str, Any], default_url: Any = None) -> pipeline.Project:
     return pipeline.locate(
+        default_url=default_url,
         app=opts.get("app"),
         models=opts.get("models"),
         url=opts.get("url"),
@@ -201,9 +214,6 @@ class AdoptGroup(click.Group):
     help="Run as if started in this folder.",
 )
 @click.option(
-    "--traceback", "show_traceback", is_flag=True, help="Show the full traceback of an error."
-)
-@click.option(
     "--stamp/--no-stamp",
     "stamp_live",
     default=None,
@@ -220,7 +230,7 @@ class AdoptGroup(click.Group):
 @baseline_options
 @click.version_option(__version__, prog_name="adopt")
 @click.pass_context
-def cli(ctx: click.Context, /, project_dir: str | None, show_traceback: bool, **opts: Any) -> None:
+def cli(ctx: click.Context, /, project_dir: str | None, **opts: Any) -> None:
     """Bring a database that was built without migrations under Alembic / Flask-Migrate.
 
     Run without a command in a terminal for the guided wizard; use the commands below
@@ -228,10 +238,11 @@ def cli(ctx: click.Context, /, project_dir: str | None, show_traceback: bool, **
     if project_dir:
         os.chdir(project_dir)
     ctx.ensure_object(dict)
-    ctx.obj["traceback"] = show_traceback
     ctx.obj["group_opts"] = opts
     if ctx.invoked_subcommand is not None:
         return
+    if opts.get("as_json"):
+        raise AdoptUsageError("--json needs a command (check, baseline, stamp, run, status...).")
     from adopt import wizard
 
     prompter = ctx.obj.get("prompter")
@@ -354,6 +365,14 @@ def target_options(func: F) -> F:
             help="Targets handled at once (default: fits the machine).",
         ),
         click.option(
+            "--scratch",
+            default=None,
+            metavar="auto|memory|URL",
+            help="Where to build the head schema the targets are checked against: a temporary "
+            "database on each target's server (auto), or an empty database of the same dialect "
+            "(URL), so production needs no CREATE DATABASE right.",
+        ),
+        click.option(
             "--timeout",
             type=click.IntRange(1, 3600),
             default=None,
@@ -366,21 +385,26 @@ def target_options(func: F) -> F:
     return func
 
 
-def _targets(project: pipeline.Project, opts: dict[str, Any]) -> list[Target]:
+def _named_targets(opts: dict[str, Any]) -> list[Target]:
+    """The targets named on the command line (--all, arguments, --targets-file)."""
     named = config.load().targets
     found: list[Target] = []
     if opts["all_targets"]:
         if not named:
-            raise click.UsageError(
-                "--all: no targets under [tool.adopt.targets] in pyproject.toml."
-            )
+            raise AdoptUsageError("--all: no targets under [tool.adopt.targets] in pyproject.toml.")
         found += [targets_mod.resolve(name, named) for name in sorted(named)]
     found += [targets_mod.resolve(spec, named) for spec in opts["target_specs"]]
     if opts["targets_file"]:
         found += targets_mod.from_file(opts["targets_file"], named)
-    if not found:
-        found = [pipeline.live_database_target(project)]
-    return targets_mod.with_schemas(found, tuple(opts["schemas"]), opts["schemas_like"])
+    return found
+
+
+def _project_and_targets(opts: dict[str, Any]) -> tuple[pipeline.Project, list[Target]]:
+    """With named targets the live database URL is not needed; without, it is the target."""
+    named = _named_targets(opts)
+    project = _locate(opts, default_url=named[0].url if named else None)
+    found = named or [pipeline.live_database_target(project)]
+    return project, targets_mod.with_schemas(found, tuple(opts["schemas"]), opts["schemas_like"])
 
 
 def _audit_choice(opts: dict[str, Any]) -> str:
@@ -410,23 +434,21 @@ def stamp(ctx: click.Context, /, force: bool, as_sql: bool, **opts: Any) -> None
     cannot be reached are reported, never stamped; the others are stamped concurrently.
     Exits 0 only if every target ends at head."""
     opts = _merged(ctx, opts)
-    project = _locate(opts)
     if as_sql:
-        click.echo(pipeline.stamp_sql(project), nl=False)
+        if _named_targets(opts) or opts["schemas"] or opts["schemas_like"]:
+            raise AdoptUsageError(
+                "--sql prints the SQL for the live database's dialect and takes no targets; "
+                "give --url with the dialect you need (it is not connected to)."
+            )
+        click.echo(pipeline.stamp_sql(_locate(opts)), nl=False)
         return
-    _run_targets(ctx, project, opts, stamp=True, force=force)
+    _run_targets(ctx, opts, stamp=True, force=force)
 
 
 def _run_targets(
-    ctx: click.Context,
-    project: pipeline.Project,
-    opts: dict[str, Any],
-    *,
-    stamp: bool,
-    force: bool = False,
-    reference: Any = None,
+    ctx: click.Context, opts: dict[str, Any], *, stamp: bool, force: bool = False
 ) -> None:
-    chosen = _targets(project, opts)
+    project, chosen = _project_and_targets(opts)
     console = output.make_console()
     with output.progress(console) as step:
         results = pipeline.stamp_targets(
@@ -437,7 +459,7 @@ def _run_targets(
             jobs=opts.get("jobs"),
             timeout=opts.get("timeout"),
             audit_choice=_audit_choice(opts),
-            reference=reference,
+            scratch_choice=opts.get("scratch") or "auto",
             progress=step,
         )
     code = fleet.exit_code(results)
@@ -468,6 +490,7 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
         results = pipeline.stamp_targets(
             project,
             force=opts["accept_differences"],
+            timeout=opts.get("timeout"),
             audit_choice=_audit_choice(opts),
             reference=pipeline.head_reference(adoption),
             progress=step,
@@ -490,7 +513,7 @@ def status(ctx: click.Context, /, **opts: Any) -> None:
 
     Exits 0 only if every target is at head."""
     opts = _merged(ctx, opts)
-    _run_targets(ctx, _locate(opts), opts, stamp=False)
+    _run_targets(ctx, opts, stamp=False)
 
 
 @cli.command(epilog=EXIT_HELP)
@@ -500,20 +523,23 @@ def status(ctx: click.Context, /, **opts: Any) -> None:
 def clean(ctx: click.Context, /, dry_run: bool, **opts: Any) -> None:
     """Drop scratch databases (adopt_scratch_*) that a killed run left on the live server.
 
-    Only databases carrying adopt's name prefix and marker are dropped. Runs also drop
-    abandoned ones (older than an hour) by themselves."""
+    Only databases carrying adopt's name prefix and marker, and whose run is gone, are
+    dropped: a running adopt holds a lock on its scratch database. Every run also drops
+    abandoned ones by itself."""
     opts = _merged(ctx, opts)
     # A URL is enough here: the models need not load to clean a server.
     url = parse_url(opts["url"]) if opts.get("url") else _locate(opts).live.url
-    names = scratch.clean(url, dry_run=dry_run)
+    names, busy = scratch.clean(url, dry_run=dry_run)
     if opts["as_json"]:
-        _emit_json({"ok": True, "dry_run": dry_run, "databases": names})
+        _emit_json({"ok": True, "dry_run": dry_run, "databases": names, "in_use": busy})
         return
     verb = "Would drop" if dry_run else "Dropped"
     if names:
         click.echo(f"{verb} {len(names)} scratch database(s): " + ", ".join(names))
     else:
         click.echo("No scratch database left behind on this server.")
+    if busy:
+        click.echo(f"Left alone, in use by a running adopt: {', '.join(busy)}")
 
 
 @cli.command("config", epilog=EXIT_HELP)

@@ -39,6 +39,10 @@ def load(directory: Path | None = None) -> ProjectConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path} is not valid TOML ({exc}); fix the file.") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text; save it as UTF-8.") from None
+    except OSError as exc:
+        raise UsageError(f"Cannot read {path} ({exc.strerror}).") from None
     tool = data.get("tool", {}).get("adopt", {})
     if not isinstance(tool, dict):
         raise UsageError(f"[tool.adopt] in {path} must be a table.")

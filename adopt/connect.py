@@ -119,6 +119,10 @@ def connection(engine: Engine) -> Iterator[Connection]:
     """A connection whose failure to open becomes an UnreachableError naming the fix."""
     try:
         conn = engine.connect()
+        if engine.dialect.name == "sqlite":
+            # SQLite opens any file; the first read tells whether it is a database at all.
+            conn.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1").all()
+            conn.rollback()
     except DBAPIError as exc:
         raise unreachable(engine.url, exc) from None
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
@@ -139,7 +143,11 @@ def unreachable(url: URL, exc: BaseException) -> UnreachableError:
         fix = "check the database name"
     elif "unable to open" in lowered:
         fix = "check the path and its permissions"
+    elif "not a database" in lowered:
+        fix = "point at the SQLite database file, not another file"
     else:
         fix = "check that the server is running and the host and port are right"
     text = text.replace(url.password or "\0", "***") if url.password else text
-    return UnreachableError(f"Cannot connect to {where} ({hide_password(url)}): {text}; {fix}.")
+    if not is_sqlite(url):  # for SQLite the file says it all; its engine URL is internal
+        where = f"{where} ({hide_password(url)})"
+    return UnreachableError(f"Cannot connect to {where}: {text}; {fix}.")

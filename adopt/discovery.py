@@ -109,7 +109,7 @@ def _import(name: str, flag: str) -> Any:
         raise _import_failed(name, flag, exc) from None
     except AdoptError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a module may call sys.exit() at import
         raise _import_failed(name, flag, exc) from None
 
 
@@ -209,7 +209,7 @@ def _load_flask(import_path: str | None, info: Any | None = None) -> Models:
             raise UsageError(f"Cannot load the Flask app '{label}': {message}") from None
         except AdoptError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # an app may call sys.exit() while it loads
             raise _import_failed(label, "--app", exc) from None
     db = app.extensions.get("sqlalchemy")
     if db is None:

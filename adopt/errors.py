@@ -45,5 +45,5 @@ EXIT_CODES = {
     2: "usage error or bad input",
     3: "drift found or the baseline verification failed",
     4: "a database could not be reached",
-    130: "interrupted (Ctrl-C)",
+    130: "interrupted (Ctrl-C or SIGTERM); nothing was left half-done",
 }

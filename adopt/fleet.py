@@ -36,6 +36,7 @@ from adopt.stamp import refusal
 from adopt.stamp import single_head
 from adopt.stamp import write_head
 from adopt.targets import Target
+from adopt.urls import parse_url
 
 # Outcomes, from best to worst.
 AT_HEAD, STAMPED, WOULD_STAMP = "at head", "stamped", "would stamp"
@@ -105,6 +106,7 @@ def prepare(
     targets: Iterable[Target],
     progress: Callable[[str], None],
     known: dict[str, Reference] | None = None,
+    scratch_choice: str = "auto",
 ) -> Plan:
     """Build the head schema once per dialect among the targets (unless already `known`)."""
     script = repo.script()
@@ -118,7 +120,8 @@ def prepare(
             continue
         # The head schema is built on the first server of this dialect that answers.
         try:
-            references[dialect] = _head_schema(repo, models, target, unmanaged, progress)
+            plan = _scratch_for(target, scratch_choice)
+            references[dialect] = _head_schema(repo, models, target, plan, unmanaged, progress)
             problems.pop(dialect, None)
         except UnreachableError as exc:
             problems[dialect] = (UNREACHABLE, f"{exc} (needed to build the head schema)")
@@ -138,16 +141,26 @@ def reference_of(conn: Any, unmanaged: Iterable[str]) -> Reference:
     return Reference(schema.take(conn), fingerprint.catalog_lines(conn, None, unmanaged))
 
 
+def _scratch_for(target: Target, choice: str) -> scratch.ScratchPlan:
+    """The chosen scratch database where it fits the target's dialect, else the default."""
+    if "://" in choice:
+        url = parse_url(choice)
+        if url.get_backend_name() != target.url.get_backend_name():
+            return scratch.plan(target.url)
+    return scratch.plan(target.url, choice)
+
+
 def _head_schema(
     repo: repository.Repository,
     models: Models,
     target: Target,
+    plan: scratch.ScratchPlan,
     unmanaged: Iterable[str],
     progress: Callable[[str], None],
 ) -> Reference:
     dialect = target.url.get_backend_name()
-    progress(f"Building the head schema on {dialect} to check targets against")
-    with scratch.open_scratch(target.url, scratch.plan(target.url)) as engine:
+    progress(f"Building the head schema in {plan.label} to check {dialect} targets against")
+    with scratch.open_scratch(target.url, plan) as engine:
         verify.upgrade(repo, models, engine)
         with connect.connection(engine) as conn:
             return reference_of(conn, unmanaged)

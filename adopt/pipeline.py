@@ -11,6 +11,8 @@ from dataclasses import field
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.engine import URL
+
 from adopt import audit
 from adopt import baseline as baseline_mod
 from adopt import connect
@@ -72,10 +74,17 @@ def locate(
     imports: tuple[str, ...] = (),
     directory: str | None = None,
     script_info: Any | None = None,
+    default_url: URL | None = None,
 ) -> Project:
-    """Step 1: find the models and the live database."""
+    """Step 1: find the models and the live database (`default_url` when none is configured,
+    for commands whose targets are all named)."""
     found = load_models(app, models, imports, script_info)
-    target = live_target(found, url)
+    try:
+        target = live_target(found, url)
+    except UsageError:
+        if default_url is None:
+            raise
+        target = LiveTarget(default_url, "the first target")
     if is_sqlite(target.url) and sqlite_path(target.url) is None:
         raise UsageError(
             "The live database cannot be an in-memory SQLite database; give a file or server URL."
@@ -173,8 +182,9 @@ def require_match(
 ) -> None:
     if report.differences and not accept_differences:
         raise DriftError(
-            f"The live database differs from the models in {len(report.differences)} way(s); "
-            "fix them (see 'adopt check') or pass --accept-differences.",
+            f"The live database differs from the models in {len(report.differences)} way(s), "
+            "listed above with their fixes; fix them, or let the baseline follow the models "
+            "with 'adopt baseline --accept-differences'.",
             report,
         )
     if report.unmanaged and not exclude_unmanaged:
@@ -348,6 +358,7 @@ def stamp_targets(
     timeout: int | None = None,
     audit_choice: str = audit.DEFAULT,
     reference: fleet.Reference | None = None,
+    scratch_choice: str = "auto",
     progress: Progress = _quiet,
 ) -> list[fleet.TargetResult]:
     """Check every target against the head schema; stamp those that match and are not at head.
@@ -356,7 +367,7 @@ def stamp_targets(
     targets = targets or [live_database_target(project)]
     repo = _existing_repository(project)
     known = {project.dialect: reference} if reference is not None else {}
-    plan = fleet.prepare(repo, project.models, targets, progress, known=known)
+    plan = fleet.prepare(repo, project.models, targets, progress, known, scratch_choice)
     return fleet.run(
         plan,
         targets,

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import MetaData
+from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.engine import Connection
@@ -25,7 +27,6 @@ from adopt.urls import parse_url
 
 PREFIX = "adopt_scratch_"
 MARKER = "created by adopt; safe to drop"  # written as the database comment where supported
-ABANDONED_AFTER = 3600  # seconds after which a marked scratch database counts as abandoned
 
 STRATEGIES = ("auto", "memory", "server")
 
@@ -93,45 +94,79 @@ def open_scratch(live: URL, scratch_plan: ScratchPlan) -> Iterator[Engine]:
     if scratch_plan.strategy == "url":
         assert scratch_plan.url is not None
         engine = connect.create(scratch_plan.url, must_exist=False)
-        _require_empty(engine)
+        _require_empty(engine, scratch_plan.url)
         try:
             yield engine
         finally:
+            # It was empty when lent to adopt: leave it empty for the next use.
+            _empty_out(engine)
             engine.dispose()
         return
     with _server_database(live) as engine:
         yield engine
 
 
-def _require_empty(engine: Engine) -> None:
+def _require_empty(engine: Engine, shown: URL) -> None:
     with connect.connection(engine) as conn:
         names = schema.table_names(conn)
     if names:
         raise UsageError(
-            f"The scratch database {hide_password(engine.url)} is not empty ({len(names)} tables); "
+            f"The scratch database {hide_password(shown)} is not empty ({len(names)} tables); "
             "give an empty database to --scratch, or use --scratch server."
         )
 
 
+def _empty_out(engine: Engine) -> None:
+    """Drop what adopt built in a scratch database it was lent (tables, then enum types)."""
+    with connect.connection(engine) as conn, conn.begin():
+        found = MetaData()
+        found.reflect(conn)
+        found.drop_all(conn)
+        if conn.dialect.name == "postgresql":
+            for enum in inspect(conn).get_enums():  # type: ignore[attr-defined]
+                conn.execute(text(f'DROP TYPE IF EXISTS "{enum["name"]}"'))
+
+
 @contextmanager
 def _server_database(live: URL) -> Iterator[Engine]:
-    # The creation time is in the name, so a later run can tell an abandoned scratch database
-    # (left by a killed run) from one another run is still using.
+    # The run holds a lock named after its scratch database for as long as it exists: a
+    # database whose lock nobody holds was left by a killed run, and may be dropped.
     name = f"{PREFIX}{int(time.time()):x}_{secrets.token_hex(4)}"
     admin = connect.create(_admin_url(live))
     try:
-        _drop_abandoned(admin)
-        with connect.connection(admin) as conn:
-            _create_database(conn.execution_options(isolation_level="AUTOCOMMIT"), name)
-        engine = connect.create(live.set(database=name))
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+        with connect.connection(admin) as holder:
+            holder = holder.execution_options(isolation_level="AUTOCOMMIT")
+            _drop_abandoned(admin, holder)
+            if not _try_lock(holder, name):
+                raise AdoptError(f"Could not take the lock for scratch database {name}.")
+            try:
+                _create_database(holder, name)
+                engine = connect.create(live.set(database=name))
+                try:
+                    yield engine
+                finally:
+                    engine.dispose()
+            finally:
+                # Also when CREATE DATABASE itself was interrupted: it may have completed.
+                drop(admin, name)
     finally:
-        # Also when CREATE DATABASE itself was interrupted: it may have completed server-side.
-        drop(admin, name)
         admin.dispose()
+
+
+def _try_lock(conn: Connection, name: str) -> bool:
+    """A session lock named after the scratch database (PostgreSQL advisory, MySQL GET_LOCK)."""
+    if conn.dialect.name == "postgresql":
+        query = "SELECT pg_try_advisory_lock(hashtext(:n))"
+    else:
+        query = "SELECT GET_LOCK(:n, 0)"
+    return bool(conn.execute(text(query), {"n": name}).scalar())
+
+
+def _unlock(conn: Connection, name: str) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_unlock(hashtext(:n))"), {"n": name})
+    else:
+        conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
 
 
 def _admin_url(live: URL) -> URL:
@@ -198,26 +233,42 @@ def _born(name: str) -> int | None:
     return int(match.group(1), 16) if match else None
 
 
-def _drop_abandoned(admin: Engine) -> None:
-    """Drop scratch databases a killed run left behind more than an hour ago (best effort)."""
+def _drop_abandoned(admin: Engine, conn: Connection) -> list[str]:
+    """Drop the marked scratch databases whose run is gone (nobody holds their lock)."""
+    dropped = []
     try:
-        for name in _marked(admin, ABANDONED_AFTER):
-            drop(admin, name)
+        for name in _marked(admin, 0):
+            if _try_lock(conn, name):
+                try:
+                    drop(admin, name)
+                    dropped.append(name)
+                finally:
+                    _unlock(conn, name)
     except (AdoptError, DBAPIError):
-        pass
+        pass  # best effort: cleaning up after others must not stop this run
+    return dropped
 
 
-def clean(live: URL, dry_run: bool = False) -> list[str]:
-    """Drop every scratch database adopt left on the live server (or, with dry_run, only list
-    them); returns their names. Databases without adopt's prefix and marker are never touched."""
+def clean(live: URL, dry_run: bool = False) -> tuple[list[str], list[str]]:
+    """Drop the scratch databases killed runs left on the live server (with dry_run, only
+    list them). Returns (abandoned, in use by a running adopt). Databases without adopt's
+    prefix and marker are never touched."""
     if is_sqlite(live):
-        return []
+        return [], []
     admin = connect.create(_admin_url(live))
     try:
-        names = _marked(admin, 0)
-        if not dry_run:
-            for name in names:
-                drop(admin, name)
-        return names
+        with connect.connection(admin) as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            if not dry_run:
+                gone = _drop_abandoned(admin, conn)
+                return gone, [n for n in _marked(admin, 0) if n not in gone]
+            abandoned, busy = [], []
+            for name in _marked(admin, 0):
+                if _try_lock(conn, name):
+                    _unlock(conn, name)
+                    abandoned.append(name)
+                else:
+                    busy.append(name)
+            return abandoned, busy
     finally:
         admin.dispose()

@@ -63,7 +63,20 @@ def effective(flags: dict[str, Any] | None = None) -> dict[str, Setting]:
             )
         else:
             out[key] = Setting(key, default, "default")
+        _in_range(out[key])
     return out
+
+
+RANGES = {"jobs": (1, 64), "timeout": (1, 3600)}  # the same bounds as the flags
+
+
+def _in_range(setting: Setting) -> None:
+    bounds = RANGES.get(setting.key)
+    if bounds and setting.value is not None and not bounds[0] <= setting.value <= bounds[1]:
+        raise UsageError(
+            f"{setting.key} = {setting.value} (from {setting.source}) is outside "
+            f"{bounds[0]}..{bounds[1]}; change it there."
+        )
 
 
 def _parse(text: str, kind: str, name: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,9 @@ from sqlalchemy import MetaData
 from sqlalchemy import PrimaryKeyConstraint
 from sqlalchemy import String
 from sqlalchemy import Table
+from sqlalchemy import exists
+from sqlalchemy import literal
+from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
@@ -144,20 +146,22 @@ def _unlock(conn: Connection, target: Target) -> None:
 
 
 def stamp_sql(dialect_name: str, script: ScriptDirectory) -> str:
-    """The SQL that stamping would run on a database without alembic_version, for a DBA;
-    nothing is connected to."""
+    """The SQL that stamping would run, for a DBA; nothing is connected to. It creates the
+    version table if missing and inserts head only into an empty one, so it is safe to run
+    twice and never adds a second row."""
     head = single_head(script)
-    buffer = io.StringIO()
-    context = MigrationContext.configure(
-        dialect_name=dialect_name, opts={"as_sql": True, "output_buffer": buffer}
-    )
-    # The same table Alembic creates (VARCHAR(32) primary key), created only if missing.
+    dialect = MigrationContext.configure(dialect_name=dialect_name).dialect
+    # The same table Alembic creates (VARCHAR(32) primary key).
     version = Table(
         "alembic_version",
         MetaData(),
         Column("version_num", String(32), nullable=False),
         PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
     )
-    create = str(CreateTable(version, if_not_exists=True).compile(dialect=context.dialect))
-    context.stamp(script, head)
-    return f"BEGIN;\n\n{create.strip()};\n\n{buffer.getvalue().strip()}\n\nCOMMIT;\n"
+    create = str(CreateTable(version, if_not_exists=True).compile(dialect=dialect)).strip()
+    empty = ~exists().select_from(version)
+    insert = version.insert().from_select(
+        ["version_num"], select(literal(head, String(32))).where(empty)
+    )
+    sql = str(insert.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return f"BEGIN;\n\n{create};\n\n{sql};\n\nCOMMIT;\n"

@@ -66,6 +66,8 @@ def from_file(path: Path, named: dict[str, str]) -> list[Target]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"Cannot read the targets file {path} ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"The targets file {path} is not UTF-8 text; save it as UTF-8.") from None
     found = []
     for number, line in enumerate(lines, 1):
         entry = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""

@@ -13,6 +13,8 @@ from typing import Protocol
 from rich.console import Console
 from rich.markup import escape
 
+from adopt import audit
+from adopt import config
 from adopt import discovery
 from adopt import output
 from adopt import pipeline
@@ -47,12 +49,14 @@ class Wizard:
         self.ask = prompter
         self.console = console
         self.opts = opts
+        self.reference: Any = None  # the head schema the review's verification built
 
     def run(self) -> None:
         project = self.found()
         checked = self.check(project)
         choice = self.scratch_choice(project)
         adoption = self.review(project, checked, choice)
+        self.reference = pipeline.head_reference(adoption)
         self.targets(project)
         self.next_steps(project, adoption)
 
@@ -154,10 +158,10 @@ class Wizard:
         self.console.print(f"Generating against {escape(plan.label)}: {escape(plan.reason)}.")
         if given != "auto":
             return str(given)
-        options = [Choice("auto", f"{plan.label} (recommended)")]
-        if plan.strategy != "memory" and project.dialect == "sqlite":
-            options.append(Choice("memory", "in-memory SQLite"))
-        options.append(Choice("url", "An empty database I name (URL)"))
+        options = [
+            Choice("auto", f"{plan.label} (recommended)"),
+            Choice("url", "An empty database I name (URL)"),
+        ]
         answer = self.ask.select("Use it?", options, default="auto")
         if answer == "url":
             return self.ask.text("Empty scratch database URL:").strip()
@@ -253,14 +257,23 @@ class Wizard:
             if not more:
                 break
             urls.append(more)
+        named = config.load().targets
         chosen = [
-            pipeline.live_database_target(project) if url is None else targets.resolve(url, {})
+            pipeline.live_database_target(project) if url is None else targets.resolve(url, named)
             for url in urls
         ]
         if not chosen:
             return
         with output.progress(self.console) as step:
-            results = pipeline.stamp_targets(project, chosen, progress=step)
+            results = pipeline.stamp_targets(
+                project,
+                chosen,
+                jobs=self.opts.get("jobs"),
+                timeout=self.opts.get("timeout"),
+                audit_choice=audit.validate(str(self.opts.get("audit") or audit.DEFAULT)),
+                reference=self.reference,
+                progress=step,
+            )
         output.target_results(self.console, results, "Stamping")
 
     # 6. next steps -------------------------------------------------------------------------------

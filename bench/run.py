@@ -43,6 +43,7 @@ PG = {"host": "127.0.0.1", "port": 5432, "user": "root"}
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root"}
 MODELS = "gen:metadata"
 MB = 1024.0  # ru_maxrss is in KiB on Linux
+TIME = shutil.which("time", path="/usr/bin:/bin")  # GNU time, for each process's own peak RSS
 
 
 def log(message: str) -> None:
@@ -156,7 +157,11 @@ def measure(
     stdin_path: Path | None = None,
     timeout: float = 3600,
 ) -> Run:
-    """Run cmd to completion; wall time and the peak RSS of that very process (os.wait4)."""
+    """Run cmd to completion: its wall time, and its peak RSS as GNU time reports it (the
+    process forked from this one would otherwise count this process's pages as its own)."""
+    rss_file = Path(tempfile.mkstemp(prefix="adopt-bench-rss-")[1])
+    if TIME:
+        cmd = [TIME, "-f", "%M", "-o", str(rss_file), *cmd]
     with (
         tempfile.TemporaryFile("w+") as out,
         tempfile.TemporaryFile("w+") as err,
@@ -178,7 +183,12 @@ def measure(
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(wall, usage.ru_maxrss / MB, proc.returncode, out.read(), err.read())
+        peak = usage.ru_maxrss
+        reported = rss_file.read_text(encoding="utf-8").split() if TIME else []
+        rss_file.unlink()
+        if reported and reported[-1].isdigit():
+            peak = int(reported[-1])
+        return Run(wall, peak / MB, proc.returncode, out.read(), err.read())
 
 
 def child(step: str, cwd: Path, url: str = "", profile: Path | None = None) -> Run:
@@ -259,8 +269,8 @@ class SQLite(Dialect):
         (self.tmp / "db" / f"{name}.db").unlink(missing_ok=True)
 
     def exec_sql(self, name: str, path: Path) -> Run:
-        db = self.tmp / "db" / f"{name}.db"
-        return measure(["sqlite3", "-bail", str(db)], self.tmp, stdin_path=path)
+        # adopt's SQLite scratch database is in memory: so is the floor's.
+        return measure(["sqlite3", "-bail", ":memory:"], self.tmp, stdin_path=path)
 
     def version(self) -> str:
         return sqlite3.sqlite_version
@@ -311,7 +321,7 @@ class PostgreSQL(Dialect):
             with engine.connect() as conn:
                 text = str(conn.exec_driver_sql("SELECT version()").scalar())
             locks = self.setting("max_locks_per_transaction")
-            return " ".join(text.split()[:2]) + f" (max_locks_per_transaction={locks})"
+            return text.split()[1] + f" (max_locks_per_transaction={locks})"
         finally:
             engine.dispose()
 
@@ -338,7 +348,8 @@ class MariaDB(Dialect):
         )
         try:
             with engine.connect() as conn:
-                return conn.exec_driver_sql(sql).fetchall() if sql.startswith("SELECT") else None
+                result = conn.exec_driver_sql(sql)
+                return result.fetchall() if result.returns_rows else None
         finally:
             engine.dispose()
 
@@ -366,7 +377,7 @@ class MariaDB(Dialect):
 
     def version(self) -> str:
         rows = self._admin("SELECT VERSION()")
-        return f"MariaDB {str(rows[0][0]).split('-')[0]}"
+        return str(rows[0][0]).split("-")[0]
 
 
 DIALECTS = {"sqlite": SQLite, "postgresql": PostgreSQL, "mariadb": MariaDB}
@@ -629,7 +640,7 @@ def bench_fleet(
             ],
             root,
         )
-        stamped = _stamped(run)
+        stamped = _stamped(run, results.notes, f"{count} SQLite targets")
         results.fleet.append(
             {"kind": "sqlite", "count": count, "tool": "adopt", "run": run, "stamped": stamped}
         )
@@ -683,6 +694,14 @@ def bench_pg_schemas(tmp: Path, root: Path, count: int, results: Results) -> Non
     name = d.db_name(count, "tenants")
     url = d.create(name)
     try:
+        # The baseline must be PostgreSQL's own: generate it from a PostgreSQL database.
+        pg_root = copy_project(root, tmp / "fleet" / "pg-project")
+        source_url = d.create(d.db_name(count, "tenants_source"))
+        build(source_url, pg_root)
+        made = adopt(["baseline", "--models", MODELS, "--url", source_url, "--json"], pg_root)
+        if not made.ok:
+            results.notes.append(f"PostgreSQL schemas: adopt baseline failed: {made.why()}")
+            return
         log(f"fleet: building {count} PostgreSQL schemas")
         metadata_ns: dict[str, Any] = {}
         exec((root / "gen.py").read_text(encoding="utf-8"), metadata_ns)
@@ -697,7 +716,6 @@ def bench_pg_schemas(tmp: Path, root: Path, count: int, results: Results) -> Non
         if not built.ok:
             results.notes.append(f"PostgreSQL schemas: building failed: {built.why()}")
             return
-        # The reference (head schema) is built in public: keep it empty, adopt uses a scratch db.
         log(f"fleet {count} PostgreSQL schemas: adopt stamp --schemas-like")
         run = adopt(
             [
@@ -710,9 +728,9 @@ def bench_pg_schemas(tmp: Path, root: Path, count: int, results: Results) -> Non
                 "tenant_%",
                 "--json",
             ],
-            root,
+            pg_root,
         )
-        stamped = _stamped(run)
+        stamped = _stamped(run, results.notes, f"{count} PostgreSQL schemas")
         results.fleet.append(
             {"kind": "postgresql", "count": count, "tool": "adopt", "run": run, "stamped": stamped}
         )
@@ -734,12 +752,21 @@ def _schema_ddl(metadata: sa.MetaData, d: Dialect) -> str:
     return "\n".join(out)
 
 
-def _stamped(run: Run) -> int:
+def _stamped(run: Run, notes: list[str] | None = None, what: str = "") -> int:
+    """How many targets the JSON report says were stamped; the other outcomes go to notes."""
     try:
         document = json.loads(run.stdout)
     except ValueError:
         return 0
-    return sum(1 for t in document.get("targets", []) if t.get("outcome") == "stamped")
+    found = document.get("targets", [])
+    if notes is not None:
+        others: dict[str, int] = {}
+        for t in found:
+            if t.get("outcome") != "stamped":
+                key = f"{t.get('outcome')}: {t.get('reason', '')[:300]}"
+                others[key] = others.get(key, 0) + 1
+        notes += [f"{what}: {count} target(s) {key}" for key, count in others.items()]
+    return sum(1 for t in found if t.get("outcome") == "stamped")
 
 
 # --- profiles ------------------------------------------------------------------------------------

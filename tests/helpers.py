@@ -105,7 +105,7 @@ def revision_files(project: Path, directory: str = "migrations") -> list[Path]:
     return sorted((project / directory / "versions").glob("*.py"))
 
 
-def assert_no_new_scratch(url: str, before: set[str], wait: float = 15.0) -> None:
+def assert_no_new_scratch(url: str, before: set[str], wait: float = 20.0) -> None:
     """No adopt_scratch_* database appeared for good since `before`. Others' runs (parallel test
     sessions on the same server) may hold theirs for a moment: wait for those to go."""
     import time

@@ -43,6 +43,7 @@ from conftest import require_server
 from helpers import adopt
 from helpers import engine
 from helpers import revision_files
+from helpers import row_checksums
 from helpers import version_rows
 from sqlalchemy.engine import make_url
 from test_bad_input import assert_refused
@@ -109,12 +110,10 @@ def live(url: str) -> Live:
         with e.connect() as conn:
             names = tuple(sorted(sa.inspect(conn).get_table_names()))
             tables = schema.take(conn).tables
-            quote = conn.dialect.identifier_preparer.quote
             rows = {}
-            for name in names:
-                found = sorted(
-                    repr(tuple(r)) for r in conn.exec_driver_sql(f"SELECT * FROM {quote(name)}")
-                )
+            for name in names:  # compiled, so names with quotes or '%' are escaped
+                query = sa.select(sa.literal_column("*")).select_from(sa.table(name))
+                found = sorted(repr(tuple(r)) for r in conn.execute(query))
                 rows[name] = hashlib.sha256("\n".join(found).encode()).hexdigest()
             versions = rows.pop("alembic_version", None) and sorted(
                 str(r[0]) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
@@ -157,11 +156,13 @@ def admin(dialect: str, *statements: str, database: str | None = None, **params:
     e = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     try:
         with e.connect() as conn:
+            # no_parameters: the driver gets the statement as it is ('%' is no placeholder).
+            raw = conn.execution_options(no_parameters=True)
             for statement in statements:
                 if params:
                     conn.execute(sa.text(statement), params)
-                else:  # the drivers see an empty parameter list: '%' must be doubled
-                    conn.exec_driver_sql(statement.replace("%", "%%"))
+                else:
+                    raw.exec_driver_sql(statement)
     finally:
         e.dispose()
 
@@ -172,6 +173,12 @@ def quiet(result: Result) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
     )
+
+
+def known_bug(request: pytest.FixtureRequest, reason: str) -> None:
+    """The safety checks above passed; what follows fails because of a bug in adopt. Strict:
+    once the bug is fixed the test fails, so that this call is removed."""
+    request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def outcomes(result: Result) -> list[str]:
@@ -385,7 +392,6 @@ def test_commands_never_write_the_live_database(
     # Before any baseline: check succeeds through read-only connections only.
     step(["check", *APP], 0, state)
     assert connections and all(read_only for _db, read_only in connections), connections
-    step(["check", *APP, "--json"], 0, state)
     step(["status", *APP], 2, state)  # no repository yet
     step(["stamp", "--sql", *APP], 2, state)
     step(["baseline", *APP, "--rev-id", "not-a-word!"], 2, state)
@@ -414,7 +420,6 @@ def test_commands_never_write_the_live_database(
     drifted = live(url)
     step(["check", *APP], 3, drifted)
     step(["status", *APP], 3, drifted)
-    step(["stamp", *APP], 3, drifted)
     step(["stamp", *APP, "--json"], 3, drifted)
     execute(url, "ALTER TABLE post DROP COLUMN mood")
 
@@ -452,17 +457,19 @@ def test_commands_never_write_the_live_database(
 UNENCODED = f"mysql+pymysql://someone:{PASSWORD}@127.0.0.1:3306/db"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/urls.py parse_url (and hide_password): make_url raises ValueError, not "
+UNENCODED_BUG = (
+    "BUG adopt/urls.py parse_url (and hide_password): make_url raises ValueError, not "
     "ArgumentError, for a password with unencoded '@'/':' (the rest parses as a port); it "
     "escapes as 'Unexpected ValueError: invalid literal for int() ... 'w%rd'' (exit 1), "
-    "showing part of the password",
+    "showing part of the password"
 )
+
+
 @pytest.mark.parametrize("where", ["--url", "DATABASE_URL", "targets-file"])
 def test_unencoded_password_is_refused_without_showing_it(
     plain: Callable[..., tuple[Path, str]],
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     where: str,
 ) -> None:
@@ -477,6 +484,9 @@ def test_unencoded_password_is_refused_without_showing_it(
         targets = tmp_path / "fleet.txt"
         targets.write_text(f"{url}\n{UNENCODED}\n")
         result = adopt("stamp", *PLAIN, "--targets-file", str(targets))
+    quiet(result)
+    assert result.exit_code != 0 and capture(project, url) == state[2]
+    known_bug(request, UNENCODED_BUG)
     line = assert_refused(result, 2, state, "not a database URL")
     for form in SECRET_FORMS:
         assert form not in result.output, line
@@ -557,22 +567,28 @@ def test_revision_message_with_quotes_and_newlines(
     assert version_rows(url) == [module.revision]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/baseline.py generate: the message goes unescaped into the revision's "
+MESSAGE_BUG = (
+    "BUG adopt/baseline.py generate: the message goes unescaped into the revision's "
     "docstring; '\"\"\"' or '\\N{' makes the file invalid Python, and the run ends in "
     "'Unexpected SyntaxError ... report it' (exit 1) instead of an importable revision or a "
-    "refusal (exit 2)",
+    "refusal (exit 2)"
 )
+
+
 @pytest.mark.parametrize(
     "message", ['say """hi"""', "C:\\new\\N{folder}"], ids=["triple-quotes", "backslash-N"]
 )
 def test_revision_message_that_breaks_python(
-    plain: Callable[..., tuple[Path, str]], message: str
+    plain: Callable[..., tuple[Path, str]], request: pytest.FixtureRequest, message: str
 ) -> None:
     project, url = plain()
     state = before(project, url)
     result = adopt("baseline", *PLAIN, "-m", message)
+    quiet(result)
+    assert version_rows(url) is None and row_checksums(url) == state[2].rows
+    if result.exit_code != 0:
+        assert capture(project, url) == state[2], "a failed baseline left files behind"
+    known_bug(request, MESSAGE_BUG)
     if result.exit_code == 2:
         assert_refused(result, 2, state, "-m")
         return
@@ -634,10 +650,10 @@ def test_several_alembic_version_rows_are_refused(
     baselined: tuple[Path, str, str], rows: tuple[str, str]
 ) -> None:
     project, url, head = baselined
-    rows = tuple(head if r == "HEAD" else r for r in rows)  # type: ignore[assignment]
-    set_versions(url, *rows)
+    versions = [head if r == "HEAD" else r for r in rows]
+    set_versions(url, *versions)
     state = before(project, url)
-    assert_refused(adopt("check", *PLAIN), 2, state, "already has alembic_version", rows[1])
+    assert_refused(adopt("check", *PLAIN), 2, state, "already has alembic_version", versions[1])
     result = adopt("stamp", *PLAIN, "--json")
     assert result.exit_code == 1, result.output
     quiet(result)
@@ -662,28 +678,34 @@ def test_forty_character_revision_is_refused_as_unknown(
     assert capture(project, url) == state[2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/version_table.py read: an alembic_version table without a version_num "
-    "column fails with OperationalError 'no such column', which cli.AdoptGroup reports as "
-    "'The database connection failed mid-run' (exit 4) and fleet._one as 'connection lost; "
-    "run the command again' (unreachable, exit 4)",
+FOREIGN_VERSION_BUG = (
+    "BUG adopt/version_table.py read: an alembic_version table without a version_num column "
+    "fails with OperationalError 'no such column', which cli.AdoptGroup reports as 'The "
+    "database connection failed mid-run' (exit 4) and fleet._one as 'connection lost; run the "
+    "command again' (unreachable, exit 4)"
 )
+
+
 @pytest.mark.parametrize("command", ["check", "stamp"])
 def test_foreign_alembic_version_table_is_refused(
-    baselined: tuple[Path, str, str], command: str
+    baselined: tuple[Path, str, str], request: pytest.FixtureRequest, command: str
 ) -> None:
     project, url, _head = baselined
     set_versions(url, "deadbeef0001", column="rev")
-    state = before(project, url)
-    if command == "check":
-        assert_refused(adopt("check", *PLAIN), 2, state, "alembic_version")
-        return
-    result = adopt("stamp", *PLAIN, "--json")
+    database = project / "live.db"
+    content = database.read_bytes()  # (helpers read version_num, which this table lacks)
+    state = before(project, None)
+    args = ["check", *PLAIN] if command == "check" else ["stamp", *PLAIN, "--json"]
+    result = adopt(*args)
     quiet(result)
-    assert (result.exit_code, outcomes(result)) == (1, ["refused"]), result.output
-    assert "alembic_version" in reasons(result)[0]
-    assert capture(project, url) == state[2]
+    assert result.exit_code != 0 and database.read_bytes() == content
+    assert capture(project, None) == state[2]
+    known_bug(request, FOREIGN_VERSION_BUG)
+    if command == "check":
+        assert_refused(result, 2, state, "alembic_version")
+    else:
+        assert (result.exit_code, outcomes(result)) == (1, ["refused"]), result.output
+        assert "alembic_version" in reasons(result)[0]
 
 
 # --- models with side effects at import ----------------------------------------------------------
@@ -787,18 +809,21 @@ def test_printing_at_import_keeps_json_clean(plain: Callable[..., tuple[Path, st
     assert json.loads(result.stdout)["ok"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/discovery.py _import: SystemExit raised by the project at import is not "
-    "caught (only Exception is); sys.exit(0) makes 'adopt check' exit 0 having checked "
-    "nothing, sys.exit(3) passes for drift; no Error line",
-)
 @pytest.mark.parametrize("code", [0, 3])
-def test_models_that_exit_at_import(plain: Callable[..., tuple[Path, str]], code: int) -> None:
+def test_models_that_exit_at_import(
+    plain: Callable[..., tuple[Path, str]], request: pytest.FixtureRequest, code: int
+) -> None:
     project, url = plain()
     (project / "script.py").write_text(f"import sys\n\nsys.exit({code})\n")
     state = before(project, url)
     result = adopt("check", "--models", "script:metadata")
+    assert capture(project, url) == state[2]
+    known_bug(
+        request,
+        "BUG adopt/discovery.py _import: SystemExit raised by the project at import is not "
+        "caught (only Exception is); sys.exit(0) makes 'adopt check' exit 0 having checked "
+        "nothing, sys.exit(3) passes for drift; no Error line",
+    )
     assert_refused(result, 2, state, "script")
 
 
@@ -826,15 +851,12 @@ def test_run_with_invalid_pyproject_writes_nothing(
     assert_refused(result, 2, state, "pyproject.toml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/config.py load and adopt/targets.py from_file: read_text raises "
-    "UnicodeDecodeError (not caught: only TOMLDecodeError/OSError are), reported as "
-    "'Unexpected UnicodeDecodeError ... report it' with exit 1",
-)
 @pytest.mark.parametrize("which", ["pyproject", "targets-file"])
 def test_config_files_that_are_not_utf8(
-    baselined: tuple[Path, str, str], tmp_path: Path, which: str
+    baselined: tuple[Path, str, str],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    which: str,
 ) -> None:
     project, url, _head = baselined
     args = ["stamp", *PLAIN]
@@ -847,7 +869,16 @@ def test_config_files_that_are_not_utf8(
         args += ["--targets-file", str(targets)]
         name = "fleet.txt"
     state = before(project, url)
-    assert_refused(adopt(*args), 2, state, name)
+    result = adopt(*args)
+    quiet(result)
+    assert result.exit_code != 0 and capture(project, url) == state[2]
+    known_bug(
+        request,
+        "BUG adopt/config.py load and adopt/targets.py from_file: read_text raises "
+        "UnicodeDecodeError (not caught: only TOMLDecodeError/OSError are), reported as "
+        "'Unexpected UnicodeDecodeError ... report it' with exit 1",
+    )
+    assert_refused(result, 2, state, name)
 
 
 def test_targets_file_with_blank_and_garbage_lines(
@@ -952,18 +983,22 @@ def test_sqlite_path_with_uri_characters(
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/pipeline.py check (connect.connection): a live SQLite file that is not a "
-    "database raises sqlite3.DatabaseError at the first query, reported as 'Unexpected "
-    "DatabaseError ... report it' (exit 1) instead of naming the file (exit 2 or 4)",
-)
-def test_sqlite_file_that_is_not_a_database(plain: Callable[..., tuple[Path, str]]) -> None:
+def test_sqlite_file_that_is_not_a_database(
+    plain: Callable[..., tuple[Path, str]], request: pytest.FixtureRequest
+) -> None:
     project, _url = plain(build=False)
     (project / "live.db").write_bytes(b"this is not a database\n" * 200)
     state = before(project, None)
     content = (project / "live.db").read_bytes()
     result = adopt("check", *PLAIN)
+    quiet(result)
+    assert result.exit_code != 0 and (project / "live.db").read_bytes() == content
+    known_bug(
+        request,
+        "BUG adopt/pipeline.py check (connect.connection): a live SQLite file that is not a "
+        "database raises sqlite3.DatabaseError at the first query, reported as 'Unexpected "
+        "DatabaseError ... report it' (exit 1) instead of naming the file (exit 2 or 4)",
+    )
     assert result.exit_code in (2, 4), result.output
     assert_refused(result, result.exit_code, state, "live.db")
     assert (project / "live.db").read_bytes() == content
@@ -1011,9 +1046,7 @@ def test_user_who_may_only_read(
     assert result.exit_code != 0, result.output
     assert_untouched(root_url, state, "stamp by a reader")
     # Safe so far; what follows is about the message and the exit code.
-    request.node.add_marker(
-        pytest.mark.xfail(strict=True, reason=READER_BUGS[request.node.callspec.id])
-    )
+    known_bug(request, READER_BUGS[request.node.callspec.id])
     assert result.exit_code == 1, result.output  # an operation failed
     [reason] = reasons(result)
     assert outcomes(result) == ["failed"], reason
@@ -1026,14 +1059,17 @@ def test_user_who_may_only_read(
 
 
 class SilentServer:
-    """Accepts TCP connections on 127.0.0.1 and never sends a byte."""
+    """Accepts TCP connections on 127.0.0.1 and never sends a byte; notes when the first
+    connection came (so a run's time is counted from its first connection, not from the start
+    of a Python process on a busy machine)."""
 
     def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
-        self.sock.settimeout(0.2)
+        self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
+        self.first: float | None = None
         self.held: list[socket.socket] = []
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -1047,6 +1083,7 @@ class SilentServer:
                 continue
             except OSError:
                 return
+            self.first = self.first or time.monotonic()
             self.held.append(conn)
 
     def close(self) -> None:
@@ -1057,9 +1094,9 @@ class SilentServer:
         self.sock.close()
 
 
-HANG_DEADLINE = 17.0  # seconds any of these runs may take before it counts as hung
+HANG_DEADLINE = 25.0  # seconds after its start a run is killed as hung
 HANG_RUNS = {
-    # name: (adopt arguments after the models, seconds the run must end within)
+    # name: (adopt arguments after the models, seconds from the first connection to the end)
     "postgresql-check": (["check", "--url", "postgresql+psycopg://u@127.0.0.1:{port}/db"], 15),
     "mariadb-check": (["check", "--url", "mysql+pymysql://u@127.0.0.1:{port}/db"], 15),
     "postgresql-stamp": (
@@ -1072,6 +1109,7 @@ HANG_RUNS = {
 
 @dataclass
 class HangRun:
+    server: SilentServer
     process: subprocess.Popen[str]
     started: float
     ended: float | None = None
@@ -1079,10 +1117,9 @@ class HangRun:
 
 
 class Hanging:
-    """The HANG_RUNS, started together against one silent server, in subprocesses."""
+    """The HANG_RUNS, started together in subprocesses, each against its own silent server."""
 
     def __init__(self, folder: Path) -> None:
-        self.server = SilentServer()
         (folder / "plainmodels.py").write_text(PLAIN_MODELS)
         db = folder / "live.db"
         with contextlib.closing(sqlite3.connect(db)) as conn:
@@ -1103,15 +1140,16 @@ class Hanging:
         assert done.returncode == 0, done.stderr
         self.runs: dict[str, HangRun] = {}
         for name, (args, _bound) in HANG_RUNS.items():
+            server = SilentServer()
             process = subprocess.Popen(
-                [*command, args[0], *PLAIN, *(a.format(port=self.server.port) for a in args[1:])],
+                [*command, args[0], *PLAIN, *(a.format(port=server.port) for a in args[1:])],
                 cwd=folder,
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-            run = HangRun(process, time.monotonic())
+            run = HangRun(server, process, time.monotonic())
             self.runs[name] = run
             threading.Thread(target=self._wait, args=(run,), daemon=True).start()
         self.finished = False
@@ -1123,10 +1161,9 @@ class Hanging:
 
     def result(self, name: str) -> HangRun:
         if not self.finished:
-            start = min(r.started for r in self.runs.values())
             for run in self.runs.values():
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    run.process.wait(max(0.0, start + HANG_DEADLINE - time.monotonic()))
+                    run.process.wait(max(0.0, run.started + HANG_DEADLINE - time.monotonic()))
             self.close()
         run = self.runs[name]
         deadline = time.monotonic() + 5
@@ -1144,7 +1181,7 @@ class Hanging:
         for run in self.runs.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 run.process.wait(5)
-        self.server.close()
+            run.server.close()
 
 
 @pytest.fixture(scope="module")
@@ -1191,9 +1228,10 @@ def test_server_that_never_answers(hanging: Hanging, name: str) -> None:
     require_server(name.split("-")[0])  # its driver must be installed (and the CI wants it)
     run = hanging.result(name)
     bound = HANG_RUNS[name][1]
+    assert run.server.first is not None, f"{name} never connected: {run.output}"
     assert run.ended is not None, f"{name} still running after {HANG_DEADLINE} s (killed)"
-    took = run.ended - run.started
-    assert run.process.returncode == 4, run.output
+    took = run.ended - run.server.first
+    assert run.process.returncode == 4, f"exit {run.process.returncode} after {took:.1f} s"
     assert "Traceback" not in run.output
     assert "Cannot connect" in run.output, run.output
     assert took < bound, f"{name} took {took:.1f} s (at most {bound} s expected)"
@@ -1240,13 +1278,10 @@ def test_password_never_leaks(
     run(2, "baseline", *PLAIN)  # already holds revisions
     run(0, "stamp", "--sql", *PLAIN)
     run(0, "stamp", "--sql", *PLAIN, "--json")
-    run(1, "status", *PLAIN)  # would stamp
-    run(1, "status", *PLAIN, "--json")
-    run(0, "stamp", *PLAIN, "--json")
-    run(0, "stamp", *PLAIN, url)
+    run(1, "status", *PLAIN, "--json")  # would stamp
     run(0, "stamp", *PLAIN, "--targets-file", str(fleet), "--json")
+    run(0, "stamp", *PLAIN, url)  # at head
     run(0, "status", *PLAIN)
-    run(0, "status", *PLAIN, "--json")
     run(4, "--traceback", "check", *PLAIN, "--url", nowhere)
     run(4, "--traceback", "check", *PLAIN, "--url", nowhere, "--json")
     run(None, "status", *PLAIN, nowhere, "--json")
