@@ -15,6 +15,7 @@ from alembic.autogenerate import RevisionContext
 from alembic.autogenerate import render as alembic_render
 from alembic.autogenerate.api import AutogenContext
 from alembic.script import Script
+from sqlalchemy import CheckConstraint
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -93,6 +94,7 @@ def generate(
     }
     revision_context = RevisionContext(config, script, command_args)
 
+    lift_column_checks(models.metadata)
     versions = repo.directory / "versions"
     before = set(versions.iterdir()) if versions.is_dir() else set()
     try:
@@ -149,6 +151,17 @@ def _generate(
     created = scripts[0]
     _refuse_drops(Path(created.path))
     return Baseline(created.revision, Path(created.path), message, summarise(models.metadata))
+
+
+def lift_column_checks(metadata: MetaData) -> None:
+    """Move CHECK constraints declared on a column (Column(..., CheckConstraint(...))) to its
+    table: Alembic renders only table-level ones, and the baseline would silently lose them.
+    The schema is the same; only where the model object holds the constraint changes."""
+    for table in metadata.tables.values():
+        for column in table.columns:
+            for check in [c for c in column.constraints if isinstance(c, CheckConstraint)]:
+                column.constraints.discard(check)
+                table.append_constraint(CheckConstraint(check.sqltext, name=check.name))
 
 
 def _require_empty(conn: Any) -> None:

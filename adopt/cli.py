@@ -283,6 +283,7 @@ def _merged(ctx: click.Context, /, opts: dict[str, Any]) -> dict[str, Any]:
 def check(ctx: click.Context, /, verbose: bool, exclude_unmanaged: bool, **opts: Any) -> None:
     """Check that the live database matches the models (read-only)."""
     opts = _merged(ctx, opts)
+    ctx.obj["verbose"] = verbose
     project = _locate(opts)
     console = output.make_console()
     with output.progress(console) as step:
@@ -592,6 +593,6 @@ def _fail(ctx: click.Context, /, exc: AdoptError) -> int:
         if hasattr(report, "against_live"):
             output.verification(console, report)
         else:
-            output.match_report(console, report)
+            output.match_report(console, report, verbose=bool(obj.get("verbose")))
     output.error(str(exc))
     return exc.exit_code

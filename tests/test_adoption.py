@@ -266,3 +266,27 @@ def test_settings_precedence_and_adopt_config(
     assert code == 0, made
     assert made["baseline"]["message"] == "from env"
     assert made["scratch"]["strategy"] == "memory"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_column_level_check_constraints_reach_the_baseline(
+    tmp_path: Path,
+    make_database: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+    dialect: str,
+) -> None:
+    """Alembic renders only table-level CHECKs; one declared on a column must not be lost."""
+    url = make_database(dialect)
+    (tmp_path / "checkmodels.py").write_text(
+        "import sqlalchemy as sa\n"
+        "metadata = sa.MetaData()\n"
+        "stock = sa.Table('stock', metadata, sa.Column('id', sa.Integer, primary_key=True),\n"
+        "    sa.Column('qty', sa.Integer, sa.CheckConstraint('qty >= 0', name='ck_qty')))\n"
+    )
+    code = "import sqlalchemy as sa, checkmodels as m; m.metadata.create_all(sa.create_engine(%r))"
+    subprocess.run([sys.executable, "-c", code % url], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    result = adopt("run", "--yes", "--models", "checkmodels:metadata", "--url", url)
+    assert result.exit_code == 0, result.output
+    [baseline] = revision_files(tmp_path)
+    assert "sa.CheckConstraint('qty >= 0', name='ck_qty')" in baseline.read_text()
