@@ -219,8 +219,7 @@ def exclude_tables(repo: Repository, names: Iterable[str]) -> Path:
             f"{env} has no UNMANAGED_TABLES filter (it was not written by adopt); add an "
             "include_name hook that skips these tables: " + ", ".join(sorted(names))
         )
-    rhs = match.group(0).split("=", 1)[1].strip()
-    current: set[str] = set() if rhs == "set()" else set(ast.literal_eval(rhs))
+    current = _listed(match)
     line = unmanaged_filter_text(current | set(names))
     _atomic_write(env, text[: match.start()] + line + text[match.end() :])
     return env
@@ -238,7 +237,10 @@ def unmanaged_tables(repo: Repository) -> set[str]:
     if not env.is_file():
         return set()
     match = _UNMANAGED_LINE.search(env.read_text(encoding="utf-8"))
-    if match is None:
-        return set()
+    return _listed(match) if match else set()
+
+
+def _listed(match: re.Match[str]) -> set[str]:
+    """The names in an `UNMANAGED_TABLES = {...}` line (a Python literal, or set())."""
     rhs = match.group(0).split("=", 1)[1].strip()
     return set() if rhs == "set()" else set(ast.literal_eval(rhs))
