@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py [--sizes 100,500,1000] [--dialects sqlite,postgresql,mariadb]
                                   [--fleet 10,100,200] [--fleet-tables 50] [--pg-schemas 200]
-                                  [--profile] [--markdown FILE]
+                                  [--profile postgresql] [--markdown FILE]
 
 For each size N it writes a model module of N tables (11 columns of varied types, two indexes,
 a unique and a foreign key each) into a temporary project, builds the live database with
@@ -510,7 +510,6 @@ def bench_one(
         return run
 
     step("check_cli", adopt(["check", "--models", MODELS, "--url", url, "--json"], project))
-    step("check_core", child("check_core", project, url))
     step("compare_metadata", child("compare_metadata", project, url))
     step("reflect_bulk", child("reflect_bulk", project, url))
     step("reflect_metadata", child("reflect_metadata", project, url))
@@ -552,15 +551,16 @@ def bench_one(
         step("stamp_cli", adopt(["stamp", "--models", MODELS, "--url", url, "--json"], project))
         unstamp(url)
     if profile:
-        for name in ("check_core", "verify_upgrade"):
-            prof = base / f"{name}.prof"
-            run = step(f"profile_{name}", child(name, project, url, profile=prof))
-            results.profiles.append(summarise_profile(prof, f"{d.label}, {n} tables: {name}", run))
+        prof = base / "check_core.prof"
+        run = step("profile_check_core", child("check_core", project, url, profile=prof))
+        results.profiles.append(summarise_profile(prof, f"{d.label}, {n} tables: check", run))
         again = copy_project(models, base / "profiled")
         prof = base / "baseline_core.prof"
         run = step("profile_baseline_core", child("baseline_core", again, url, profile=prof))
         results.profiles.append(
-            summarise_profile(prof, f"{d.label}, {n} tables: baseline_core", run)
+            summarise_profile(
+                prof, f"{d.label}, {n} tables: baseline (check, generate, verify)", run
+            )
         )
 
     runner = copy_project(models, base / "run")
@@ -815,7 +815,7 @@ def summarise_profile(path: Path, title: str, run: Run, top: int = 18) -> str:
 
 ROWS = [
     ("check_cli", "`adopt check --json` (process)", None),
-    ("check_core", "check, in-process (`pipeline.check`)", "check"),
+    ("baseline_core", "check, in-process (`pipeline.check`)", "check"),
     ("compare_metadata", "Alembic `compare_metadata` (in-process)", "compare_metadata"),
     ("reflect_bulk", "bulk reflection, `get_multi_*` (in-process)", "reflect"),
     ("reflect_metadata", "`MetaData().reflect()` (in-process)", "reflect"),
@@ -874,6 +874,7 @@ def report(results: Results, dialects: list[Dialect], sizes: list[int], args: An
             if all(c == "-" for c in cells):
                 continue
             out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out += breakdown(results, d, sizes)
         builds = ", ".join(
             f"{n}: {results.build[(d.name, n)]:.1f} s"
             for n in sizes
@@ -890,6 +891,33 @@ def report(results: Results, dialects: list[Dialect], sizes: list[int], args: An
     if results.profiles:
         out += ["", "## Profiles (cProfile)", "", *results.profiles]
     return "\n".join(out) + "\n"
+
+
+def breakdown(results: Results, d: Dialect, sizes: list[int]) -> list[str]:
+    """The baseline's phases split by the functions they call (timed inside the process)."""
+    keys: list[str] = []
+    for n in sizes:
+        run = results.runs.get((d.name, n), {}).get("baseline_core")
+        for key in run.phases if run else {}:
+            if "/" in key and key not in keys:
+                keys.append(key)
+    if not keys:
+        return []
+    out = ["", "Where the baseline's time goes (in-process, seconds):", ""]
+    out.append("| phase / part | " + " | ".join(f"{n} tables" for n in sizes) + " |")
+    out.append("|---|" + "---:|" * len(sizes))
+    order = {"check": 0, "repository": 1, "generation": 2, "verification": 3}
+    for key in sorted(keys, key=lambda k: (order.get(k.split("/")[0], 9), keys.index(k))):
+        phase, part = key.split("/", 1)
+        cells = []
+        for n in sizes:
+            run = results.runs.get((d.name, n), {}).get("baseline_core")
+            value = run.phases.get(key) if run else None
+            total = run.phases.get(phase) if run else None
+            share = f" ({value / total * 100:.0f}%)" if value is not None and total else ""
+            cells.append("-" if value is None else f"{value:.2f}{share}")
+        out.append(f"| {phase} / {part} | " + " | ".join(cells) + " |")
+    return out
 
 
 def _phase(runs: dict[str, Run], key: str, phase: str | None = None) -> float | None:
@@ -916,7 +944,7 @@ def targets(results: Results, dialects: list[Dialect], sizes: list[int]) -> list
             checks = [
                 (
                     "check ≤ compare_metadata",
-                    _phase(runs, "check_core", "check"),
+                    _phase(runs, "baseline_core", "check"),
                     _phase(runs, "compare_metadata", "compare_metadata"),
                     1.0,
                 ),
@@ -1031,7 +1059,11 @@ def main() -> int:
     parser.add_argument(
         "--pg-schemas", type=int, default=0, help="PostgreSQL tenant schemas to stamp (0: skip)"
     )
-    parser.add_argument("--profile", action="store_true", help="cProfile the largest size")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="dialects whose largest size is also run under cProfile (e.g. postgresql)",
+    )
     parser.add_argument("--markdown", type=Path, default=None, help="also write the report here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
@@ -1060,7 +1092,8 @@ def main() -> int:
                 autogen = child("autogen_sqlite", models)
                 for d in dialects:
                     results.load.append(f"{d.label} {n}: {os.getloadavg()[0]:.1f}")
-                    bench_one(d, n, models, tmp, results, autogen, args.profile and n == max(sizes))
+                    profile = d.name in args.profile.split(",") and n == max(sizes)
+                    bench_one(d, n, models, tmp, results, autogen, profile)
             if counts:
                 pg = any(d.name == "postgresql" for d in dialects)
                 bench_fleet(tmp, counts, args.fleet_tables, args.pg_schemas, results, pg)
