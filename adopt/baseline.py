@@ -78,11 +78,10 @@ def generate(
     rev_id: str | None = None,
 ) -> Baseline:
     """Autogenerate the baseline into repo's versions/ against the empty `scratch` database."""
-    if rev_id is not None and (len(rev_id) > MAX_REVISION_ID or not re.fullmatch(r"\w+", rev_id)):
-        raise UsageError(f"--rev-id must be at most {MAX_REVISION_ID} letters, digits or '_'.")
+    check_rev_id(rev_id)
     config, script = repo.config(), repo.script()
     command_args = {
-        "message": message,
+        "message": docstring_safe(message),
         "autogenerate": True,
         "sql": False,
         "head": "head",
@@ -162,6 +161,16 @@ def lift_column_checks(metadata: MetaData) -> None:
             for check in [c for c in column.constraints if isinstance(c, CheckConstraint)]:
                 column.constraints.discard(check)
                 table.append_constraint(CheckConstraint(check.sqltext, name=check.name))
+
+
+def check_rev_id(rev_id: str | None) -> None:
+    if rev_id is not None and (len(rev_id) > MAX_REVISION_ID or not re.fullmatch(r"\w+", rev_id)):
+        raise UsageError(f"--rev-id must be at most {MAX_REVISION_ID} letters, digits or '_'.")
+
+
+def docstring_safe(message: str) -> str:
+    """The message as it can stand inside the revision's triple-quoted docstring."""
+    return message.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
 def _require_empty(conn: Any) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import create_engine
 from sqlalchemy import event
@@ -48,12 +50,25 @@ def create(
     connect_args: dict[str, Any] = {"connect_timeout": timeout or CONNECT_TIMEOUT}
     if timeout and backend == "postgresql":
         connect_args["options"] = f"-c statement_timeout={timeout * 1000}"
-    elif timeout and backend in ("mysql", "mariadb"):
-        connect_args.update(read_timeout=timeout, write_timeout=timeout)
+    elif backend in ("mysql", "mariadb"):
+        # PyMySQL's connect_timeout covers only the TCP connect; the handshake is read with
+        # read_timeout, so that must be bounded too, or a server that accepts and never
+        # answers hangs the run for ever.
+        wait = timeout or CONNECT_TIMEOUT
+        connect_args.update(read_timeout=wait, write_timeout=wait)
     try:
         engine = create_engine(url, connect_args=connect_args, poolclass=pool.NullPool)
     except (NoSuchModuleError, ModuleNotFoundError, ArgumentError) as exc:
         raise _driver_error(url, exc) from None
+    if timeout is None and backend in ("mysql", "mariadb"):
+
+        @event.listens_for(engine, "connect")
+        def _unbounded_statements(dbapi_conn: Any, _record: Any) -> None:
+            # Handshake done: statements may take as long as they need, as on PostgreSQL
+            # (PyMySQL keeps the per-read timeout in this attribute).
+            dbapi_conn._read_timeout = None
+            dbapi_conn._write_timeout = None
+
     if read_only and backend in _READ_ONLY_SESSION:
         statement = _READ_ONLY_SESSION[backend]
 
@@ -83,10 +98,16 @@ def _sqlite_engine(url: URL, *, read_only: bool, must_exist: bool, timeout: int 
     mode = "ro" if read_only else "rw"
     if not must_exist:
         mode = "rwc"
+    # An SQLite URI, so mode=ro really opens read-only and mode=rw never creates a file; the
+    # path is percent-encoded, or a '#' or '?' in it would cut the URI short.
+    uri = f"file:{quote(str(path))}?mode={mode}"
+    wait = timeout or CONNECT_TIMEOUT
+
+    def open_file() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=wait, check_same_thread=False)
+
     return create_engine(
-        f"sqlite:///file:{path}?mode={mode}&uri=true",
-        poolclass=pool.NullPool,
-        connect_args={"timeout": timeout or CONNECT_TIMEOUT},
+        URL.create("sqlite", database=str(path)), poolclass=pool.NullPool, creator=open_file
     )
 
 

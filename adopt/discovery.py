@@ -4,6 +4,7 @@ plain SQLAlchemy metadata, and the URL the project itself would connect to."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import os
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +62,17 @@ def load_models(
     _ensure_cwd_importable()
     if app and models:
         raise UsageError("Give either --app or --models, not both.")
-    if models:
-        found = _load_metadata(models)
-    else:
-        found = _load_flask(app or os.environ.get("FLASK_APP"), None if app else script_info)
-    for name in imports:
-        _import(name, "--import")
+    # Project code runs now: keep its prints off stdout (--json) and its create_all() calls
+    # away from the live database.
+    with _create_all_guard() as calls, contextlib.redirect_stdout(sys.stderr):
+        if models:
+            found = _load_metadata(models)
+        else:
+            found = _load_flask(app or os.environ.get("FLASK_APP"), None if app else script_info)
+        for name in imports:
+            _import(name, "--import")
+    if calls:
+        found = replace(found, create_all_at_startup=True)
     if not found.metadata.tables:
         raise UsageError(
             f"{found.source} defines no tables; the model modules are probably not imported "
@@ -196,21 +203,21 @@ def _load_flask(import_path: str | None, info: Any | None = None) -> Models:
         info = ScriptInfo(
             app_import_path=import_path, set_debug_flag=False, load_dotenv_defaults=False
         )
-    with _create_all_guard() as calls:
-        try:
-            app = info.load_app()
-        except NoAppException as exc:
-            message = str(exc).splitlines()[0]
-            if import_path is None:
-                raise UsageError(
-                    "No models found: pass --app (a Flask app or factory, as for flask --app) "
-                    "or --models module:Base, or set FLASK_APP."
-                ) from None
-            raise UsageError(f"Cannot load the Flask app '{label}': {message}") from None
-        except AdoptError:
-            raise
-        except (Exception, SystemExit) as exc:  # an app may call sys.exit() while it loads
-            raise _import_failed(label, "--app", exc) from None
+    # load_models guards create_all() and stdout around this.
+    try:
+        app = info.load_app()
+    except NoAppException as exc:
+        message = str(exc).splitlines()[0]
+        if import_path is None:
+            raise UsageError(
+                "No models found: pass --app (a Flask app or factory, as for flask --app) "
+                "or --models module:Base, or set FLASK_APP."
+            ) from None
+        raise UsageError(f"Cannot load the Flask app '{label}': {message}") from None
+    except AdoptError:
+        raise
+    except (Exception, SystemExit) as exc:  # an app may call sys.exit() while it loads
+        raise _import_failed(label, "--app", exc) from None
     db = app.extensions.get("sqlalchemy")
     if db is None:
         raise UsageError(
@@ -226,7 +233,6 @@ def _load_flask(import_path: str | None, info: Any | None = None) -> Models:
         flask_app=app,
         migrate_directory=getattr(migrate, "directory", None),
         migrate_options=dict(getattr(migrate, "configure_args", {}) or {}),
-        create_all_at_startup=bool(calls),
         import_path=import_path or "",
     )
 

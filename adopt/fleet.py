@@ -107,6 +107,7 @@ def prepare(
     progress: Callable[[str], None],
     known: dict[str, Reference] | None = None,
     scratch_choice: str = "auto",
+    timeout: int | None = None,
 ) -> Plan:
     """Build the head schema once per dialect among the targets (unless already `known`)."""
     script = repo.script()
@@ -121,7 +122,9 @@ def prepare(
         # The head schema is built on the first server of this dialect that answers.
         try:
             plan = _scratch_for(target, scratch_choice)
-            references[dialect] = _head_schema(repo, models, target, plan, unmanaged, progress)
+            references[dialect] = _head_schema(
+                repo, models, target, plan, unmanaged, progress, timeout
+            )
             problems.pop(dialect, None)
         except UnreachableError as exc:
             problems[dialect] = (UNREACHABLE, f"{exc} (needed to build the head schema)")
@@ -157,10 +160,11 @@ def _head_schema(
     plan: scratch.ScratchPlan,
     unmanaged: Iterable[str],
     progress: Callable[[str], None],
+    timeout: int | None = None,
 ) -> Reference:
     dialect = target.url.get_backend_name()
     progress(f"Building the head schema in {plan.label} to check {dialect} targets against")
-    with scratch.open_scratch(target.url, plan) as engine:
+    with scratch.open_scratch(target.url, plan, timeout) as engine:
         verify.upgrade(repo, models, engine)
         with connect.connection(engine) as conn:
             return reference_of(conn, unmanaged)
@@ -208,8 +212,10 @@ def _one(
         return TargetResult(target.label, DRIFTED, reason=str(exc))
     except AdoptError as exc:
         return TargetResult(target.label, REFUSED, reason=str(exc))
-    except OperationalError as exc:  # the connection dropped mid-way: nothing was committed
+    except OperationalError as exc:
         first = str(exc.orig or exc).strip().splitlines()[0]
+        if not exc.connection_invalidated:  # e.g. MySQL's "CREATE command denied": a refusal
+            return TargetResult(target.label, FAILED, reason=f"the server refused: {first}")
         return TargetResult(
             target.label,
             UNREACHABLE,

@@ -245,6 +245,7 @@ def baseline(
 ) -> Adoption:
     """Check, then write and verify the baseline. A baseline that fails verification is
     removed (with a repository this call created) unless accept_differences is set."""
+    baseline_mod.check_rev_id(rev_id)  # before any work
     checked = checked or check(project, progress)
     require_match(
         checked.report, accept_differences=accept_differences, exclude_unmanaged=exclude_unmanaged
@@ -367,7 +368,7 @@ def stamp_targets(
     targets = targets or [live_database_target(project)]
     repo = _existing_repository(project)
     known = {project.dialect: reference} if reference is not None else {}
-    plan = fleet.prepare(repo, project.models, targets, progress, known, scratch_choice)
+    plan = fleet.prepare(repo, project.models, targets, progress, known, scratch_choice, timeout)
     return fleet.run(
         plan,
         targets,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import time
@@ -82,7 +83,9 @@ def plan(live: URL, choice: str = "auto") -> ScratchPlan:
 
 
 @contextmanager
-def open_scratch(live: URL, scratch_plan: ScratchPlan) -> Iterator[Engine]:
+def open_scratch(
+    live: URL, scratch_plan: ScratchPlan, timeout: int | None = None
+) -> Iterator[Engine]:
     """An empty database for the plan; dropped on exit, also on error and Ctrl-C."""
     if scratch_plan.strategy == "memory":
         engine = connect.create(parse_url("sqlite://"))
@@ -93,7 +96,7 @@ def open_scratch(live: URL, scratch_plan: ScratchPlan) -> Iterator[Engine]:
         return
     if scratch_plan.strategy == "url":
         assert scratch_plan.url is not None
-        engine = connect.create(scratch_plan.url, must_exist=False)
+        engine = connect.create(scratch_plan.url, must_exist=False, timeout=timeout)
         _require_empty(engine, scratch_plan.url)
         try:
             yield engine
@@ -102,7 +105,7 @@ def open_scratch(live: URL, scratch_plan: ScratchPlan) -> Iterator[Engine]:
             _empty_out(engine)
             engine.dispose()
         return
-    with _server_database(live) as engine:
+    with _server_database(live, timeout) as engine:
         yield engine
 
 
@@ -128,11 +131,11 @@ def _empty_out(engine: Engine) -> None:
 
 
 @contextmanager
-def _server_database(live: URL) -> Iterator[Engine]:
+def _server_database(live: URL, timeout: int | None = None) -> Iterator[Engine]:
     # The run holds a lock named after its scratch database for as long as it exists: a
     # database whose lock nobody holds was left by a killed run, and may be dropped.
     name = f"{PREFIX}{int(time.time()):x}_{secrets.token_hex(4)}"
-    admin = connect.create(_admin_url(live))
+    admin = connect.create(_admin_url(live), timeout=timeout)
     try:
         with connect.connection(admin) as holder:
             holder = holder.execution_options(isolation_level="AUTOCOMMIT")
@@ -141,13 +144,18 @@ def _server_database(live: URL) -> Iterator[Engine]:
                 raise AdoptError(f"Could not take the lock for scratch database {name}.")
             try:
                 _create_database(holder, name)
-                engine = connect.create(live.set(database=name))
+                engine = connect.create(live.set(database=name), timeout=timeout)
                 try:
                     yield engine
                 finally:
                     engine.dispose()
-            finally:
-                # Also when CREATE DATABASE itself was interrupted: it may have completed.
+            except BaseException:
+                # Also when CREATE DATABASE itself failed or was interrupted (it may have
+                # completed server-side); a failing cleanup must not hide the first error.
+                with contextlib.suppress(AdoptError, DBAPIError):
+                    drop(admin, name)
+                raise
+            else:
                 drop(admin, name)
     finally:
         admin.dispose()
@@ -170,10 +178,11 @@ def _unlock(conn: Connection, name: str) -> None:
 
 
 def _admin_url(live: URL) -> URL:
-    # PostgreSQL cannot drop the database a session is connected to: use the maintenance one.
+    # Never a session on the live database itself: PostgreSQL's maintenance database, and no
+    # database at all on MySQL/MariaDB (CREATE/DROP DATABASE need none).
     if live.get_backend_name() == "postgresql":
         return live.set(database="postgres")
-    return live
+    return live.set(database=None)
 
 
 def _create_database(conn: Connection, name: str) -> None:

@@ -70,7 +70,8 @@ def from_file(path: Path, named: dict[str, str]) -> list[Target]:
         raise UsageError(f"The targets file {path} is not UTF-8 text; save it as UTF-8.") from None
     found = []
     for number, line in enumerate(lines, 1):
-        entry = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        # A comment starts a line or follows a space: '#' may stand inside a URL's password.
+        entry = "" if line.lstrip().startswith("#") else re.sub(r"\s+#.*$", "", line).strip()
         if not entry:
             continue
         try:

@@ -26,10 +26,13 @@ def parse_url(text: str | URL) -> URL:
     else:
         try:
             url = make_url(text.strip())
-        except ArgumentError:
+        except (ArgumentError, ValueError):
+            # ValueError: a password with a bare '@', ':' or '/' breaks the host:port parse.
             raise UsageError(
                 f"'{_mask_raw(text)}' is not a database URL; write it as "
-                "dialect+driver://user:password@host:port/database or sqlite:///path.db."
+                "dialect+driver://user:password@host:port/database or sqlite:///path.db, "
+                "percent-encoding special characters of the password (@ as %40, : as %3A, "
+                "/ as %2F, # as %23)."
             ) from None
     return _with_installed_driver(url)
 
@@ -47,19 +50,18 @@ def hide_password(url: str | URL) -> str:
     """The URL as it may be shown: never with its password."""
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return _mask_raw(str(url))
     return parsed.render_as_string(hide_password=True)
 
 
 def _mask_raw(text: str) -> str:
-    # An unparsable URL may still carry "user:secret@": mask what sits between ':' and '@'.
+    # A URL that does not parse cannot be split into its parts with certainty: where it may
+    # carry credentials ("...@"), show only its scheme, never a guess at where they end.
     scheme, sep, rest = text.partition("://")
     if not sep or "@" not in rest:
         return text
-    creds, _, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in creds else text
+    return f"{scheme}://…"
 
 
 def is_sqlite(url: URL) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from adopt.errors import UsageError
 from adopt.schema import VERSION_TABLE
 
 
@@ -28,8 +29,15 @@ class VersionState:
 
 
 def read(conn: Connection, table: str = VERSION_TABLE, schema: str | None = None) -> VersionState:
-    if not inspect(conn).has_table(table, schema=schema):
+    insp = inspect(conn)
+    if not insp.has_table(table, schema=schema):
         return VersionState(False)
+    columns = {c["name"] for c in insp.get_columns(table, schema=schema)}
+    if "version_num" not in columns:
+        raise UsageError(
+            f"The {table} table here has no version_num column, so it is not Alembic's; "
+            "rename that table, or give this project another version_table."
+        )
     quoted = conn.dialect.identifier_preparer.quote(table)
     if schema:
         quoted = f"{conn.dialect.identifier_preparer.quote_schema(schema)}.{quoted}"

@@ -181,8 +181,24 @@ def compare_metadata(clock: Clock, url: str) -> None:
     clock.info["differences"] = len(diffs)
 
 
+def autogen_revision(clock: Clock, url: str) -> None:
+    """`alembic revision --autogenerate` against sqlite:// through Alembic's command API, in
+    a repository of Alembic's generic layout in the current directory (env.py reads
+    DATABASE_URL): compare, render, write the script and load it, as adopt's generation does."""
+    from alembic import command
+    from alembic.config import Config
+
+    os.environ["DATABASE_URL"] = "sqlite://"
+    _metadata()
+    config = Config("alembic.ini")
+    with clock.phase("autogenerate"):
+        script = command.revision(config, message="baseline", autogenerate=True)
+    clock.info["script_bytes"] = os.path.getsize(script.path) if script else 0
+
+
 def autogen_sqlite(clock: Clock, url: str) -> None:
-    """Autogenerate against an empty in-memory SQLite database: compare + render the script."""
+    """Autogenerate against an empty in-memory SQLite database: compare + render the script
+    (no file written)."""
     from alembic.autogenerate import produce_migrations
     from alembic.autogenerate import render_python_code
     from alembic.migration import MigrationContext
@@ -238,6 +254,7 @@ STEPS: dict[str, Callable[[Clock, str], None]] = {
     "verify_upgrade": verify_upgrade,
     "compare_metadata": compare_metadata,
     "autogen_sqlite": autogen_sqlite,
+    "autogen_revision": autogen_revision,
     "reflect_bulk": reflect_bulk,
     "reflect_metadata": reflect_metadata,
 }

@@ -491,10 +491,10 @@ def bench_one(
     models: Path,
     tmp: Path,
     results: Results,
-    autogen: Run,
+    autogen: dict[str, Run],
     profile: bool,
 ) -> None:
-    runs: dict[str, Run] = {"autogen_sqlite": autogen}
+    runs: dict[str, Run] = dict(autogen)
     results.runs[(d.name, n)] = runs
     base = tmp / f"{d.name}_{n}"
     live = d.db_name(n, "live")
@@ -820,7 +820,8 @@ ROWS = [
     ("reflect_bulk", "bulk reflection, `get_multi_*` (in-process)", "reflect"),
     ("reflect_metadata", "`MetaData().reflect()` (in-process)", "reflect"),
     ("baseline_core", "baseline: generation (scratch + `baseline.generate`)", "generation"),
-    ("autogen_sqlite", "Alembic autogenerate vs `sqlite://` + render", "autogenerate"),
+    ("autogen_revision", "Alembic `command.revision(autogenerate)` vs sqlite://", "autogenerate"),
+    ("autogen_sqlite", "… of which compare + render (`produce_migrations`)", "autogenerate"),
     ("baseline_core", "baseline: verification (scratch + `verify.verify`)", "verification"),
     ("floor_exec", "server runs `upgrade head --sql` output (client)", None),
     ("floor_exec_autocommit", "… same, without BEGIN/COMMIT", None),
@@ -907,7 +908,25 @@ def breakdown(results: Results, d: Dialect, sizes: list[int]) -> list[str]:
     out.append("| phase / part | " + " | ".join(f"{n} tables" for n in sizes) + " |")
     out.append("|---|" + "---:|" * len(sizes))
     order = {"check": 0, "repository": 1, "generation": 2, "verification": 3}
-    for key in sorted(keys, key=lambda k: (order.get(k.split("/")[0], 9), keys.index(k))):
+    nested = {"alembic compare_metadata", "adopt's own reflection"}  # inside raw_differences
+    sequence = [
+        "look for abandoned scratch databases",
+        "create scratch database",
+        "autogenerate + write",
+        "upgrade (baseline run through Alembic)",
+        "compare with the models",
+        "alembic compare_metadata",
+        "adopt's own reflection",
+        "snapshot (schema.take)",
+        "drop scratch database",
+    ]
+
+    def rank(key: str) -> tuple[int, int, int]:
+        phase, part = key.split("/", 1)
+        where = sequence.index(part) if part in sequence else len(sequence)
+        return (order.get(phase, 9), where, keys.index(key))
+
+    for key in sorted(keys, key=rank):
         phase, part = key.split("/", 1)
         cells = []
         for n in sizes:
@@ -916,7 +935,8 @@ def breakdown(results: Results, d: Dialect, sizes: list[int]) -> list[str]:
             total = run.phases.get(phase) if run else None
             share = f" ({value / total * 100:.0f}%)" if value is not None and total else ""
             cells.append("-" if value is None else f"{value:.2f}{share}")
-        out.append(f"| {phase} / {part} | " + " | ".join(cells) + " |")
+        label = f"{phase} / {part}" if part not in nested else f"{phase} / &nbsp;&nbsp;↳ {part}"
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -951,7 +971,7 @@ def targets(results: Results, dialects: list[Dialect], sizes: list[int]) -> list
                 (
                     "generation ≤ autogenerate vs sqlite://",
                     _phase(runs, "baseline_core", "generation"),
-                    _phase(runs, "autogen_sqlite", "autogenerate"),
+                    _phase(runs, "autogen_revision", "autogenerate"),
                     1.0,
                 ),
                 (
@@ -1089,7 +1109,14 @@ def main() -> int:
             for n in sizes:
                 models = new_project(tmp / f"models_{n}", model_source(n))
                 log(f"{n} tables: autogenerate against sqlite://")
-                autogen = child("autogen_sqlite", models)
+                yard = manual_project(tmp / f"autogen_{n}", models)
+                autogen = {
+                    "autogen_sqlite": child("autogen_sqlite", models),
+                    "autogen_revision": child("autogen_revision", yard),
+                }
+                for key, run in autogen.items():
+                    state = "ok" if run.ok else f"FAILED: {run.why()}"
+                    log(f"{n} tables: {key}: {run.wall:.2f} s, {run.peak_mb:.0f} MB, {state}")
                 for d in dialects:
                     results.load.append(f"{d.label} {n}: {os.getloadavg()[0]:.1f}")
                     profile = d.name in args.profile.split(",") and n == max(sizes)

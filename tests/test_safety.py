@@ -487,7 +487,6 @@ def test_unencoded_password_is_refused_without_showing_it(
         result = adopt("stamp", *PLAIN, "--targets-file", str(targets))
     quiet(result)
     assert result.exit_code != 0 and capture(project, url) == state[2]
-    known_bug(request, UNENCODED_BUG)
     line = assert_refused(result, 2, state, "not a database URL")
     for form in SECRET_FORMS:
         assert form not in result.output, line
@@ -589,7 +588,6 @@ def test_revision_message_that_breaks_python(
     assert version_rows(url) is None and row_checksums(url) == state[2].rows
     if result.exit_code != 0:
         assert capture(project, url) == state[2], "a failed baseline left files behind"
-    known_bug(request, MESSAGE_BUG)
     if result.exit_code == 2:
         assert_refused(result, 2, state, "-m")
         return
@@ -701,7 +699,6 @@ def test_foreign_alembic_version_table_is_refused(
     quiet(result)
     assert result.exit_code != 0 and database.read_bytes() == content
     assert capture(project, None) == state[2]
-    known_bug(request, FOREIGN_VERSION_BUG)
     if command == "check":
         assert_refused(result, 2, state, "alembic_version")
     else:
@@ -774,13 +771,6 @@ intruder.create_all(sa.create_engine(os.environ["DATABASE_URL"]))
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/discovery.py load_models: _create_all_guard wraps only _load_flask; a "
-    "--models or --import module that calls MetaData.create_all() at import (common in "
-    "legacy plain-SQLAlchemy projects) creates tables in the live database during the "
-    "'read-only' check",
-)
 @pytest.mark.parametrize("how", ["--models", "--import"])
 def test_create_all_at_import_of_plain_models(
     plain: Callable[..., tuple[Path, str]], how: str
@@ -796,12 +786,6 @@ def test_create_all_at_import_of_plain_models(
     assert "intruder" not in live(url).names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/discovery.py _import/_load_flask: what the project prints while it is "
-    "imported goes to stdout, so 'check --json' prints more than one JSON document; "
-    "redirect stdout to stderr while importing the project",
-)
 def test_printing_at_import_keeps_json_clean(plain: Callable[..., tuple[Path, str]]) -> None:
     project, _url = plain()
     (project / "noisy.py").write_text("print('loading models...')\nfrom plainmodels import *\n")
@@ -953,13 +937,6 @@ def test_schema_option_on_sqlite_is_refused(baselined: tuple[Path, str, str]) ->
 # --- SQLite files --------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG adopt/connect.py _sqlite_engine: the path goes unescaped into a SQLite URI "
-    "(file:{path}?mode=ro); '#' or '?' in it cut the path and drop mode=ro, so the 'read-only' "
-    "check opens (and creates) another, empty file and reports 'no tables'; quote the path "
-    "(urllib.parse.quote) or pass a sqlite3.connect creator",
-)
 @pytest.mark.parametrize("folder", ["data#1", "data?1"], ids=["hash", "question-mark"])
 def test_sqlite_path_with_uri_characters(
     plain: Callable[..., tuple[Path, str]], tmp_path: Path, folder: str
@@ -1036,8 +1013,6 @@ def test_user_who_may_only_read(
     assert result.exit_code != 0, result.output
     assert_untouched(root_url, state, "stamp by a reader")
     # Safe so far; what follows is about the message and the exit code.
-    if request.node.callspec.id in READER_BUGS:
-        known_bug(request, READER_BUGS[request.node.callspec.id])
     assert result.exit_code == 1, result.output  # an operation failed
     [reason] = reasons(result)
     assert outcomes(result) == ["failed"], reason
@@ -1212,11 +1187,6 @@ HANG_BUGS = {
             name,
             marks=[
                 getattr(pytest.mark, "postgres" if name.startswith("postgresql") else "mariadb"),
-                *(
-                    [pytest.mark.xfail(strict=True, reason=HANG_BUGS[name])]
-                    if name in HANG_BUGS
-                    else []
-                ),
             ],
         )
         for name in HANG_RUNS
