@@ -51,6 +51,7 @@ class MatchReport:
     set_aside: tuple[SetAside, ...] = ()
     version_table: str = "absent"  # absent | empty | "<revision>" | "several rows"
     models: str = ""  # where the models came from, e.g. "Flask app 'microblog' (Flask-SQLAlchemy)"
+    not_in_baseline: tuple[str, ...] = ()  # views, triggers... the baseline cannot create
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -67,6 +68,7 @@ class MatchReport:
             "live_tables": self.live_tables,
             "differences": [d.as_dict() for d in self.differences],
             "unmanaged_tables": list(self.unmanaged),
+            "not_in_baseline": list(self.not_in_baseline),
             "set_aside": [s.as_dict() for s in self.set_aside],
             "alembic_version": self.version_table,
             "notes": list(self.notes),

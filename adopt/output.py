@@ -86,6 +86,13 @@ def match_report(console: Console, report: MatchReport, verbose: bool = False) -
         )
     for note in report.notes:
         console.print(f"[yellow]![/yellow] {escape(note)}")
+    if report.not_in_baseline:
+        console.print(
+            f"[yellow]![/yellow] Not in the baseline ({len(report.not_in_baseline)}): the models "
+            "cannot describe these, so a database built from migrations will lack them until "
+            "a migration creates them with op.execute(): "
+            + escape(", ".join(report.not_in_baseline))
+        )
     if verbose and report.set_aside:
         console.print(f"Set aside as not real drift ({len(report.set_aside)}):")
         for item in report.set_aside:
@@ -139,6 +146,11 @@ def baseline_summary(console: Console, adoption: Adoption) -> None:
         console.print("Types that needed the live dialect: " + escape(", ".join(s.dialect_types)))
     if s.custom_types:
         console.print("Project or library types: " + escape(", ".join(s.custom_types)))
+    if adoption.report.not_in_baseline:
+        console.print(
+            "[yellow]Not in the baseline[/yellow] (add them with op.execute() if new databases "
+            "need them): " + escape(", ".join(adoption.report.not_in_baseline))
+        )
     if adoption.excluded:
         console.print(
             "Left out as unmanaged (filter written to env.py): "

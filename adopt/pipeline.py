@@ -18,6 +18,7 @@ from adopt import baseline as baseline_mod
 from adopt import connect
 from adopt import drift
 from adopt import fleet
+from adopt import inventory
 from adopt import repository
 from adopt import schema
 from adopt import scratch as scratch_mod
@@ -130,10 +131,11 @@ def check(project: Project, progress: Progress = _quiet, *, stamped_ok: bool = F
             )
             classified = drift.classify(raw, conn.dialect)
             snapshot = schema.take(conn)
+            extra = inventory.not_in_baseline(conn)
             transaction.rollback()
     finally:
         engine.dispose()
-    report = _report(project, state, live_names, classified)
+    report = replace(_report(project, state, live_names, classified), not_in_baseline=extra)
     return Checked(report, snapshot)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from helpers import APPS
 from helpers import adopt
 from helpers import adopt_json
@@ -290,3 +291,50 @@ def test_column_level_check_constraints_reach_the_baseline(
     assert result.exit_code == 0, result.output
     [baseline] = revision_files(tmp_path)
     assert "sa.CheckConstraint('qty >= 0', name='ck_qty')" in baseline.read_text()
+
+
+OUTSIDE_THE_MODELS = {
+    "sqlite": [
+        "CREATE VIEW recent_posts AS SELECT * FROM post",
+        "CREATE TRIGGER touch AFTER INSERT ON post BEGIN UPDATE user SET about_me = 'x'; END",
+    ],
+    "postgresql": [
+        "CREATE VIEW recent_posts AS SELECT * FROM post",
+        "CREATE MATERIALIZED VIEW post_counts AS SELECT user_id, count(*) FROM post GROUP BY 1",
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'",
+        "CREATE TRIGGER touch AFTER INSERT ON post FOR EACH ROW EXECUTE FUNCTION touch()",
+        "CREATE SEQUENCE invoice_numbers",
+    ],
+    "mariadb": [
+        "CREATE VIEW recent_posts AS SELECT * FROM post",
+        "CREATE TRIGGER touch AFTER INSERT ON post FOR EACH ROW SET @x = 1",
+    ],
+}
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
+def test_objects_the_baseline_cannot_carry_are_listed(
+    make_database: Callable[[str], str], sample: Callable[..., Path], dialect: str
+) -> None:
+    url = make_database(dialect)
+    sample("microblog", url)
+    e = sa.create_engine(url)
+    with e.begin() as conn:
+        for statement in OUTSIDE_THE_MODELS[dialect]:
+            conn.exec_driver_sql(statement)
+    e.dispose()
+    code, report = adopt_json("check", "--app", "microblog")
+    assert code == 0, report
+    listed = report["not_in_baseline"]
+    assert "view recent_posts" in listed
+    assert any(item.startswith("trigger touch") for item in listed)
+    if dialect == "postgresql":
+        assert {
+            "materialized view post_counts",
+            "function touch",
+            "sequence invoice_numbers",
+        } <= set(listed)
+        assert not any("_id_seq" in item for item in listed)  # serial sequences belong to tables
+    result = adopt("run", "--yes", "--app", "microblog")
+    assert result.exit_code == 0, result.output
+    assert "Not in the baseline" in result.output and "recent_posts" in result.output
