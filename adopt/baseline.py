@@ -14,6 +14,7 @@ from typing import Any
 from alembic.autogenerate import RevisionContext
 from alembic.autogenerate import render as alembic_render
 from alembic.autogenerate.api import AutogenContext
+from alembic.operations import ops as alembic_ops
 from alembic.script import Script
 from sqlalchemy import CheckConstraint
 from sqlalchemy import MetaData
@@ -132,7 +133,7 @@ def _generate(
             conn,
             retrieve,
             flask_app=models.flask_app,
-            hook=_with_custom_type_rendering,
+            hook=_adopt_options,
             as_sql=False,
             template_args=revision_context.template_args,
             revision_context=revision_context,
@@ -240,6 +241,33 @@ def _with_custom_type_rendering(options: dict[str, Any]) -> dict[str, Any]:
         return False
 
     return dict(options, render_item=render_item)
+
+
+def _adopt_options(options: dict[str, Any]) -> dict[str, Any]:
+    """What adopt adds to the options env.py passes: rendering of project types, and the
+    CREATE SCHEMA statements that must come before the tables of other schemas."""
+    options = _with_custom_type_rendering(options)
+    metadata = options.get("target_metadata")
+    schemas = sorted({t.schema for t in metadata.tables.values() if t.schema}) if metadata else []
+    if not schemas:
+        return options
+    user_hook = options.get("process_revision_directives")
+
+    def create_schemas_first(context: Any, revision: Any, directives: list[Any]) -> None:
+        if user_hook is not None:
+            user_hook(context, revision, directives)
+        if not directives or context.dialect.name != "postgresql":
+            return
+        upgrade = directives[0].upgrade_ops
+        if upgrade is not None and not upgrade.is_empty():
+            upgrade.ops[:0] = [
+                alembic_ops.ExecuteSQLOp(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
+                for name in schemas
+            ]
+
+    options = dict(options, process_revision_directives=create_schemas_first)
+    options.setdefault("include_schemas", True)
+    return options
 
 
 def _is_custom(type_: Any) -> bool:

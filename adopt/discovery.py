@@ -41,6 +41,11 @@ class Models:
         return self.flask_app is not None
 
     @property
+    def schemas(self) -> tuple[str, ...]:
+        """Schemas the models name besides the default one (PostgreSQL)."""
+        return tuple(sorted({t.schema for t in self.metadata.tables.values() if t.schema}))
+
+    @property
     def table_names(self) -> list[str]:
         return sorted(t.fullname for t in self.metadata.sorted_tables)
 

@@ -50,12 +50,28 @@ Classified = Difference | SetAside | str  # str: an unmanaged table name
 OWN = "adopt"
 
 
-def comparison_options(project_options: dict[str, Any] | None = None) -> dict[str, Any]:
+def comparison_options(
+    project_options: dict[str, Any] | None = None, metadata: MetaData | None = None
+) -> dict[str, Any]:
     opts: dict[str, Any] = {"compare_type": True, "compare_server_default": True}
     for key in COMPARE_OPTIONS:
         if project_options and key in project_options:
             opts[key] = project_options[key]
+    schemas = {t.schema for t in metadata.tables.values() if t.schema} if metadata else set()
+    if schemas and "include_schemas" not in opts:
+        # Models in other PostgreSQL schemas: compare those and the default one, no others.
+        opts["include_schemas"] = True
+        opts["include_name"] = _only_schemas(schemas, opts.get("include_name"))
     return opts
+
+
+def _only_schemas(schemas: set[str], user_hook: Any) -> Any:
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        if type_ == "schema":
+            return name is None or name in schemas
+        return bool(user_hook(name, type_, parent_names)) if user_hook else True
+
+    return include_name
 
 
 def raw_differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -> list[Any]:

@@ -87,6 +87,7 @@ class Plan:
     unmanaged: frozenset[str]
     references: dict[str, Reference]  # dialect -> head schema
     prints: dict[str, str]  # dialect -> fingerprint of the head schema
+    schemas: tuple[str, ...] = ()  # schemas the models use besides the default one
     # dialect -> (outcome, reason) for dialects whose head schema could not be built
     problems: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -136,11 +137,13 @@ def prepare(
         else fingerprint.of(r.snapshot, unmanaged)
         for d, r in references.items()
     }
-    return Plan(repo, script, head, unmanaged, references, prints, problems)
+    return Plan(repo, script, head, unmanaged, references, prints, models.schemas, problems)
 
 
-def reference_of(conn: Any, unmanaged: Iterable[str]) -> Reference:
+def reference_of(conn: Any, unmanaged: Iterable[str], schemas: tuple[str, ...] = ()) -> Reference:
     """The head schema as built in `conn` (a scratch database)."""
+    if schemas:  # the catalog print covers one schema; several are compared by snapshot
+        return Reference(schema.take_all(conn, schemas))
     return Reference(schema.take(conn), fingerprint.catalog_lines(conn, None, unmanaged))
 
 
@@ -167,7 +170,7 @@ def _head_schema(
     with scratch.open_scratch(target.url, plan, timeout) as engine:
         verify.upgrade(repo, models, engine)
         with connect.connection(engine) as conn:
-            return reference_of(conn, unmanaged)
+            return reference_of(conn, unmanaged, models.schemas)
 
 
 def run(
@@ -244,7 +247,11 @@ def inspect_target(
                 lines = fingerprint.catalog_lines(conn, target.schema, plan.unmanaged)
                 if lines == reference.catalog:
                     return state, fingerprint.of_lines(lines), []
-            snapshot = schema.take(conn, schema=target.schema)
+            snapshot = (
+                schema.take(conn, schema=target.schema)
+                if target.schema
+                else schema.take_all(conn, plan.schemas)
+            )
             transaction.rollback()
     finally:
         engine.dispose()

@@ -127,10 +127,10 @@ def check(project: Project, progress: Progress = _quiet, *, stamped_ok: bool = F
             raw = drift.raw_differences(
                 conn,
                 project.models.metadata,
-                drift.comparison_options(project.models.migrate_options),
+                drift.comparison_options(project.models.migrate_options, project.models.metadata),
             )
             classified = drift.classify(raw, conn.dialect)
-            snapshot = schema.take(conn)
+            snapshot = schema.take_all(conn, project.models.schemas)
             extra = inventory.not_in_baseline(conn)
             transaction.rollback()
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Table
@@ -58,6 +59,15 @@ class Snapshot:
 
 def table_names(conn: Connection, schema: str | None = None) -> list[str]:
     return sorted(inspect(conn).get_table_names(schema=schema))
+
+
+def take_all(conn: Connection, schemas: Iterable[str] = ()) -> Snapshot:
+    """The default schema, plus each named schema with its tables as "schema.table"."""
+    tables = dict(take(conn).tables)
+    for name in sorted(set(schemas)):
+        for table, shape in take(conn, schema=name).tables.items():
+            tables[f"{name}.{table}"] = replace(shape, name=f"{name}.{table}")
+    return Snapshot(tables)
 
 
 def take(

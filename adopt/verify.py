@@ -76,10 +76,13 @@ def verify(
     upgrade(repo, models, scratch)
     expected = schema.Snapshot({k: v for k, v in live.tables.items() if k not in set(unmanaged)})
     with connect.connection(scratch) as conn:
-        rebuilt = schema.take(conn)
-        catalog = fingerprint.catalog_lines(conn, None, unmanaged)
+        rebuilt = schema.take_all(conn, models.schemas)
+        # The catalog print covers the default schema only: none when the models use others.
+        catalog = None if models.schemas else fingerprint.catalog_lines(conn, None, unmanaged)
         classified = drift.classify(
-            drift.raw_differences(conn, models.metadata, drift.comparison_options(options)),
+            drift.raw_differences(
+                conn, models.metadata, drift.comparison_options(options, models.metadata)
+            ),
             conn.dialect,
         )
     against_live = schema.compare(

@@ -338,3 +338,57 @@ def test_objects_the_baseline_cannot_carry_are_listed(
     result = adopt("run", "--yes", "--app", "microblog")
     assert result.exit_code == 0, result.output
     assert "Not in the baseline" in result.output and "recent_posts" in result.output
+
+
+def test_postgresql_models_in_other_schemas(
+    tmp_path: Path, make_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables in a schema other than public are checked, baselined (schema created first),
+    verified and stamped; schemas the models do not name are left alone."""
+    url = make_database("postgresql")
+    (tmp_path / "schemamodels.py").write_text(
+        "import sqlalchemy as sa\n"
+        "metadata = sa.MetaData()\n"
+        "users = sa.Table('users', metadata, sa.Column('id', sa.Integer, primary_key=True),\n"
+        "    sa.Column('email', sa.String(120), nullable=False, unique=True))\n"
+        "log = sa.Table('log', metadata, sa.Column('id', sa.Integer, primary_key=True),\n"
+        "    sa.Column('user_id', sa.Integer, sa.ForeignKey('users.id')),\n"
+        "    sa.Column('event', sa.String(40), index=True), schema='audit')\n"
+    )
+    e = sa.create_engine(url)
+    with e.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA audit")
+        conn.exec_driver_sql("CREATE SCHEMA reporting")
+        conn.exec_driver_sql("CREATE TABLE reporting.daily (id integer PRIMARY KEY)")
+    code = "import sqlalchemy as sa, schemamodels as m; m.metadata.create_all(sa.create_engine(%r))"
+    subprocess.run([sys.executable, "-c", code % url], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    code_, report = adopt_json("check", "--models", "schemamodels:metadata")
+    assert code_ == 0, report
+    assert report["unmanaged_tables"] == []  # reporting.daily: not a schema the models use
+    result = adopt("run", "--yes", "--models", "schemamodels:metadata")
+    assert result.exit_code == 0, result.output
+    [baseline] = revision_files(tmp_path)
+    text = baseline.read_text()
+    assert text.index('CREATE SCHEMA IF NOT EXISTS "audit"') < text.index("op.create_table('log'")
+    assert "schema='audit'" in text
+    # The standard tool rebuilds both schemas in an empty database.
+    empty = make_database("postgresql")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
+        cwd=tmp_path,
+        env=dict(os.environ, DATABASE_URL=empty),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    f = sa.create_engine(empty)
+    with f.connect() as conn:
+        assert sa.inspect(conn).get_table_names(schema="audit") == ["log"]
+    f.dispose()
+    status = adopt("status", "--models", "schemamodels:metadata", "--json")
+    assert status.exit_code == 0, status.output
+    with e.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM reporting.daily").scalar() == 0
+    e.dispose()

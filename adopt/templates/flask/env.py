@@ -28,6 +28,7 @@ def _db():
 def _configure_args():
     args = dict(getattr(_extension(), "configure_args", {}) or {})
     args.setdefault("include_name", include_name)
+    args.setdefault("include_schemas", bool(_model_schemas()))
     return args
 
 
@@ -45,7 +46,18 @@ UNMANAGED_TABLES = set()
 
 
 def include_name(name, type_, parent_names):
-    return not (type_ == "table" and name in UNMANAGED_TABLES)
+    # Compare the default schema and the schemas the models use, nothing else; and never
+    # the unmanaged tables ("schema.table" outside the default schema).
+    if type_ == "schema":
+        return name is None or name in _model_schemas()
+    if type_ == "table":
+        schema = parent_names.get("schema_name")
+        return (f"{schema}.{name}" if schema else name) not in UNMANAGED_TABLES
+    return True
+
+
+def _model_schemas():
+    return {t.schema for t in target_metadata.tables.values() if t.schema}
 
 
 def _skip_empty_revisions(context, revision, directives):

@@ -30,12 +30,23 @@ UNMANAGED_TABLES = set()
 
 
 def include_name(name, type_, parent_names):
-    return not (type_ == "table" and name in UNMANAGED_TABLES)
+    # Compare the default schema and the schemas the models use, nothing else; and never
+    # the unmanaged tables ("schema.table" outside the default schema).
+    if type_ == "schema":
+        return name is None or name in _model_schemas()
+    if type_ == "table":
+        schema = parent_names.get("schema_name")
+        return (f"{schema}.{name}" if schema else name) not in UNMANAGED_TABLES
+    return True
+
+
+def _model_schemas():
+    return {t.schema for t in target_metadata.tables.values() if t.schema}
 
 
 def run_migrations_offline():
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      include_name=include_name)
+                      include_name=include_name, include_schemas=bool(_model_schemas()))
     with context.begin_transaction():
         context.run_migrations()
 
@@ -44,7 +55,8 @@ def run_migrations_online():
     given = config.attributes.get("connection")
     if given is not None:
         context.configure(connection=given, target_metadata=target_metadata,
-                          include_name=include_name)
+                          include_name=include_name,
+                          include_schemas=bool(_model_schemas()))
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -53,7 +65,8 @@ def run_migrations_online():
     engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          include_name=include_name)
+                          include_name=include_name,
+                          include_schemas=bool(_model_schemas()))
         with context.begin_transaction():
             context.run_migrations()
 
