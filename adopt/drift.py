@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from collections.abc import Iterable
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -1253,12 +1255,24 @@ def normalise_default(text: str) -> str:
 
 
 def same_default(live: str, model: str) -> bool:
-    return normalise_default(live) == normalise_default(model)
+    return _same(live, model, boolean=True)
 
 
 def _same(live: str, model: str, boolean: bool) -> bool:
     # 1, '1', true and b'1' are one value only in a boolean column.
-    return schema.normalise_default(live, boolean) == schema.normalise_default(model, boolean)
+    a, b = schema.normalise_default(live, boolean), schema.normalise_default(model, boolean)
+    return a == b or _same_number(live, a, b)
+
+
+def _same_number(live: str, a: str, b: str) -> bool:
+    """A numeric column's default as the server shows it (MariaDB: DEFAULT 0.00 for '0'): the
+    live text is an unquoted number, so the column is numeric and '0' and 0.00 are one value."""
+    if not re.fullmatch(r"\(*-?\d+(\.\d+)?\)*", live.strip()):
+        return False
+    try:
+        return Decimal(a) == Decimal(b)
+    except InvalidOperation:
+        return False
 
 
 def _default_words(text: str | None) -> str:

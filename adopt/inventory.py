@@ -40,7 +40,9 @@ _MYSQL = [
     "FROM information_schema.columns c JOIN information_schema.tables t "
     "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
     "WHERE c.table_schema = database() AND c.collation_name IS NOT NULL "
-    "AND c.collation_name <> t.table_collation",
+    "AND c.collation_name <> t.table_collation "
+    # MariaDB's JSON is LONGTEXT in utf8mb4_bin: the type itself brings that collation.
+    "AND NOT (c.data_type = 'longtext' AND c.collation_name = 'utf8mb4_bin')",
 ]
 _SQLITE = [
     "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') "
