@@ -52,6 +52,7 @@ class MatchReport:
     version_table: str = "absent"  # absent | empty | "<revision>" | "several rows"
     models: str = ""  # where the models came from, e.g. "Flask app 'microblog' (Flask-SQLAlchemy)"
     not_in_baseline: tuple[str, ...] = ()  # views, triggers... the baseline cannot create
+    filtered_out: tuple[str, ...] = ()  # live tables env.py's include_* filters leave out
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -69,6 +70,7 @@ class MatchReport:
             "differences": [d.as_dict() for d in self.differences],
             "unmanaged_tables": list(self.unmanaged),
             "not_in_baseline": list(self.not_in_baseline),
+            "filtered_out": list(self.filtered_out),
             "set_aside": [s.as_dict() for s in self.set_aside],
             "alembic_version": self.version_table,
             "notes": list(self.notes),

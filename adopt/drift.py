@@ -536,6 +536,22 @@ def _admits(options: dict[str, Any], obj: Any, compare_to: Any = None) -> bool:
     return not include_object or bool(include_object(obj, obj.name, "column", False, compare_to))
 
 
+def filtered_out(options: dict[str, Any], live_tables: Iterable[str]) -> list[str]:
+    """Live tables the project's include_name / include_object filters leave out (as reflected
+    tables, the way autogenerate meets them)."""
+    include_name = options.get("include_name")
+    include_object = options.get("include_object")
+    out = []
+    for name in live_tables:
+        by_name = include_name is None or include_name(name, "table", {"schema_name": None})
+        by_object = include_object is None or include_object(
+            Table(name, MetaData()), name, "table", True, None
+        )
+        if not (by_name and by_object):
+            out.append(name)
+    return sorted(out)
+
+
 # --- corrections to Alembic's findings -----------------------------------------------------------
 
 

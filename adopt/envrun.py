@@ -76,6 +76,30 @@ def run(
     return captured
 
 
+def options(
+    config: Config, script: ScriptDirectory, flask_app: Any | None = None
+) -> dict[str, Any]:
+    """The options the project's env.py passes to configure() (include_object, include_name,
+    compare_type...), so the match check honours them as autogenerate will. env.py runs
+    against a private in-memory database and migrates nothing."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as conn:
+            return run(
+                config,
+                script,
+                conn,
+                lambda _rev, _context: [],
+                flask_app=flask_app,
+                hook=lambda kw: dict(kw, dont_mutate=True),
+                as_sql=False,
+            )
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def _logging_left_alone() -> Iterator[None]:
     """env.py calls logging.config.fileConfig(alembic.ini): that would turn on Alembic's INFO

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from adopt import audit
 from adopt import connect
+from adopt import drift
 from adopt import fingerprint
 from adopt import repository
 from adopt import schema
@@ -88,6 +89,7 @@ class Plan:
     references: dict[str, Reference]  # dialect -> head schema
     prints: dict[str, str]  # dialect -> fingerprint of the head schema
     schemas: tuple[str, ...] = ()  # schemas the models use besides the default one
+    options: dict[str, Any] = field(default_factory=dict)  # env.py's include_* filters
     # dialect -> (outcome, reason) for dialects whose head schema could not be built
     problems: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -109,6 +111,7 @@ def prepare(
     known: dict[str, Reference] | None = None,
     scratch_choice: str = "auto",
     timeout: int | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Plan:
     """Build the head schema once per dialect among the targets (unless already `known`)."""
     script = repo.script()
@@ -137,7 +140,17 @@ def prepare(
         else fingerprint.of(r.snapshot, unmanaged)
         for d, r in references.items()
     }
-    return Plan(repo, script, head, unmanaged, references, prints, models.schemas, problems)
+    return Plan(
+        repo,
+        script,
+        head,
+        unmanaged,
+        references,
+        prints,
+        models.schemas,
+        dict(options or {}),
+        problems,
+    )
 
 
 def reference_of(conn: Any, unmanaged: Iterable[str], schemas: tuple[str, ...] = ()) -> Reference:
@@ -294,7 +307,8 @@ def differences(
     reference = plan.references[dialect].snapshot
     if printed == fingerprint.of(reference, plan.unmanaged):
         return printed, []
-    keep = {k: v for k, v in snapshot.tables.items() if k not in plan.unmanaged}
+    hidden = set(drift.filtered_out(plan.options, snapshot.tables))
+    keep = {k: v for k, v in snapshot.tables.items() if k not in plan.unmanaged | hidden}
     found = schema.compare(
         reference,
         schema.Snapshot(keep),

@@ -84,6 +84,11 @@ def match_report(console: Console, report: MatchReport, verbose: bool = False) -
             f"[yellow]![/yellow] {len(report.unmanaged)} table(s) in the database are not in "
             "the models (unmanaged): " + escape(", ".join(report.unmanaged))
         )
+    if report.filtered_out:
+        console.print(
+            f"Left out by env.py's include filters ({len(report.filtered_out)}): "
+            + escape(", ".join(report.filtered_out))
+        )
     for note in report.notes:
         console.print(f"[yellow]![/yellow] {escape(note)}")
     if report.not_in_baseline:

@@ -17,6 +17,7 @@ from adopt import audit
 from adopt import baseline as baseline_mod
 from adopt import connect
 from adopt import drift
+from adopt import envrun
 from adopt import fleet
 from adopt import inventory
 from adopt import repository
@@ -124,19 +125,32 @@ def check(project: Project, progress: Progress = _quiet, *, stamped_ok: bool = F
                 f"Comparing {len(project.models.metadata.tables)} model tables with "
                 f"{len(live_names)} live tables"
             )
-            raw = drift.raw_differences(
-                conn,
-                project.models.metadata,
-                drift.comparison_options(project.models.migrate_options, project.models.metadata),
-            )
+            options = drift.comparison_options(project_options(project), project.models.metadata)
+            raw = drift.raw_differences(conn, project.models.metadata, options)
+            model_names = {t.name for t in project.models.metadata.tables.values()}
+            hidden = drift.filtered_out(options, [n for n in live_names if n not in model_names])
             classified = drift.classify(raw, conn.dialect)
             snapshot = schema.take_all(conn, project.models.schemas)
             extra = inventory.not_in_baseline(conn)
             transaction.rollback()
     finally:
         engine.dispose()
-    report = replace(_report(project, state, live_names, classified), not_in_baseline=extra)
+    report = replace(
+        _report(project, state, live_names, classified),
+        not_in_baseline=extra,
+        filtered_out=tuple(hidden),
+    )
     return Checked(report, snapshot)
+
+
+def project_options(project: Project) -> dict[str, Any]:
+    """Comparison options of the project: Migrate(...)'s, overridden by those its existing
+    env.py passes to configure()."""
+    found = dict(project.models.migrate_options)
+    repo = repository.find(project.models, project.directory)
+    if repo is not None and (repo.directory / "env.py").is_file():
+        found.update(envrun.options(repo.config(), repo.script(), project.models.flask_app))
+    return found
 
 
 def _report(
@@ -300,8 +314,8 @@ def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) 
             project.models,
             engine,
             adoption.live_snapshot,
-            adoption.excluded,
-            project.models.migrate_options,
+            adoption.excluded + adoption.report.filtered_out,
+            project_options(project),
         )
     return replace(adoption, verification=result)
 
@@ -370,7 +384,10 @@ def stamp_targets(
     targets = targets or [live_database_target(project)]
     repo = _existing_repository(project)
     known = {project.dialect: reference} if reference is not None else {}
-    plan = fleet.prepare(repo, project.models, targets, progress, known, scratch_choice, timeout)
+    options = project_options(project)
+    plan = fleet.prepare(
+        repo, project.models, targets, progress, known, scratch_choice, timeout, options
+    )
     return fleet.run(
         plan,
         targets,

@@ -392,3 +392,48 @@ def test_postgresql_models_in_other_schemas(
     with e.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM reporting.daily").scalar() == 0
     e.dispose()
+
+
+def test_a_customised_flask_db_init_env_py_is_honoured(
+    make_database: Callable[[str], str], sample: Callable[..., Path]
+) -> None:
+    """An existing `flask db init` repository whose env.py filters a table: the check, the
+    baseline and the verification all honour it, and env.py is left as it was."""
+    url = make_database("sqlite")
+    project = sample("microblog", url)
+    e = sa.create_engine(url)
+    with e.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE legacy_audit (id INTEGER PRIMARY KEY, note TEXT)")
+    e.dispose()
+    flask = [str(Path(sys.executable).parent / "flask"), "--app", "microblog"]
+    env = dict(os.environ, DATABASE_URL=url)
+    subprocess.run([*flask, "db", "init"], cwd=project, env=env, check=True, capture_output=True)
+    env_py = project / "migrations" / "env.py"
+    custom = (
+        env_py.read_text()
+        .replace(
+            "def run_migrations_online():",
+            "def skip_legacy(obj, name, type_, reflected, compare_to):\n"
+            "    return not (type_ == 'table' and name == 'legacy_audit')\n\n\n"
+            "def run_migrations_online():",
+        )
+        .replace(
+            "conf_args = current_app.extensions['migrate'].configure_args",
+            "conf_args = current_app.extensions['migrate'].configure_args\n"
+            "    conf_args['include_object'] = skip_legacy",
+        )
+    )
+    assert "skip_legacy" in custom and "conf_args['include_object']" in custom
+    env_py.write_text(custom)
+    code, report = adopt_json("check", "--app", "microblog")
+    assert code == 0, report
+    assert report["unmanaged_tables"] == []
+    result = adopt("run", "--yes", "--app", "microblog")
+    assert result.exit_code == 0, result.output
+    [baseline] = revision_files(project)
+    assert "legacy_audit" not in baseline.read_text()
+    assert env_py.read_text() == custom
+    check = subprocess.run(
+        [*flask, "db", "check"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr

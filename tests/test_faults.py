@@ -125,10 +125,11 @@ def test_killed_run_leaves_a_scratch_database_that_clean_drops(
     before = scratch_databases(dialect)
     proc = start(["baseline", "--models", "widemodels:metadata"], tmp_path, url)
     wait_for_line(proc, "Generating the baseline")
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30
+    while not (left := scratch_databases(dialect) - before) and time.monotonic() < deadline:
+        time.sleep(0.1)  # until its scratch database exists
     proc.kill()  # SIGKILL: no cleanup can run
     proc.wait()
-    left = scratch_databases(dialect) - before
     assert left  # the killed run's (others' runs on the same server may add theirs)
     # A database that merely looks like a scratch one (no marker) is never dropped.
     impostor = "adopt_scratch_0_deadbeef"
