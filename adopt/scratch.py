@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import secrets
 import time
@@ -134,7 +135,7 @@ def _empty_out(engine: Engine) -> None:
 def _server_database(live: URL, timeout: int | None = None) -> Iterator[Engine]:
     # The run holds a lock named after its scratch database for as long as it exists: a
     # database whose lock nobody holds was left by a killed run, and may be dropped.
-    name = f"{PREFIX}{int(time.time()):x}_{secrets.token_hex(4)}"
+    name = scratch_name()
     admin = connect.create(_admin_url(live), timeout=timeout)
     try:
         with connect.connection(admin) as holder:
@@ -218,28 +219,38 @@ def drop(admin: Engine, name: str) -> None:
             auto.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
 
 
+def scratch_name(born: float | None = None) -> str:
+    """adopt_scratch_<creation time>_<random><signature>: the name is adopt's marker, set in the
+    same statement that creates the database (a comment would need a second one, and a run
+    killed in between would leave a database nobody could tell was adopt's)."""
+    stamp = f"{int(time.time() if born is None else born):x}"
+    nonce = secrets.token_hex(2)
+    return f"{PREFIX}{stamp}_{nonce}{_signature(stamp, nonce)}"
+
+
+def _signature(stamp: str, nonce: str) -> str:
+    return hashlib.sha256(f"{MARKER}:{stamp}:{nonce}".encode()).hexdigest()[:4]
+
+
 def _marked(admin: Engine, older_than: float) -> list[str]:
+    """Scratch databases adopt created (their name carries its signature), at least
+    `older_than` seconds old."""
     with connect.connection(admin) as conn:
         if conn.dialect.name == "postgresql":
-            query = (
-                "SELECT d.datname FROM pg_database d JOIN pg_shdescription s ON s.objoid = d.oid "
-                "WHERE d.datname LIKE :p AND s.description = :m"
-            )
-        elif conn.dialect._is_mariadb:  # type: ignore[attr-defined]
-            query = (
-                "SELECT schema_name FROM information_schema.schemata "
-                "WHERE schema_name LIKE :p AND schema_comment = :m"
-            )
-        else:  # MySQL keeps no database comments: the prefix and the name's shape must do
+            query = "SELECT datname FROM pg_database WHERE datname LIKE :p"
+        else:
             query = "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"
-        names = [r[0] for r in conn.execute(text(query), {"p": PREFIX + "%", "m": MARKER})]
+        names = [r[0] for r in conn.execute(text(query), {"p": PREFIX + "%"})]
     cutoff = time.time() - older_than
     return sorted(n for n in names if (born := _born(n)) is not None and born <= cutoff)
 
 
 def _born(name: str) -> int | None:
-    match = re.fullmatch(PREFIX + r"([0-9a-f]+)_[0-9a-f]{8}", name)
-    return int(match.group(1), 16) if match else None
+    """The creation time of an adopt scratch database, None for any other name."""
+    match = re.fullmatch(PREFIX + r"([0-9a-f]+)_([0-9a-f]{4})([0-9a-f]{4})", name)
+    if match is None or _signature(match.group(1), match.group(2)) != match.group(3):
+        return None
+    return int(match.group(1), 16)
 
 
 def _drop_abandoned(admin: Engine, conn: Connection) -> list[str]:

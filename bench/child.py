@@ -103,6 +103,12 @@ def baseline_core(clock: Clock, url: str) -> None:
     clock.split(drift, "raw_differences", "compare with the models")
     clock.split(baseline_mod, "_generate", "autogenerate + write")
     clock.split(verify_mod, "upgrade", "upgrade (baseline run through Alembic)")
+    try:
+        from adopt import inventory
+
+        clock.split(inventory, "not_in_baseline", "objects not in the baseline (inventory)")
+    except ImportError:  # older adopt
+        pass
     clock.split(scratch_mod, "_create_database", "create scratch database")
     clock.split(scratch_mod, "drop", "drop scratch database")
     clock.split(scratch_mod, "_drop_abandoned", "look for abandoned scratch databases")
@@ -268,6 +274,9 @@ def main() -> int:
     parser.add_argument("--profile", default=None, help="write cProfile stats here")
     args = parser.parse_args()
     clock = Clock()
+    import adopt
+
+    clock.info["adopt_from"] = os.path.dirname(adopt.__file__)
     error = None
     profiler = cProfile.Profile() if args.profile else None
     try:

@@ -15,6 +15,7 @@ Prints Markdown tables on stdout (progress on stderr)."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -36,6 +37,8 @@ from typing import Any
 import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SOURCE: Path | None = None  # the copy of adopt/ every measured process imports (see snapshot)
 CHILD = HERE / "child.py"
 BIN = Path(sys.executable).parent
 PYTHON = sys.executable
@@ -120,8 +123,40 @@ def clean_env(**extra: str) -> dict[str, str]:
         and k != "PYTHONDONTWRITEBYTECODE"
     }
     env.update(NO_COLOR="1", COLUMNS="120", PYTHONUNBUFFERED="1")
+    if SOURCE is not None:
+        env["PYTHONPATH"] = str(SOURCE)
     env.update(extra)
     return env
+
+
+def snapshot(tmp: Path) -> str:
+    """Copy adopt/ once, so that every measured process runs the same code even while the
+    working tree changes; returns what was measured (commit, and a hash of the sources)."""
+    global SOURCE
+    SOURCE = tmp / "src"
+    shutil.copytree(REPO / "adopt", SOURCE / "adopt", ignore=shutil.ignore_patterns("__pycache__"))
+    digest = hashlib.sha256()
+    for path in sorted((SOURCE / "adopt").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(SOURCE)).encode() + path.read_bytes())
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "adopt"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        head, dirty = "unknown commit", ""
+    state = " + uncommitted changes in adopt/" if dirty else ""
+    short = head if len(head) <= 72 else head[:71] + "…"
+    return f"commit {short}{state} (sources sha256 {digest.hexdigest()[:12]})"
 
 
 # --- running and measuring one process -----------------------------------------------------------
@@ -921,12 +956,14 @@ def cell(run: Run | None, phase: str | None) -> str:
 
 def report(results: Results, dialects: list[Dialect], sizes: list[int], args: Any) -> str:
     out = ["# adopt benchmark", ""]
+    versions = dict(results.versions)
     out.append("Command: `.venv/bin/python bench/run.py " + " ".join(a for a in sys.argv[1:]) + "`")
+    out.append("")
+    out.append(f"adopt: {versions.pop('adopt', '?')}")
     out.append("")
     out.append(f"Machine: {os.cpu_count()} cores, {_memory_gb()} GB, {platform.platform()}; ")
     out.append(
-        f"Python {platform.python_version()}; "
-        + ", ".join(f"{k} {v}" for k, v in results.versions.items())
+        f"Python {platform.python_version()}; " + ", ".join(f"{k} {v}" for k, v in versions.items())
     )
     out.append("")
     out.append("Load average while measuring: " + "; ".join(results.load))
@@ -981,6 +1018,7 @@ def breakdown(results: Results, d: Dialect, sizes: list[int]) -> list[str]:
     order = {"check": 0, "repository": 1, "generation": 2, "verification": 3}
     nested = {"alembic compare_metadata", "adopt's own reflection"}  # inside raw_differences
     sequence = [
+        "objects not in the baseline (inventory)",
         "look for abandoned scratch databases",
         "create scratch database",
         "autogenerate + write",
@@ -1172,6 +1210,7 @@ def main() -> int:
     results.versions.update(SQLAlchemy=sa.__version__, Alembic=alembic.__version__)
     started = time.perf_counter()
     with workspace(args.keep) as tmp:
+        results.versions["adopt"] = snapshot(tmp)
         dialects: list[Dialect] = []
         for name in args.dialects.split(","):
             d = DIALECTS[name.strip()](tmp, str(os.getpid()))
