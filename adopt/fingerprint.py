@@ -79,6 +79,8 @@ ORDER BY 1, 2, 3
 def catalog_lines(conn: Any, schema: str | None, exclude: Iterable[str] = ()) -> list[str] | None:
     """The schema as the server prints it, one line per column, constraint, index and enum,
     from one catalog query; None where the dialect has no such query (the snapshot is used)."""
+    if conn.dialect.name == "sqlite":
+        return _sqlite_lines(conn, exclude)
     if conn.dialect.name != "postgresql":
         return None
     from sqlalchemy import text
@@ -97,3 +99,41 @@ def catalog_lines(conn: Any, schema: str | None, exclude: Iterable[str] = ()) ->
 
 def of_lines(lines: list[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def _sqlite_lines(conn: Any, exclude: Iterable[str]) -> list[str]:
+    """SQLite keeps each table's and index's CREATE statement: compared with the parts of a
+    table's definition in sorted order (Alembic and create_all list constraints differently)."""
+    from sqlalchemy import text
+
+    skip = set(exclude) | {"alembic_version"}
+    rows = conn.execute(
+        text(
+            "SELECT type, tbl_name, name, sql FROM sqlite_master "
+            "WHERE type IN ('table', 'index') AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+        )
+    ).all()
+    lines = []
+    for kind, table, name, sql in rows:
+        if table in skip:
+            continue
+        body = _table_parts(sql) if kind == "table" else " ".join(sql.split())
+        lines.append(f"{kind[0]}|{table}|{name}|{body}")
+    return sorted(lines)
+
+
+def _table_parts(sql: str) -> str:
+    """CREATE TABLE t (a, b, CONSTRAINT ...) with its comma-separated parts sorted."""
+    start, end = sql.index("("), sql.rindex(")")
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in sql[start + 1 : end]:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(" ".join("".join(current).split()))
+            current = []
+        else:
+            current.append(ch)
+    parts.append(" ".join("".join(current).split()))
+    return " ".join(sql[:start].split()) + " (" + ", ".join(sorted(parts)) + ")"
