@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import astuple
 from typing import Any
@@ -136,4 +137,6 @@ def _table_parts(sql: str) -> str:
         else:
             current.append(ch)
     parts.append(" ".join("".join(current).split()))
+    # Alembic writes SQL-expression defaults in parentheses, create_all without them.
+    parts = [re.sub(r"DEFAULT \(([^()]*)\)", r"DEFAULT \1", part) for part in parts]
     return " ".join(sql[:start].split()) + " (" + ", ".join(sorted(parts)) + ")"
