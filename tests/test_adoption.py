@@ -183,25 +183,35 @@ def test_pgshop_dialect_types_render_with_imports(
     assert "postgresql.JSONB" in made["baseline"]["summary"]["dialect_types"]
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
 def test_stamp_sql_connects_to_nothing_and_applies_cleanly(
-    make_database: Callable[[str], str], sample: Callable[..., Path]
+    make_database: Callable[[str], str], sample: Callable[..., Path], dialect: str
 ) -> None:
-    url = make_database("sqlite")
+    url = make_database(dialect)
     project = sample("microblog", url)
     assert adopt("baseline", "--app", "microblog").exit_code == 0
     [baseline] = revision_files(project)
     revision = baseline.name.split("_")[0]
     # An unreachable URL of the same dialect: --sql must not try to connect.
-    result = adopt("stamp", "--sql", "--app", "microblog", "--url", "sqlite:////nonexistent/x.db")
+    nowhere = {
+        "sqlite": "sqlite:////nonexistent/x.db",
+        "postgresql": "postgresql+psycopg://u@127.0.0.1:1/x",
+        "mariadb": "mysql+pymysql://u@127.0.0.1:1/x",
+    }[dialect]
+    result = adopt("stamp", "--sql", "--app", "microblog", "--url", nowhere)
     assert result.exit_code == 0, result.output
     sql = result.stdout
     assert "CREATE TABLE IF NOT EXISTS alembic_version" in sql
     assert f"'{revision}'" in sql
-    import sqlite3
-
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-        conn.executescript(sql)
-        conn.executescript(sql)  # safe to apply twice: still one row
+    # A DBA applies it (twice, by mistake): still one row, at head.
+    statements = [s.strip() for s in sql.split(";") if s.strip()]
+    e = sa.create_engine(url)
+    for _ in range(2):
+        with e.connect() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+            conn.commit()
+    e.dispose()
     assert version_rows(url) == [revision]
     code, status = adopt_json("status", "--app", "microblog")
     assert code == 0, status
