@@ -8,9 +8,12 @@ For each size N it writes a model module of N tables (11 columns of varied types
 a unique and a foreign key each) into a temporary project, builds the live database with
 create_all on each dialect (uniquely named server databases, dropped at the end; SQLite files in
 the temporary directory), then runs every measured step in a fresh process and reads that
-process's wall time and peak RSS (os.wait4). Steps that time part of adopt's work run
-bench/child.py, which calls adopt's core API and times each phase inside the process.
-Prints Markdown tables on stdout (progress on stderr)."""
+process's wall time and peak RSS (GNU time's %M; os.wait4 where /usr/bin/time is missing).
+Steps that time part of adopt's work run bench/child.py, which calls adopt's core API and
+times each phase inside the process. adopt/ is copied once at the start and every measured
+process imports that copy. Prints Markdown tables on stdout (progress on stderr); the figures
+and their reading are in docs/performance.md. bench/pg_locks.py finds how many tables
+PostgreSQL can create in one transaction."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import os
 import platform
 import pstats
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -582,8 +586,8 @@ def bench_one(
     results.build[(d.name, n)] = build(url, models)
     reader = copy_project(models, base / "check")
 
-    def step(key: str, make: Any) -> Run:
-        run = runs[key] = repeated(make, repeat)
+    def step(key: str, make: Any, times: int = repeat) -> Run:
+        run = runs[key] = repeated(make, times)
         state = "ok" if run.ok else f"FAILED: {run.why()}"
         log(f"{d.label} {n}: {key}: {run.wall:.2f} s, {run.peak_mb:.0f} MB, {state}")
         return run
@@ -655,12 +659,14 @@ def bench_one(
         step("stamp_cli", lambda i: stamped(adopt(stamp, project)))
     if profile:
         prof = base / "check_core.prof"
-        run = step("profile_check_core", lambda i: child("check_core", reader, url, profile=prof))
+        run = step(
+            "profile_check_core", lambda i: child("check_core", reader, url, profile=prof), 1
+        )
         results.profiles.append(summarise_profile(prof, f"{d.label}, {n} tables: check", run))
         prof = base / "baseline_core.prof"
         again = copy_project(models, base / "profiled")
         run = step(
-            "profile_baseline_core", lambda i: child("baseline_core", again, url, profile=prof)
+            "profile_baseline_core", lambda i: child("baseline_core", again, url, profile=prof), 1
         )
         title = f"{d.label}, {n} tables: baseline (check, generate, verify)"
         results.profiles.append(summarise_profile(prof, title, run))
@@ -956,7 +962,7 @@ def cell(run: Run | None, phase: str | None) -> str:
 def report(results: Results, dialects: list[Dialect], sizes: list[int], args: Any) -> str:
     out = ["# adopt benchmark", ""]
     versions = dict(results.versions)
-    out.append("Command: `.venv/bin/python bench/run.py " + " ".join(a for a in sys.argv[1:]) + "`")
+    out.append(f"Command: `.venv/bin/python bench/run.py {shlex.join(sys.argv[1:])}`")
     out.append("")
     out.append(f"adopt: {versions.pop('adopt', '?')}")
     out.append("")
