@@ -7,6 +7,8 @@ import importlib
 import io
 import re
 from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from alembic.operations import ops as alembic_ops
 from alembic.script import Script
 from sqlalchemy import CheckConstraint
 from sqlalchemy import MetaData
+from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.types import TypeEngine
@@ -74,11 +77,12 @@ class Baseline:
 def generate(
     repo: Repository,
     models: Models,
-    scratch: Engine,
+    scratch: Engine | Mapping[str | None, Engine],
     message: str = "baseline",
     rev_id: str | None = None,
 ) -> Baseline:
-    """Autogenerate the baseline into repo's versions/ against the empty `scratch` database."""
+    """Autogenerate the baseline into repo's versions/ against the empty `scratch` database
+    (one per bind, by bind key, for a project with several databases)."""
     check_rev_id(rev_id)
     config, script = repo.config(), repo.script()
     command_args = {
@@ -94,11 +98,13 @@ def generate(
     }
     revision_context = RevisionContext(config, script, command_args)
 
-    lift_column_checks(models.metadata)
+    for metadata in models.metadatas.values():
+        lift_column_checks(metadata)
+    engines = {models.bind: scratch} if isinstance(scratch, Engine) else dict(scratch)
     versions = repo.directory / "versions"
     before = set(versions.iterdir()) if versions.is_dir() else set()
     try:
-        return _generate(repo, models, scratch, message, config, script, revision_context)
+        return _generate(repo, models, engines, message, config, script, revision_context)
     except BaseException as exc:
         # A failure while writing (full disk, Ctrl-C) must not leave half a revision behind.
         for path in set(versions.iterdir()) - before if versions.is_dir() else ():
@@ -115,32 +121,46 @@ def generate(
 def _generate(
     repo: Repository,
     models: Models,
-    scratch: Engine,
+    engines: dict[str | None, Engine],
     message: str,
     config: Any,
     script: Any,
     revision_context: RevisionContext,
 ) -> Baseline:
+    contexts: dict[str, AutogenContext] = {}  # each bind's autogenerate context, by token
+
     def retrieve(rev: Any, context: Any) -> list[Any]:
         revision_context.run_autogenerate(rev, context)
+        contexts[context.opts["upgrade_token"]] = revision_context._last_autogen_context
         return []
 
-    with connect.connection(scratch) as conn, conn.begin() as transaction:
-        _require_empty(conn)
+    with contextlib.ExitStack() as stack:
+        connections = {}
+        for bind, engine in engines.items():
+            conn = stack.enter_context(connect.connection(engine))
+            # Rolled back on leaving: autogenerate only reads the empty scratch database.
+            stack.callback(conn.begin().rollback)
+            _require_empty(conn)
+            connections[bind] = conn
         envrun.run(
             config,
             script,
-            conn,
+            connections,
             retrieve,
             flask_app=models.flask_app,
             hook=_adopt_options,
+            only_listed=models.is_multi,
             as_sql=False,
             template_args=revision_context.template_args,
             revision_context=revision_context,
         )
-        transaction.rollback()
         # Alembic announces "Generating ... done" on stdout; keep stdout for the caller (--json).
-        with contextlib.redirect_stdout(io.StringIO()):
+        # Flask-Migrate's multidb script template reads the app's binds: render inside the app.
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            envrun.app_context(models.flask_app),
+            _rendered_per_bind(contexts),
+        ):
             generated: list[Script | None] = list(revision_context.generate_scripts())
     scripts = [s for s in generated if s is not None]
     if not scripts:
@@ -150,7 +170,40 @@ def _generate(
         )
     created = scripts[0]
     _refuse_drops(Path(created.path))
-    return Baseline(created.revision, Path(created.path), message, summarise(models.metadata))
+    tables = [t for md in models.metadatas.values() for t in md.tables.values()]
+    return Baseline(created.revision, Path(created.path), message, summarise(tables))
+
+
+@contextlib.contextmanager
+def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
+    """Alembic renders every bind's operations with the last bind's context, so with binds on
+    two dialects one bind's defaults and types would be spelled for the other's (a PostgreSQL
+    `true` rendered as SQLite's `1`). Render each bind's with its own context."""
+    original = alembic_render._render_python_into_templatevars
+    if len(contexts) < 2:
+        yield
+        return
+
+    def render(last: AutogenContext, migration_script: Any, template_args: dict[str, Any]) -> None:
+        imports = last.imports
+        for upgrade, downgrade in zip(
+            migration_script.upgrade_ops_list, migration_script.downgrade_ops_list, strict=True
+        ):
+            context = contexts.get(upgrade.upgrade_token, last)
+            context.imports = imports  # one import block for the whole script
+            template_args[upgrade.upgrade_token] = alembic_render._indent(
+                alembic_render._render_cmd_body(upgrade, context)
+            )
+            template_args[downgrade.downgrade_token] = alembic_render._indent(
+                alembic_render._render_cmd_body(downgrade, context)
+            )
+        template_args["imports"] = "\n".join(sorted(imports))
+
+    alembic_render._render_python_into_templatevars = render  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        alembic_render._render_python_into_templatevars = original
 
 
 def lift_column_checks(metadata: MetaData) -> None:
@@ -185,8 +238,10 @@ def _require_empty(conn: Any) -> None:
 
 
 def _refuse_drops(path: Path) -> None:
-    upgrade = path.read_text(encoding="utf-8").split("def downgrade", 1)[0]
-    if re.search(r"op\.drop_", upgrade):
+    # The upgrade functions only: upgrade(), or upgrade_<bind>() in the multidb layout.
+    functions = re.split(r"^def ", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    upgrades = [f for f in functions if f.startswith("upgrade")]
+    if any(re.search(r"op\.drop_", body) for body in upgrades):
         path.unlink()
         raise AdoptError(
             "The generated baseline drops objects, which an adoption never should; "
@@ -194,8 +249,7 @@ def _refuse_drops(path: Path) -> None:
         )
 
 
-def summarise(metadata: MetaData) -> BaselineSummary:
-    tables = list(metadata.tables.values())
+def summarise(tables: list[Table]) -> BaselineSummary:
     dialect_types: set[str] = set()
     custom_types: set[str] = set()
     for table in tables:
@@ -258,7 +312,8 @@ def _adopt_options(options: dict[str, Any]) -> dict[str, Any]:
             user_hook(context, revision, directives)
         if not directives or context.dialect.name != "postgresql":
             return
-        upgrade = directives[0].upgrade_ops
+        # This call's bind: the multidb layout has one UpgradeOps per bind, the last is ours.
+        upgrade = directives[0].upgrade_ops_list[-1]
         if upgrade is not None and not upgrade.is_empty():
             upgrade.ops[:0] = [
                 alembic_ops.ExecuteSQLOp(f'CREATE SCHEMA IF NOT EXISTS "{name}"')

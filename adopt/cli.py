@@ -32,6 +32,7 @@ from adopt import settings
 from adopt import targets as targets_mod
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
+from adopt.errors import DriftError
 from adopt.errors import Interrupted
 from adopt.errors import UnreachableError
 from adopt.errors import UsageError as AdoptUsageError
@@ -97,6 +98,14 @@ def project_options(func: F) -> F:
             help="Import this module too before reading the metadata (repeatable).",
         ),
         click.option(
+            "--exclude-bind",
+            "exclude_binds",
+            metavar="NAME",
+            multiple=True,
+            help="Flask-SQLAlchemy bind to leave out of migrations: not checked, baselined "
+            "or stamped (repeatable).",
+        ),
+        click.option(
             "--traceback",
             is_flag=True,
             expose_value=False,
@@ -158,7 +167,18 @@ def _locate(opts: dict[str, Any], default_url: Any = None) -> pipeline.Project:
         imports=tuple(opts.get("imports") or ()),
         directory=opts.get("directory"),
         script_info=opts.get("script_info"),
+        excluded_binds=tuple(opts.get("exclude_binds") or ()),
     )
+
+
+@dataclass(frozen=True)
+class _Details:
+    """A JSON document to attach to an error (the reports of several databases)."""
+
+    document: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.document
 
 
 def _emit_json(document: dict[str, Any]) -> None:
@@ -287,18 +307,31 @@ def check(ctx: click.Context, /, verbose: bool, exclude_unmanaged: bool, **opts:
     project = _locate(opts)
     console = output.make_console()
     with output.progress(console) as step:
-        checked = pipeline.check(project, step)
-    report = checked.report
-    # Drift (and unmanaged tables, unless accepted) fail the check the way they fail baseline,
-    # so a CI gate on 'adopt check' and 'adopt run' agree.
-    pipeline.require_match(report, exclude_unmanaged=exclude_unmanaged)
+        checks = [(part, pipeline.check(part, step)) for part in project.parts()]
+    failure: DriftError | None = None
+    for part, checked in checks:
+        # Drift (and unmanaged tables, unless accepted) fail the check the way they fail
+        # baseline, so a CI gate on 'adopt check' and 'adopt run' agree.
+        try:
+            pipeline.require_match(checked.report, exclude_unmanaged=exclude_unmanaged)
+        except DriftError as exc:
+            if not project.is_multi:
+                raise
+            failure = failure or DriftError(f"{part.bind_label}: {exc}")
     if opts["as_json"]:
-        _emit_json(dict(report.as_dict(), ok=True, exit_code=0))
-    else:
-        output.found(
-            console, project, str(repository.directory_for(project.models, project.directory))
-        )
-        output.match_report(console, report, verbose)
+        reports = [dict(c.report.as_dict(), bind=p.bind) for p, c in checks]
+        document = reports[0] if not project.is_multi else {"databases": reports}
+        if failure is not None:
+            failure.report = _Details(document)
+            raise failure
+        _emit_json(dict(document, ok=True, exit_code=0))
+        return
+    directory = str(repository.directory_for(project.models, project.directory))
+    for part, checked in checks:
+        output.found(console, part, directory)
+        output.match_report(console, checked.report, verbose)
+    if failure is not None:
+        raise failure
 
 
 @cli.command(epilog=EXIT_HELP)
@@ -315,7 +348,8 @@ def baseline(ctx: click.Context, /, **opts: Any) -> None:
         return
     console = output.make_console()
     output.baseline_summary(console, adoption)
-    console.print(f"Review it, then run 'adopt stamp' to mark {project.live_url} as at head.")
+    where = "each bind's database" if project.is_multi else project.live_url
+    console.print(f"Review it, then run 'adopt stamp' to mark {where} as at head.")
 
 
 def _baseline(project: pipeline.Project, opts: dict[str, Any]) -> pipeline.Adoption:
@@ -358,6 +392,12 @@ def target_options(func: F) -> F:
             "--schemas-like",
             metavar="PATTERN",
             help="PostgreSQL: every schema whose name matches this LIKE pattern.",
+        ),
+        click.option(
+            "--bind",
+            metavar="NAME",
+            help="Project with Flask-SQLAlchemy binds: the bind whose schema the named targets "
+            "are checked against ('default' for the default database).",
         ),
         click.option(
             "--jobs",
@@ -404,6 +444,8 @@ def _project_and_targets(opts: dict[str, Any]) -> tuple[pipeline.Project, list[T
     """With named targets the live database URL is not needed; without, it is the target."""
     named = _named_targets(opts)
     project = _locate(opts, default_url=named[0].url if named else None)
+    if not named and project.is_multi and not (opts["schemas"] or opts["schemas_like"]):
+        return project, []  # every bind's live database
     found = named or [pipeline.live_database_target(project)]
     return project, targets_mod.with_schemas(found, tuple(opts["schemas"]), opts["schemas_like"])
 
@@ -454,13 +496,14 @@ def _run_targets(
     with output.progress(console) as step:
         results = pipeline.stamp_targets(
             project,
-            chosen,
+            chosen or None,
             stamp=stamp,
             force=force,
             jobs=opts.get("jobs"),
             timeout=opts.get("timeout"),
             audit_choice=_audit_choice(opts),
             scratch_choice=opts.get("scratch") or "auto",
+            bind=opts.get("bind"),
             progress=step,
         )
     code = fleet.exit_code(results)

@@ -35,10 +35,34 @@ class Models:
     migrate_options: dict[str, Any] = field(default_factory=dict)  # Migrate(..., **kwargs)
     create_all_at_startup: bool = False  # the app called create_all() while loading
     import_path: str = ""  # what --app/--models was, for generated files
+    # Every database's models by Flask-SQLAlchemy bind key (None: the default database);
+    # `metadata` is the one of `bind`. One entry for a single-database project.
+    metadatas: dict[str | None, MetaData] = field(default_factory=dict)
+    bind: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.metadatas:
+            object.__setattr__(self, "metadatas", {None: self.metadata})
 
     @property
     def is_flask(self) -> bool:
         return self.flask_app is not None
+
+    @property
+    def bind_keys(self) -> tuple[str | None, ...]:
+        """The binds whose models define tables: the default first, then by name."""
+        named = sorted(k for k, md in self.metadatas.items() if k is not None and md.tables)
+        default = self.metadatas.get(None)
+        return ((None,) if default is not None and default.tables else ()) + tuple(named)
+
+    @property
+    def is_multi(self) -> bool:
+        """Several databases (Flask-SQLAlchemy binds): Flask-Migrate's multidb layout."""
+        return len(self.bind_keys) > 1
+
+    def for_bind(self, key: str | None) -> Models:
+        """The same project seen from one bind: its metadata only."""
+        return replace(self, metadata=self.metadatas[key], bind=key)
 
     @property
     def schemas(self) -> tuple[str, ...]:
@@ -78,7 +102,7 @@ def load_models(
             _import(name, "--import")
     if calls:
         found = replace(found, create_all_at_startup=True)
-    if not found.metadata.tables:
+    if not any(md.tables for md in found.metadatas.values()):
         raise UsageError(
             f"{found.source} defines no tables; the model modules are probably not imported "
             "yet: import them where the app is built, or name them with --import MODULE."
@@ -232,9 +256,13 @@ def _load_flask(import_path: str | None, info: Any | None = None) -> Models:
     migrate = app.extensions.get("migrate")
     import_path = import_path or getattr(info, "app_import_path", None)
     label = import_path or f"{app.import_name}, found through Flask's app.py / wsgi.py discovery"
+    metadatas = dict(getattr(db, "metadatas", None) or {None: db.metadata})
+    binds = sorted(str(k) for k, md in metadatas.items() if k is not None and md.tables)
     return Models(
         metadata=db.metadata,
-        source=f"Flask app '{label}' (Flask-SQLAlchemy)",
+        metadatas=metadatas,
+        source=f"Flask app '{label}' (Flask-SQLAlchemy"
+        + (f", binds: {', '.join(binds)})" if binds else ")"),
         flask_app=app,
         migrate_directory=getattr(migrate, "directory", None),
         migrate_options=dict(getattr(migrate, "configure_args", {}) or {}),
@@ -242,12 +270,26 @@ def _load_flask(import_path: str | None, info: Any | None = None) -> Models:
     )
 
 
-def _flask_engine_url(app: Any) -> URL | None:
+def bind_target(models: Models, key: str | None, url: str | None = None) -> LiveTarget:
+    """The live database of one bind: the default one as `live_target` finds it, a named
+    bind as Flask-SQLAlchemy resolves SQLALCHEMY_BINDS[key]."""
+    if key is None:
+        return live_target(models, url)
+    resolved = _flask_engine_url(models.flask_app, key) if models.flask_app is not None else None
+    if resolved is None:
+        raise UsageError(
+            f"The bind '{key}' has models but no database: add it to SQLALCHEMY_BINDS, "
+            "or leave it out with --exclude-bind."
+        )
+    return LiveTarget(resolved, f"SQLALCHEMY_BINDS['{key}']")
+
+
+def _flask_engine_url(app: Any, key: str | None = None) -> URL | None:
     """The URL exactly as Flask-SQLAlchemy resolved it (relative SQLite paths under instance/)."""
     db = app.extensions["sqlalchemy"]
     with app.app_context():
         try:
-            engine = db.engine
+            engine = db.engine if key is None else db.engines[key]
         except Exception:
             return None
         return parse_url(engine.url)

@@ -53,6 +53,8 @@ def progress(console: Console) -> Iterator[Any]:
 def found(console: Console, project: Project, directory: str) -> None:
     models = project.models
     table = Table.grid(padding=(0, 2))
+    if project.bind_label:
+        table.add_row("Database", f"[bold]{escape(project.bind_label)}[/bold]")
     table.add_row("Models", f"{escape(models.source)}: {len(models.metadata.tables)} tables")
     table.add_row(
         "Live database",
@@ -144,6 +146,14 @@ def baseline_summary(console: Console, adoption: Adoption) -> None:
         f"Baseline [bold]{made.revision}[/bold] ({escape(str(made.path))}): "
         f"{s.tables} tables, {s.indexes} indexes, {s.foreign_keys} foreign keys."
     )
+    for part in adoption.parts:
+        if part.bind_label:
+            console.print(f"[bold]{escape(part.bind_label)}[/bold]")
+        _part_summary(console, part)
+
+
+def _part_summary(console: Console, adoption: Adoption) -> None:
+    s = adoption.baseline.summary
     console.print(
         f"Scratch database: {escape(adoption.scratch.label)} ({escape(adoption.scratch.reason)})."
     )

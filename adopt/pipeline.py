@@ -5,7 +5,9 @@ Long steps report through `progress`, a callable that takes one line of text."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -31,6 +33,7 @@ from adopt.differences import MatchReport
 from adopt.differences import SetAside
 from adopt.discovery import LiveTarget
 from adopt.discovery import Models
+from adopt.discovery import bind_target
 from adopt.discovery import live_target
 from adopt.discovery import load_models
 from adopt.errors import DriftError
@@ -50,11 +53,45 @@ def _quiet(_message: str) -> None:
 
 @dataclass(frozen=True)
 class Project:
-    """What adopt works on: the models, the live database and the migration folder."""
+    """What adopt works on: the models, the live database and the migration folder.
+
+    A project with Flask-SQLAlchemy binds has one part per database (`parts()`); each part is
+    a Project of its own, checked, verified and stamped on its own, while the baseline is one
+    revision for all of them (Flask-Migrate's multidb layout)."""
 
     models: Models
     live: LiveTarget
     directory: str | None = None
+    excluded_binds: tuple[str, ...] = ()
+    bind_urls: dict[str, LiveTarget] = field(default_factory=dict, compare=False)
+
+    @property
+    def bind(self) -> str | None:
+        return self.models.bind
+
+    @property
+    def is_multi(self) -> bool:
+        return self.models.is_multi
+
+    @property
+    def bind_label(self) -> str:
+        """How a part is named in output: "" for a single-database project."""
+        if not self.is_multi:
+            return ""
+        return "default database" if self.bind is None else f"bind '{self.bind}'"
+
+    def parts(self) -> list[Project]:
+        """One Project per database: just this one without binds."""
+        if not self.is_multi:
+            return [self]
+        return [
+            replace(self, models=self.models.for_bind(key), live=self._bind_live(key))
+            for key in self.models.bind_keys
+            if key not in self.excluded_binds
+        ]
+
+    def _bind_live(self, key: str | None) -> LiveTarget:
+        return self.live if key is None else self.bind_urls[key]
 
     @property
     def live_label(self) -> str:
@@ -77,21 +114,40 @@ def locate(
     directory: str | None = None,
     script_info: Any | None = None,
     default_url: URL | None = None,
+    excluded_binds: tuple[str, ...] = (),
 ) -> Project:
     """Step 1: find the models and the live database (`default_url` when none is configured,
     for commands whose targets are all named)."""
     found = load_models(app, models, imports, script_info)
+    _require_known_binds(found, excluded_binds)
     try:
         target = live_target(found, url)
     except UsageError:
         if default_url is None:
             raise
         target = LiveTarget(default_url, "the first target")
-    if is_sqlite(target.url) and sqlite_path(target.url) is None:
+    binds = {
+        key: bind_target(found, key)
+        for key in found.bind_keys
+        if key is not None and key not in excluded_binds
+    }
+    for each in (target, *binds.values()):
+        if is_sqlite(each.url) and sqlite_path(each.url) is None:
+            raise UsageError(
+                "The live database cannot be an in-memory SQLite database; give a file or "
+                "server URL."
+            )
+    return Project(found, target, directory, excluded_binds, binds)
+
+
+def _require_known_binds(models: Models, excluded: tuple[str, ...]) -> None:
+    known = {k for k in models.bind_keys if k is not None}
+    unknown = sorted(set(excluded) - known)
+    if unknown:
         raise UsageError(
-            "The live database cannot be an in-memory SQLite database; give a file or server URL."
+            f"--exclude-bind {unknown[0]}: the project has no bind of that name with models "
+            f"(binds: {', '.join(sorted(known)) or 'none'})."
         )
-    return Project(found, target, directory)
 
 
 # --- step 2: the match check ---------------------------------------------------------------------
@@ -149,7 +205,9 @@ def project_options(project: Project) -> dict[str, Any]:
     found = dict(project.models.migrate_options)
     repo = repository.find(project.models, project.directory)
     if repo is not None and (repo.directory / "env.py").is_file():
-        found.update(envrun.options(repo.config(), repo.script(), project.models.flask_app))
+        found.update(
+            envrun.options(repo.config(), repo.script(), project.models.flask_app, project.bind)
+        )
     return found
 
 
@@ -217,7 +275,8 @@ def require_match(
 
 @dataclass(frozen=True)
 class Adoption:
-    """The outcome of `baseline`: the revision written and the proof that it rebuilds the schema."""
+    """The outcome of `baseline`: the revision written and the proof that it rebuilds the schema.
+    With binds, one Adoption per database (`parts`), all sharing the revision."""
 
     report: MatchReport
     repository: repository.Repository
@@ -226,14 +285,37 @@ class Adoption:
     verification: verify_mod.Verification
     excluded: tuple[str, ...] = ()
     live_snapshot: schema.Snapshot | None = field(default=None, repr=False)
+    bind: str | None = None
+    bind_label: str = ""
+    others: tuple[Adoption, ...] = ()  # the other databases of a project with binds
+
+    @property
+    def parts(self) -> tuple[Adoption, ...]:
+        return (self, *self.others)
+
+    @property
+    def passed(self) -> bool:
+        return all(part.verification.passed for part in self.parts)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "check": self.report.as_dict(),
             "repository": str(self.repository.directory),
             "layout": self.repository.layout,
             "scratch": {"strategy": self.scratch.strategy, "reason": self.scratch.reason},
             "baseline": self.baseline.as_dict(),
+            "verification": self.verification.as_dict(),
+            "excluded_tables": list(self.excluded),
+        }
+        if self.others:
+            found["databases"] = [part._bind_dict() for part in self.parts]
+        return found
+
+    def _bind_dict(self) -> dict[str, Any]:
+        return {
+            "bind": self.bind,
+            "check": self.report.as_dict(),
+            "scratch": {"strategy": self.scratch.strategy, "reason": self.scratch.reason},
             "verification": self.verification.as_dict(),
             "excluded_tables": list(self.excluded),
         }
@@ -256,48 +338,86 @@ def baseline(
     rev_id: str | None = None,
     accept_differences: bool = False,
     exclude_unmanaged: bool = False,
-    checked: Checked | None = None,
+    checked: Checked | Sequence[Checked] | None = None,
     progress: Progress = _quiet,
 ) -> Adoption:
     """Check, then write and verify the baseline. A baseline that fails verification is
-    removed (with a repository this call created) unless accept_differences is set."""
+    removed (with a repository this call created) unless accept_differences is set.
+    `checked` is the check already made (one per part of a project with binds)."""
     baseline_mod.check_rev_id(rev_id)  # before any work
-    checked = checked or check(project, progress)
-    require_match(
-        checked.report, accept_differences=accept_differences, exclude_unmanaged=exclude_unmanaged
-    )
-    plan = scratch_mod.plan(project.live.url, scratch)
+    parts = project.parts()
+    checks = _checks(parts, checked, progress)
+    for each in checks:
+        require_match(
+            each.report, accept_differences=accept_differences, exclude_unmanaged=exclude_unmanaged
+        )
+    plans = [_scratch_plan(part, scratch) for part in parts]
     repo = prepare_repository(project)
     written: list[Any] = []
     try:
-        if checked.report.unmanaged:
-            repository.exclude_tables(repo, checked.report.unmanaged)
-        progress(f"Generating the baseline against {plan.label}")
-        with scratch_mod.open_scratch(project.live.url, plan) as engine:
-            made = baseline_mod.generate(repo, project.models, engine, message, rev_id)
+        unmanaged = sorted({name for each in checks for name in each.report.unmanaged})
+        if unmanaged:
+            repository.exclude_tables(repo, unmanaged)
+        if project.excluded_binds:
+            repository.exclude_binds(repo, project.excluded_binds)
+        progress(f"Generating the baseline against {', '.join(p.label for p in plans)}")
+        with contextlib.ExitStack() as stack:
+            engines = {
+                part.bind: stack.enter_context(scratch_mod.open_scratch(part.live.url, plan))
+                for part, plan in zip(parts, plans, strict=True)
+            }
+            made = baseline_mod.generate(repo, project.models, engines, message, rev_id)
         written.append(made.path)
-        adoption = Adoption(
-            checked.report,
-            repo,
-            plan,
-            made,
-            _no_verification(),
-            checked.report.unmanaged,
-            checked.snapshot,
-        )
+        adoptions = [
+            Adoption(
+                each.report,
+                repo,
+                plan,
+                made,
+                _no_verification(),
+                each.report.unmanaged,
+                each.snapshot,
+                part.bind,
+                part.bind_label,
+            )
+            for part, plan, each in zip(parts, plans, checks, strict=True)
+        ]
+        adoption = replace(adoptions[0], others=tuple(adoptions[1:]))
         adoption = reverify(project, adoption, progress)
-        progress("Baseline verified" if adoption.verification.passed else "Verification done")
+        progress("Baseline verified" if adoption.passed else "Verification done")
     except BaseException:
         _remove(written, repo)
         raise
-    if not adoption.verification.passed and not accept_differences:
+    if not adoption.passed and not accept_differences:
         discard(adoption)
+        failed = next(part for part in adoption.parts if not part.verification.passed)
         raise DriftError(
-            "The baseline does not rebuild the live schema exactly; it was removed. Fix the "
-            "differences listed, or pass --accept-differences to keep it.",
-            adoption.verification,
+            "The baseline does not rebuild the live schema exactly"
+            + (f" ({failed.bind_label})" if failed.bind_label else "")
+            + "; it was removed. Fix the differences listed, or pass --accept-differences to "
+            "keep it.",
+            failed.verification,
         )
     return adoption
+
+
+def _checks(
+    parts: list[Project], checked: Checked | Sequence[Checked] | None, progress: Progress
+) -> list[Checked]:
+    if isinstance(checked, Checked):
+        return [checked]
+    if checked:
+        return list(checked)
+    return [check(part, progress) for part in parts]
+
+
+def _scratch_plan(part: Project, choice: str) -> scratch_mod.ScratchPlan:
+    if part.is_multi and choice not in scratch_mod.STRATEGIES:
+        raise UsageError(
+            "--scratch URL names one database, but this project has several (binds); use "
+            "--scratch auto, memory or server."
+        )
+    return scratch_mod.plan(part.live.url, choice)
 
 
 def _no_verification() -> verify_mod.Verification:
@@ -305,9 +425,17 @@ def _no_verification() -> verify_mod.Verification:
 
 
 def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) -> Adoption:
-    """Upgrade a fresh scratch database with the baseline and compare (again, after an edit)."""
+    """Upgrade a fresh scratch database with the baseline and compare (again, after an edit);
+    each database of a project with binds on its own."""
+    by_bind = {part.bind: part for part in project.parts()}
+    done = [_reverify_part(by_bind[each.bind], each, progress) for each in adoption.parts]
+    return replace(done[0], others=tuple(done[1:]))
+
+
+def _reverify_part(project: Project, adoption: Adoption, progress: Progress) -> Adoption:
     assert adoption.live_snapshot is not None
-    progress(f"Verifying: rebuilding the schema in {adoption.scratch.label}")
+    where = f" ({project.bind_label})" if project.bind_label else ""
+    progress(f"Verifying: rebuilding the schema in {adoption.scratch.label}{where}")
     with scratch_mod.open_scratch(project.live.url, adoption.scratch) as engine:
         result = verify_mod.verify(
             adoption.repository,
@@ -317,13 +445,17 @@ def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) 
             adoption.excluded + adoption.report.filtered_out,
             project_options(project),
         )
-    return replace(adoption, verification=result)
+    return replace(adoption, verification=result, others=())
 
 
-def head_reference(adoption: Adoption) -> fleet.Reference | None:
-    """The head schema the verification just built, to check the live database against."""
-    rebuilt = adoption.verification.rebuilt
-    return fleet.Reference(rebuilt, adoption.verification.catalog) if rebuilt else None
+def head_reference(adoption: Adoption) -> dict[str | None, fleet.Reference]:
+    """The head schema the verification just built for each database (by bind), to check the
+    live databases against."""
+    return {
+        part.bind: fleet.Reference(part.verification.rebuilt, part.verification.catalog)
+        for part in adoption.parts
+        if part.verification.rebuilt
+    }
 
 
 def discard(adoption: Adoption) -> None:
@@ -357,12 +489,40 @@ def _existing_repository(project: Project) -> repository.Repository:
 
 
 def stamp_sql(project: Project) -> str:
-    """The SQL stamping would run on the live database's dialect, without connecting."""
-    return stamp_mod.stamp_sql(project.dialect, _existing_repository(project).script())
+    """The SQL stamping would run on the live database's dialect (each bind's), without
+    connecting."""
+    script = _existing_repository(project).script()
+    if not project.is_multi:
+        return stamp_mod.stamp_sql(project.dialect, script)
+    return "".join(
+        f"-- {part.bind_label} ({part.dialect})\n" + stamp_mod.stamp_sql(part.dialect, script)
+        for part in project.parts()
+    )
 
 
 def live_database_target(project: Project) -> Target:
+    if project.is_multi:
+        return Target(f"live {project.bind or 'default'}", project.live.url)
     return Target("live", project.live.url)
+
+
+def part_named(project: Project, bind: str | None) -> Project:
+    """The part of a project with binds whose schema named targets are checked against."""
+    names = ", ".join(p.bind or "default" for p in project.parts())
+    if not project.is_multi:
+        if bind:
+            raise UsageError(f"--bind {bind}: this project has one database, no binds.")
+        return project
+    if not bind:
+        raise UsageError(
+            f"This project has several databases ({names}): name the one the targets "
+            "belong to with --bind NAME ('default' for the default database)."
+        )
+    key = None if bind == "default" else bind
+    for part in project.parts():
+        if part.bind == key:
+            return part
+    raise UsageError(f"--bind {bind}: no such bind with models (binds: {names}).")
 
 
 def stamp_targets(
@@ -374,27 +534,42 @@ def stamp_targets(
     jobs: int | None = None,
     timeout: int | None = None,
     audit_choice: str = audit.DEFAULT,
-    reference: fleet.Reference | None = None,
+    reference: dict[str | None, fleet.Reference] | None = None,
     scratch_choice: str = "auto",
+    bind: str | None = None,
     progress: Progress = _quiet,
 ) -> list[fleet.TargetResult]:
     """Check every target against the head schema; stamp those that match and are not at head.
-    Without targets, the live database. `reference` is a head schema already built (by the
-    baseline verification) for the live database's dialect, to spare building it again."""
-    targets = targets or [live_database_target(project)]
+    Without targets, the live database (each bind's, for a project with binds); named targets
+    belong to one bind (`bind`). `reference` holds head schemas already built (by the
+    baseline verification) for the live databases, by bind, to spare building them again."""
     repo = _existing_repository(project)
-    known = {project.dialect: reference} if reference is not None else {}
-    options = project_options(project)
-    plan = fleet.prepare(
-        repo, project.models, targets, progress, known, scratch_choice, timeout, options
-    )
-    return fleet.run(
-        plan,
-        targets,
-        stamp=stamp,
-        force=force,
-        jobs=jobs,
-        timeout=timeout,
-        audit_choice=audit_choice,
-        progress=progress,
-    )
+    if targets:
+        jobs_for = [(part_named(project, bind), targets)]
+    else:
+        jobs_for = [(part, [live_database_target(part)]) for part in project.parts()]
+    results: list[fleet.TargetResult] = []
+    for part, chosen in jobs_for:
+        given = (reference or {}).get(part.bind)
+        known = {part.dialect: given} if given is not None else {}
+        plan = fleet.prepare(
+            repo,
+            part.models,
+            chosen,
+            progress,
+            known,
+            scratch_choice,
+            timeout,
+            project_options(part),
+        )
+        results += fleet.run(
+            plan,
+            chosen,
+            stamp=stamp,
+            force=force,
+            jobs=jobs,
+            timeout=timeout,
+            audit_choice=audit_choice,
+            progress=progress,
+        )
+    return results

@@ -105,10 +105,10 @@ def create(models: Models, live: URL, directory: str | None) -> Repository:
         (path / "versions").mkdir(exist_ok=True)
         if models.is_flask:
             layout, ini = "flask", path / "alembic.ini"
-            _write(ini, _template("flask", "alembic.ini"), created)
-            _write(path / "env.py", _template("flask", "env.py"), created)
-            _write(path / "script.py.mako", _template("flask", "script.py.mako"), created)
-            _write(path / "README", _template("flask", "README"), created)
+            # Several databases: Flask-Migrate's multidb layout ('flask db init --multidb').
+            kind = "flask-multidb" if models.is_multi else "flask"
+            for name in ("alembic.ini", "env.py", "script.py.mako", "README"):
+                _write(path / name, _template(kind, name), created)
         else:
             layout, ini = "alembic", Path("alembic.ini").resolve()
             if ini.exists():
@@ -202,6 +202,7 @@ def _is_metadata(models: Models, attr: str) -> bool:
 
 
 _UNMANAGED_LINE = re.compile(r"^UNMANAGED_TABLES = .*$", re.MULTILINE)
+_EXCLUDED_BINDS_LINE = re.compile(r"^EXCLUDED_BINDS = .*$", re.MULTILINE)
 
 
 def unmanaged_filter_text(names: Iterable[str]) -> str:
@@ -244,3 +245,17 @@ def _listed(match: re.Match[str]) -> set[str]:
     """The names in an `UNMANAGED_TABLES = {...}` line (a Python literal, or set())."""
     rhs = match.group(0).split("=", 1)[1].strip()
     return set() if rhs == "set()" else set(ast.literal_eval(rhs))
+
+
+def exclude_binds(repo: Repository, names: Iterable[str]) -> bool:
+    """Write the excluded binds into the multidb env.py's EXCLUDED_BINDS, so the standard
+    tools leave those databases alone too. False when env.py has no such list (not adopt's)."""
+    env = repo.directory / "env.py"
+    text = env.read_text(encoding="utf-8") if env.is_file() else ""
+    match = _EXCLUDED_BINDS_LINE.search(text)
+    if match is None:
+        return False
+    listed = _listed(match) | set(names)
+    line = f"EXCLUDED_BINDS = {{{', '.join(repr(n) for n in sorted(listed))}}}"
+    _atomic_write(env, text[: match.start()] + line + text[match.end() :])
+    return True

@@ -19,6 +19,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "url": (None, "str"),
     "directory": (None, "str"),
     "imports": ((), "list"),
+    "exclude_binds": ((), "list"),
     "scratch": ("auto", "str"),
     "message": ("baseline", "str"),
     "jobs": (None, "int"),

@@ -23,6 +23,7 @@ from adopt import scratch
 from adopt import targets
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
+from adopt.targets import Target
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Wizard:
             url=opts.get("url"),
             imports=tuple(opts.get("imports") or ()),
             directory=opts.get("directory"),
+            excluded_binds=tuple(opts.get("exclude_binds") or ()),
         )
 
     def _directory(self, project: pipeline.Project) -> str:
@@ -117,46 +119,58 @@ class Wizard:
 
     # 2. the match check --------------------------------------------------------------------------
 
-    def check(self, project: pipeline.Project) -> pipeline.Checked:
+    def check(self, project: pipeline.Project) -> list[pipeline.Checked]:
+        """The match check of every database (one without binds)."""
         self.console.rule("2. Does the live database match the models?")
         with output.progress(self.console) as step:
-            checked = pipeline.check(project, step)
-        report = checked.report
-        output.match_report(self.console, report, verbose=False)
-        if report.differences and not self.opts.get("accept_differences"):
+            checks = [pipeline.check(part, step) for part in project.parts()]
+        for part, checked in zip(project.parts(), checks, strict=True):
+            if part.bind_label:
+                self.console.print(f"[bold]{escape(part.bind_label)}[/bold]")
+            output.match_report(self.console, checked.report, verbose=False)
+        if any(c.report.differences for c in checks) and not self.opts.get("accept_differences"):
             raise DriftError(
                 "Stopped: the live database differs from the models. Fix the "
                 "differences above, then run adopt again."
             )
-        if report.unmanaged and not self.opts.get("exclude_unmanaged"):
-            filter_line = repository.unmanaged_filter_text(report.unmanaged)
-            answer = self.ask.select(
-                "What now?",
-                [
-                    Choice("stop", "Stop here (add models for these tables first)"),
-                    Choice(
-                        "exclude",
-                        f"Go on, leaving the {len(report.unmanaged)} unmanaged table(s) "
-                        "out of migrations",
-                    ),
-                ],
-                default="stop",
-            )
-            if answer != "exclude":
-                raise Stopped("Stopped at the match check; nothing was written.")
-            self.console.print("env.py will get this filter, so autogenerate never touches them:")
-            self.console.print(f"  {escape(filter_line)}")
-            self.opts["exclude_unmanaged"] = True
-        return checked
+        unmanaged = sorted({name for c in checks for name in c.report.unmanaged})
+        self._unmanaged(unmanaged)
+        return checks
+
+    def _unmanaged(self, unmanaged: list[str]) -> None:
+        """Tables without models: stop, or leave them out of migrations (env.py filter)."""
+        if not unmanaged or self.opts.get("exclude_unmanaged"):
+            return
+        filter_line = repository.unmanaged_filter_text(unmanaged)
+        answer = self.ask.select(
+            "What now?",
+            [
+                Choice("stop", "Stop here (add models for these tables first)"),
+                Choice(
+                    "exclude",
+                    f"Go on, leaving the {len(unmanaged)} unmanaged table(s) out of migrations",
+                ),
+            ],
+            default="stop",
+        )
+        if answer != "exclude":
+            raise Stopped("Stopped at the match check; nothing was written.")
+        self.console.print("env.py will get this filter, so autogenerate never touches them:")
+        self.console.print(f"  {escape(filter_line)}")
+        self.opts["exclude_unmanaged"] = True
 
     # 3. the scratch database ---------------------------------------------------------------------
 
     def scratch_choice(self, project: pipeline.Project) -> str:
         self.console.rule("3. Scratch database")
         given = self.opts.get("scratch") or "auto"
-        plan = scratch.plan(project.live.url, given)
-        self.console.print(f"Generating against {escape(plan.label)}: {escape(plan.reason)}.")
-        if given != "auto":
+        for part in project.parts():
+            plan = scratch.plan(part.live.url, given)
+            where = f" for the {part.bind_label}" if part.bind_label else ""
+            self.console.print(
+                f"Generating{where} against {escape(plan.label)}: {escape(plan.reason)}."
+            )
+        if given != "auto" or project.is_multi:
             return str(given)
         options = [
             Choice("auto", f"{plan.label} (recommended)"),
@@ -170,7 +184,7 @@ class Wizard:
     # 4. review -----------------------------------------------------------------------------------
 
     def review(
-        self, project: pipeline.Project, checked: pipeline.Checked, scratch_choice: str
+        self, project: pipeline.Project, checked: list[pipeline.Checked], scratch_choice: str
     ) -> pipeline.Adoption:
         self.console.rule("4. Review the baseline")
         message = self.opts.get("message") or "baseline"
@@ -190,7 +204,7 @@ class Wizard:
                     default="accept",
                 )
                 if answer == "accept":
-                    if adoption.verification.passed or self.ask.confirm(
+                    if adoption.passed or self.ask.confirm(
                         "The verification found differences. Keep this baseline anyway?",
                         default=False,
                     ):
@@ -219,7 +233,7 @@ class Wizard:
     def _generate(
         self,
         project: pipeline.Project,
-        checked: pipeline.Checked,
+        checked: list[pipeline.Checked],
         scratch_choice: str,
         message: str,
     ) -> pipeline.Adoption:
@@ -243,9 +257,18 @@ class Wizard:
         stamp_live = self.opts.get("stamp_live")
         flagged = stamp_live is not None  # --stamp/--no-stamp answered this step
         if stamp_live is None:
-            stamp_live = self.ask.confirm(
-                f"Stamp the live database ({project.live_url}) at head now?"
+            what = (
+                "live databases (every bind's)"
+                if project.is_multi
+                else f"live database ({project.live_url})"
             )
+            stamp_live = self.ask.confirm(f"Stamp the {what} at head now?")
+        if project.is_multi:
+            # Other copies belong to one bind each: 'adopt stamp --bind NAME URL' says which.
+            results = self._stamp(project, None) if stamp_live else []
+            if results:
+                output.target_results(self.console, results, "Stamping")
+            return
         if stamp_live:
             urls.append(None)
         given = list(self.opts.get("extra_targets") or ())
@@ -264,8 +287,12 @@ class Wizard:
         ]
         if not chosen:
             return
+        results = self._stamp(project, chosen)
+        output.target_results(self.console, results, "Stamping")
+
+    def _stamp(self, project: pipeline.Project, chosen: list[Target] | None) -> list[Any]:
         with output.progress(self.console) as step:
-            results = pipeline.stamp_targets(
+            return pipeline.stamp_targets(
                 project,
                 chosen,
                 jobs=self.opts.get("jobs"),
@@ -274,7 +301,6 @@ class Wizard:
                 reference=self.reference,
                 progress=step,
             )
-        output.target_results(self.console, results, "Stamping")
 
     # 6. next steps -------------------------------------------------------------------------------
 
