@@ -600,7 +600,7 @@ def show_config(ctx: click.Context, /, **opts: Any) -> None:
     group = (ctx.obj or {}).get("group_opts", {})
     flags = {k: (v if v not in (None, (), False) else group.get(k)) for k, v in opts.items()}
     resolved = settings.effective({k: flags.get(k) for k in settings.KEYS})
-    targets = config.load().targets
+    targets, binds = config.load().targets, config.load().binds
     if opts["as_json"]:
         _emit_json(
             {
@@ -610,10 +610,14 @@ def show_config(ctx: click.Context, /, **opts: Any) -> None:
                 "targets": {
                     name: hide_password(v) if "://" in v else v for name, v in targets.items()
                 },
+                "binds": {
+                    name: {"models": m, "url": hide_password(u) if "://" in u else u}
+                    for name, (m, u) in binds.items()
+                },
             }
         )
         return
-    output.settings_table(output.make_console(), resolved.values(), targets)
+    output.settings_table(output.make_console(), resolved.values(), targets, binds)
 
 
 def main() -> None:

@@ -26,6 +26,33 @@ class ProjectConfig:
             )
         return {str(k): v for k, v in raw.items()}
 
+    @property
+    def binds(self) -> dict[str, tuple[str, str]]:
+        """[tool.adopt.binds.NAME]: the other databases of a plain SQLAlchemy project, each
+        as (models "module:attr", URL or "env:VAR")."""
+        raw = self.values.get("binds", {})
+        example = (
+            '[tool.adopt.binds.analytics] with models = "shop.analytics:Base" and '
+            'url = "env:ANALYTICS_DATABASE_URL"'
+        )
+        if not isinstance(raw, dict):
+            raise UsageError(f"[tool.adopt.binds] in {self.path} must be a table, e.g. {example}.")
+        found = {}
+        for name, entry in raw.items():
+            if not (
+                str(name).isidentifier()
+                and isinstance(entry, dict)
+                and isinstance(entry.get("models"), str)
+                and isinstance(entry.get("url"), str)
+                and set(entry) <= {"models", "url"}
+            ):
+                raise UsageError(
+                    f"[tool.adopt.binds.{name}] in {self.path} needs a name made of letters, "
+                    f"digits and '_', and exactly models and url strings, e.g. {example}."
+                )
+            found[str(name)] = (entry["models"], entry["url"])
+        return found
+
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
 

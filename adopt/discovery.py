@@ -39,6 +39,8 @@ class Models:
     # `metadata` is the one of `bind`. One entry for a single-database project.
     metadatas: dict[str | None, MetaData] = field(default_factory=dict)
     bind: str | None = None
+    # Plain SQLAlchemy binds ([tool.adopt.binds]): name -> (models spec, URL or env:VAR).
+    bind_specs: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.metadatas:
@@ -85,6 +87,7 @@ def load_models(
     models: str | None = None,
     imports: tuple[str, ...] = (),
     script_info: Any | None = None,
+    binds: dict[str, tuple[str, str]] | None = None,
 ) -> Models:
     """Load the models named by --app or --models, else FLASK_APP, else ./app.py or ./wsgi.py.
     Under `flask adopt`, `script_info` is Flask's own ScriptInfo: the app is found its way."""
@@ -100,6 +103,8 @@ def load_models(
             found = _load_flask(app or os.environ.get("FLASK_APP"), None if app else script_info)
         for name in imports:
             _import(name, "--import")
+        if binds:
+            found = _with_binds(found, binds)
     if calls:
         found = replace(found, create_all_at_startup=True)
     if not any(md.tables for md in found.metadatas.values()):
@@ -199,6 +204,25 @@ def _load_metadata(spec: str) -> Models:
     return Models(metadata, f"models {module_name}:{name}", import_path=f"{module_name}:{name}")
 
 
+def _with_binds(found: Models, binds: dict[str, tuple[str, str]]) -> Models:
+    """The plain SQLAlchemy project's other databases, from [tool.adopt.binds]."""
+    if found.is_flask:
+        raise UsageError(
+            "[tool.adopt.binds] is for plain SQLAlchemy models; a Flask app's databases come "
+            "from SQLALCHEMY_BINDS and __bind_key__: remove [tool.adopt.binds]."
+        )
+    metadatas: dict[str | None, MetaData] = {None: found.metadata}
+    for name, (spec, _url) in binds.items():
+        loaded = _load_metadata(spec).metadata
+        if any(loaded is md for md in metadatas.values()):
+            raise UsageError(
+                f"[tool.adopt.binds.{name}] models = {spec!r} is the same MetaData as another "
+                "database's; each database needs its own."
+            )
+        metadatas[name] = loaded
+    return replace(found, metadatas=metadatas, bind_specs=dict(binds))
+
+
 def _as_metadata(obj: Any) -> MetaData | None:
     if isinstance(obj, MetaData):
         return obj
@@ -275,6 +299,8 @@ def bind_target(models: Models, key: str | None, url: str | None = None) -> Live
     bind as Flask-SQLAlchemy resolves SQLALCHEMY_BINDS[key]."""
     if key is None:
         return live_target(models, url)
+    if key in models.bind_specs:
+        return _configured_bind(key, models.bind_specs[key][1])
     resolved = _flask_engine_url(models.flask_app, key) if models.flask_app is not None else None
     if resolved is None:
         raise UsageError(
@@ -282,6 +308,18 @@ def bind_target(models: Models, key: str | None, url: str | None = None) -> Live
             "or leave it out with --exclude-bind."
         )
     return LiveTarget(resolved, f"SQLALCHEMY_BINDS['{key}']")
+
+
+def _configured_bind(key: str, spec: str) -> LiveTarget:
+    if spec.startswith("env:"):
+        value = os.environ.get(spec[4:])
+        if not value:
+            raise UsageError(
+                f"[tool.adopt.binds.{key}] reads its URL from ${spec[4:]}, which is not set; "
+                "export it."
+            )
+        return LiveTarget(parse_url(value), spec[4:])
+    return LiveTarget(parse_url(spec), f"[tool.adopt.binds.{key}]")
 
 
 def _flask_engine_url(app: Any, key: str | None = None) -> URL | None:

@@ -217,7 +217,12 @@ def target_results(console: Console, results: Iterable[Any], title: str) -> None
         console.print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
 
 
-def settings_table(console: Console, items: Iterable[Any], targets: dict[str, str]) -> None:
+def settings_table(
+    console: Console,
+    items: Iterable[Any],
+    targets: dict[str, str],
+    binds: dict[str, tuple[str, str]] | None = None,
+) -> None:
     table = Table(title="Effective settings", title_justify="left")
     table.add_column("Setting")
     table.add_column("Value", overflow="fold")
@@ -230,6 +235,11 @@ def settings_table(console: Console, items: Iterable[Any], targets: dict[str, st
         for name, value in sorted(targets.items()):
             shown = hide_password(value) if "://" in value else value
             console.print(f"  {escape(name)} = {escape(shown)}")
+    if binds:
+        console.print(escape("Other databases ([tool.adopt.binds]):"))
+        for name, (models, url) in sorted(binds.items()):
+            shown = hide_password(url) if "://" in url else url
+            console.print(f"  {escape(name)}: models {escape(models)}, url {escape(shown)}")
 
 
 def error(message: str) -> None:

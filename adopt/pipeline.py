@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL
 
 from adopt import audit
 from adopt import baseline as baseline_mod
+from adopt import config
 from adopt import connect
 from adopt import drift
 from adopt import envrun
@@ -118,7 +119,7 @@ def locate(
 ) -> Project:
     """Step 1: find the models and the live database (`default_url` when none is configured,
     for commands whose targets are all named)."""
-    found = load_models(app, models, imports, script_info)
+    found = load_models(app, models, imports, script_info, config.load().binds)
     _require_known_binds(found, excluded_binds)
     try:
         target = live_target(found, url)

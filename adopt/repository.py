@@ -21,6 +21,7 @@ from adopt.discovery import Models
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
 from adopt.urls import is_sqlite
+from adopt.urls import parse_url
 from adopt.urls import sqlite_path
 
 DEFAULT_DIRECTORY = "migrations"
@@ -115,10 +116,12 @@ def create(models: Models, live: URL, directory: str | None) -> Repository:
                 raise UsageError(
                     f"{ini} exists but does not point at {path}; remove it or pass --directory."
                 )
-            _write(ini, _generic_ini(path, ini.parent, live), created)
-            _write(path / "env.py", _generic_env(models), created)
-            _write(path / "script.py.mako", _template("generic", "script.py.mako"), created)
-            _write(path / "README", _template("generic", "README"), created)
+            kind = "generic-multidb" if models.is_multi else "generic"
+            _write(ini, _generic_ini(path, ini.parent, live, models), created)
+            env = _multidb_env(models) if models.is_multi else _generic_env(models)
+            _write(path / "env.py", env, created)
+            _write(path / "script.py.mako", _template(kind, "script.py.mako"), created)
+            _write(path / "README", _template(kind, "README"), created)
     except OSError as exc:
         remove(Repository(path, path / "alembic.ini", "?", tuple(created)))
         raise UsageError(
@@ -156,13 +159,29 @@ def _template(layout: str, name: str) -> str:
     return resources.files("adopt").joinpath("templates", layout, name).read_text(encoding="utf-8")
 
 
-def _generic_ini(directory: Path, root: Path, live: URL) -> str:
+def _generic_ini(directory: Path, root: Path, live: URL, models: Models) -> str:
     rel = os.path.relpath(directory, root)
-    return (
+    text = (
         _template("generic", "alembic.ini")
         .replace("{directory}", rel)
         .replace("{url}", _ini_url(live, root))
     )
+    # One section per other database; its URL only when it is a literal without a password.
+    for name, (_spec, url) in models.bind_specs.items():
+        literal = "" if url.startswith("env:") else _ini_url(parse_url(url), root)
+        text += f"\n[{name}]\nsqlalchemy.url = {literal}\n"
+    return text
+
+
+def _multidb_env(models: Models) -> str:
+    """env.py for several plain SQLAlchemy databases: DATABASES names each one's models and the
+    environment variable its URL comes from."""
+    databases = {"": (models.import_path, "DATABASE_URL")}
+    for name, (spec, url) in models.bind_specs.items():
+        variable = url[4:] if url.startswith("env:") else f"{name.upper()}_DATABASE_URL"
+        databases[name] = (spec, variable)
+    lines = "".join(f"    {k!r}: {v!r},\n" for k, v in databases.items())
+    return _template("generic-multidb", "env.py").replace("{databases}", "{\n" + lines + "}")
 
 
 def _ini_url(live: URL, root: Path) -> str:

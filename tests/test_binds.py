@@ -231,3 +231,208 @@ def test_existing_flask_db_init_multidb_repository(helpdesk: Callable[[str], Hel
     check = project.flask("check")
     assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout
     assert tables(project.audit) == AUDIT_TABLES
+
+
+class Answers:
+    """A prompter that answers the wizard's questions in order (see test_wizard.Scripted)."""
+
+    def __init__(self, *answers: tuple[str, object]) -> None:
+        self.answers = list(answers)
+
+    def _next(self, message: str) -> object:
+        expected, answer = self.answers.pop(0)
+        assert expected in message.lower(), (message, expected)
+        return answer
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        return bool(self._next(message))
+
+    def select(self, message: str, choices: list[object], default: str | None = None) -> str:
+        return str(self._next(message))
+
+    def text(self, message: str, default: str = "") -> str:
+        return str(self._next(message))
+
+    def edit(self, path: Path) -> None:
+        raise AssertionError("not asked here")
+
+
+def test_wizard_adopts_every_bind(helpdesk: Callable[[str], Helpdesk]) -> None:
+    project = helpdesk("sqlite")
+    prompter = Answers(
+        ("is this right", "yes"),
+        ("verdict", "accept"),
+        ("stamp the live databases (every bind's)", True),
+    )
+    result = adopt(*APP, obj={"prompter": prompter})
+    assert result.exit_code == 0, result.output
+    assert not prompter.answers
+    assert "bind 'audit'" in result.output and "default database" in result.output
+    [baseline] = revision_files(project.folder)
+    revision = baseline.name.split("_")[0]
+    assert version_rows(project.main) == [revision] and version_rows(project.audit) == [revision]
+
+
+LEDGER_MODELS = """
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(60), unique=True)
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), index=True)
+    amount: Mapped[int] = mapped_column(server_default="0")
+
+
+class AnalyticsBase(DeclarativeBase):
+    pass
+
+
+class PageView(AnalyticsBase):
+    __tablename__ = "page_view"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(sa.String(200), index=True)
+    at: Mapped[datetime]
+"""
+
+LEDGER_CONFIG = """
+[tool.adopt]
+models = "ledger.models:Base"
+
+[tool.adopt.binds.analytics]
+models = "ledger.models:AnalyticsBase"
+url = "env:ANALYTICS_URL"
+"""
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_plain_sqlalchemy_with_two_metadata(
+    dialect: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_database: Callable[[str], str],
+) -> None:
+    folder = tmp_path / "ledger"
+    (folder / "ledger").mkdir(parents=True)
+    (folder / "ledger" / "__init__.py").write_text("")
+    (folder / "ledger" / "models.py").write_text(LEDGER_MODELS)
+    (folder / "pyproject.toml").write_text(LEDGER_CONFIG)
+    main, analytics = make_database(dialect), make_database("sqlite")
+    monkeypatch.chdir(folder)
+    monkeypatch.syspath_prepend(str(folder))
+    for cached in ("ledger", "ledger.models"):  # an earlier parameter's copy
+        monkeypatch.delitem(sys.modules, cached, raising=False)
+    monkeypatch.setenv("DATABASE_URL", main)
+    monkeypatch.setenv("ANALYTICS_URL", analytics)
+    from ledger import models  # type: ignore[import-not-found]
+
+    for url, base in ((main, models.Base), (analytics, models.AnalyticsBase)):
+        engine = sa.create_engine(url)
+        base.metadata.create_all(engine)
+        engine.dispose()
+
+    result = adopt("run", "--yes")
+    assert result.exit_code == 0, result.output
+    [baseline] = revision_files(folder)
+    revision = baseline.name.split("_")[0]
+    assert version_rows(main) == [revision] and version_rows(analytics) == [revision]
+    assert "page_view" in baseline.read_text().split("def upgrade_analytics():", 1)[1]
+    ini = (folder / "alembic.ini").read_text()
+    assert "[analytics]" in ini
+
+    alembic = [str(Path(sys.executable).parent / "alembic")]
+    env = dict(os.environ)
+    run = lambda *a, **kw: subprocess.run(  # noqa: E731
+        [*alembic, *a], cwd=folder, capture_output=True, text=True, **kw
+    )
+    current = run("current", env=env)
+    assert current.stdout.count(f"{revision} (head)") == 2, current.stderr
+    check = run("check", env=env)
+    assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout
+    fresh_main, fresh_analytics = make_database(dialect), make_database("sqlite")
+    fresh = dict(env, DATABASE_URL=fresh_main, ANALYTICS_URL=fresh_analytics)
+    assert run("upgrade", "head", env=fresh).returncode == 0
+    assert schema_differences(main, fresh_main) == []
+    assert schema_differences(analytics, fresh_analytics) == []
+
+    # The next model change lands in the right database's function.
+    source = folder / "ledger" / "models.py"
+    source.write_text(
+        source.read_text().replace(
+            "    at: Mapped[datetime]\n",
+            "    at: Mapped[datetime]\n    referrer: Mapped[str | None] = mapped_column(sa.Text)\n",
+        )
+    )
+    made = run("revision", "--autogenerate", "-m", "referrer", env=env)
+    assert made.returncode == 0, made.stderr
+    [new] = [f for f in revision_files(folder) if f != baseline]
+    text = new.read_text()
+    assert "add_column('referrer'" in text.split("def upgrade_analytics():", 1)[1] or (
+        "sa.Column('referrer'" in text.split("def upgrade_analytics():", 1)[1]
+    )
+    assert "op." not in text.split("def upgrade_():", 1)[1].split("def ", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("[tool.adopt.binds]\nanalytics = 3\n", "needs a name made of letters"),
+        (
+            '[tool.adopt.binds.analytics]\nmodels = "ledger.models:AnalyticsBase"\n',
+            "exactly models and url",
+        ),
+        (
+            '[tool.adopt.binds.analytics]\nmodels = "ledger.models:Base"\nurl = "sqlite:///a.db"\n',
+            "same MetaData",
+        ),
+        (
+            '[tool.adopt.binds.analytics]\nmodels = "ledger.models:AnalyticsBase"\n'
+            'url = "env:ADOPT_TEST_UNSET_VARIABLE"\n',
+            "$ADOPT_TEST_UNSET_VARIABLE, which is not set",
+        ),
+    ],
+)
+def test_bad_binds_configuration_is_refused(
+    config: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ledger").mkdir()
+    (tmp_path / "ledger" / "__init__.py").write_text("")
+    (tmp_path / "ledger" / "models.py").write_text(LEDGER_MODELS)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.adopt]\nmodels = "ledger.models:Base"\n' + config
+    )
+    monkeypatch.chdir(tmp_path)
+    for cached in ("ledger", "ledger.models"):
+        monkeypatch.delitem(sys.modules, cached, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'main.db'}")
+    monkeypatch.delenv("ADOPT_TEST_UNSET_VARIABLE", raising=False)
+    result = adopt("check")
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger", "pyproject.toml"]
+
+
+def test_binds_configuration_with_a_flask_app_is_refused(
+    helpdesk: Callable[[str], Helpdesk],
+) -> None:
+    project = helpdesk("sqlite")
+    (project.folder / "pyproject.toml").write_text(
+        '[tool.adopt.binds.extra]\nmodels = "helpdesk:db"\nurl = "sqlite:///x.db"\n'
+    )
+    result = adopt("check", *APP)
+    assert result.exit_code == 2
+    assert "SQLALCHEMY_BINDS" in result.output
