@@ -73,7 +73,7 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
 def test_two_binds_adopted_and_standard_tools_continue(
     dialect: str, helpdesk: Callable[[str], Helpdesk], make_database: Callable[[str], str]
 ) -> None:
@@ -318,7 +318,7 @@ url = "env:ANALYTICS_URL"
 """
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
 def test_plain_sqlalchemy_with_two_metadata(
     dialect: str,
     tmp_path: Path,
