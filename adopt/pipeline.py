@@ -368,23 +368,25 @@ def baseline(
                 for part, plan in zip(parts, plans, strict=True)
             }
             made = baseline_mod.generate(repo, project.models, engines, message, rev_id)
-        written.append(made.path)
-        adoptions = [
-            Adoption(
-                each.report,
-                repo,
-                plan,
-                made,
-                _no_verification(),
-                each.report.unmanaged,
-                each.snapshot,
-                part.bind,
-                part.bind_label,
-            )
-            for part, plan, each in zip(parts, plans, checks, strict=True)
-        ]
-        adoption = replace(adoptions[0], others=tuple(adoptions[1:]))
-        adoption = reverify(project, adoption, progress)
+            written.append(made.path)
+            adoptions = [
+                Adoption(
+                    each.report,
+                    repo,
+                    plan,
+                    made,
+                    _no_verification(),
+                    each.report.unmanaged,
+                    each.snapshot,
+                    part.bind,
+                    part.bind_label,
+                )
+                for part, plan, each in zip(parts, plans, checks, strict=True)
+            ]
+            adoption = replace(adoptions[0], others=tuple(adoptions[1:]))
+            # Generation only read the scratch databases (and rolled back): they are still
+            # empty, so verification builds in them instead of creating new ones.
+            adoption = reverify(project, adoption, progress, engines)
         progress("Baseline verified" if adoption.passed else "Verification done")
     except BaseException:
         _remove(written, repo)
@@ -425,19 +427,34 @@ def _no_verification() -> verify_mod.Verification:
     return verify_mod.Verification((), (), 0)
 
 
-def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) -> Adoption:
-    """Upgrade a fresh scratch database with the baseline and compare (again, after an edit);
-    each database of a project with binds on its own."""
+def reverify(
+    project: Project,
+    adoption: Adoption,
+    progress: Progress = _quiet,
+    engines: dict[str | None, Any] | None = None,
+) -> Adoption:
+    """Upgrade an empty scratch database with the baseline and compare (again, after an edit);
+    each database of a project with binds on its own. `engines` are empty scratch databases
+    already open, by bind; without them, new ones are made."""
     by_bind = {part.bind: part for part in project.parts()}
-    done = [_reverify_part(by_bind[each.bind], each, progress) for each in adoption.parts]
+    done = [
+        _reverify_part(by_bind[each.bind], each, progress, (engines or {}).get(each.bind))
+        for each in adoption.parts
+    ]
     return replace(done[0], others=tuple(done[1:]))
 
 
-def _reverify_part(project: Project, adoption: Adoption, progress: Progress) -> Adoption:
+def _reverify_part(
+    project: Project, adoption: Adoption, progress: Progress, engine: Any | None
+) -> Adoption:
     assert adoption.live_snapshot is not None
     where = f" ({project.bind_label})" if project.bind_label else ""
     progress(f"Verifying: rebuilding the schema in {adoption.scratch.label}{where}")
-    with scratch_mod.open_scratch(project.live.url, adoption.scratch) as engine:
+    with contextlib.ExitStack() as stack:
+        if engine is None:
+            engine = stack.enter_context(
+                scratch_mod.open_scratch(project.live.url, adoption.scratch)
+            )
         result = verify_mod.verify(
             adoption.repository,
             project.models,
@@ -445,6 +462,7 @@ def _reverify_part(project: Project, adoption: Adoption, progress: Progress) -> 
             adoption.live_snapshot,
             adoption.excluded + adoption.report.filtered_out,
             project_options(project),
+            check=adoption.report,
         )
     return replace(adoption, verification=result, others=())
 

@@ -68,7 +68,8 @@ class Wizard:
         while True:
             self.console.rule("1. What was found")
             project = self._locate(opts)
-            output.found(self.console, project, self._directory(project))
+            for part in project.parts():
+                output.found(self.console, part, self._directory(project))
             if (opts.get("app") or opts.get("models")) and opts.get("url"):
                 return project  # both given as flags: nothing to confirm
             answer = self.ask.select(
