@@ -59,8 +59,9 @@ class Models:
 
     @property
     def is_multi(self) -> bool:
-        """Several databases (Flask-SQLAlchemy binds): Flask-Migrate's multidb layout."""
-        return len(self.bind_keys) > 1
+        """Models in named binds (Flask-SQLAlchemy binds, [tool.adopt.binds]): the multidb
+        layout, even when all of them are in one named bind."""
+        return any(key is not None for key in self.bind_keys)
 
     def for_bind(self, key: str | None) -> Models:
         """The same project seen from one bind: its metadata only."""

@@ -121,17 +121,21 @@ def locate(
     for commands whose targets are all named)."""
     found = load_models(app, models, imports, script_info, config.load().binds)
     _require_known_binds(found, excluded_binds)
-    try:
-        target = live_target(found, url)
-    except UsageError:
-        if default_url is None:
-            raise
-        target = LiveTarget(default_url, "the first target")
     binds = {
         key: bind_target(found, key)
         for key in found.bind_keys
         if key is not None and key not in excluded_binds
     }
+    if None not in found.bind_keys and binds and not url:
+        # Every model is in a named bind: the default database, if any, is not adopted.
+        target = next(iter(binds.values()))
+    else:
+        try:
+            target = live_target(found, url)
+        except UsageError:
+            if default_url is None:
+                raise
+            target = LiveTarget(default_url, "the first target")
     for each in (target, *binds.values()):
         if is_sqlite(each.url) and sqlite_path(each.url) is None:
             raise UsageError(

@@ -436,3 +436,64 @@ def test_binds_configuration_with_a_flask_app_is_refused(
     result = adopt("check", *APP)
     assert result.exit_code == 2
     assert "SQLALCHEMY_BINDS" in result.output
+
+
+ONLY_BINDS_APP = """
+import os
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class Event(db.Model):
+    __bind_key__ = "events"
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(40), nullable=False)
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_BINDS"] = {"events": os.environ["EVENTS_URL"]}
+    db.init_app(app)
+    Migrate(app, db)
+    return app
+"""
+
+
+def test_every_model_in_a_named_bind_and_no_default_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_database: Callable[[str], str]
+) -> None:
+    """SQLALCHEMY_DATABASE_URI may be absent when every model names its bind."""
+    (tmp_path / "eventsapp.py").write_text(ONLY_BINDS_APP)
+    events = make_database("sqlite")
+    engine = sa.create_engine(events)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE event (id INTEGER NOT NULL, name VARCHAR(40) NOT NULL, PRIMARY KEY (id))"
+        )
+    engine.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EVENTS_URL", events)
+    monkeypatch.delitem(sys.modules, "eventsapp", raising=False)
+
+    result = adopt("run", "--yes", "--app", "eventsapp:create_app()")
+    assert result.exit_code == 0, result.output
+    [baseline] = revision_files(tmp_path)
+    assert version_rows(events) == [baseline.name.split("_")[0]]
+    assert "def upgrade_events():" in baseline.read_text()
+
+    fresh = make_database("sqlite")
+    flask = [str(Path(sys.executable).parent / "flask"), "--app", "eventsapp:create_app()", "db"]
+    upgraded = subprocess.run(
+        [*flask, "upgrade"],
+        cwd=tmp_path,
+        env=dict(os.environ, EVENTS_URL=fresh),
+        capture_output=True,
+        text=True,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert tables(fresh) == {"event"}

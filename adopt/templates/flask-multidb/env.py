@@ -35,9 +35,11 @@ def _db():
 
 
 def _bind_names():
-    """"" for the default database, then every named bind that has models."""
+    """"" for the default database (when the app has one), then every named bind that has
+    models."""
     named = sorted(key for key, md in _db().metadatas.items() if key is not None and md.tables)
-    return [""] + [name for name in named if name not in EXCLUDED_BINDS]
+    default = [""] if None in _db().engines else []
+    return default + [name for name in named if name not in EXCLUDED_BINDS]
 
 
 def _metadata(name):
