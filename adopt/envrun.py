@@ -23,6 +23,7 @@ from alembic.util import CommandError
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
@@ -183,11 +184,19 @@ def _env_errors(script: ScriptDirectory, failure: str) -> Iterator[None]:
         raise
     except CommandError as exc:
         raise AdoptError(f"Alembic refused: {exc}.") from None
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise  # the server went away: not env.py's fault; the CLI says so (exit 4)
+        raise _env_failure(script, failure, exc) from exc
     except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        if failure:
-            raise AdoptError(failure.format(detail=detail)) from exc
-        where = f"{script.dir}/env.py"
-        raise UsageError(
-            f"Running {where} failed with {detail}; fix env.py (or the models it imports)."
-        ) from exc
+        raise _env_failure(script, failure, exc) from exc
+
+
+def _env_failure(script: ScriptDirectory, failure: str, exc: Exception) -> AdoptError:
+    detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    if failure:
+        return AdoptError(failure.format(detail=detail))
+    return UsageError(
+        f"Running {script.dir}/env.py failed with {detail}; fix env.py (or the models it "
+        "imports)."
+    )

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from click.testing import Result
@@ -117,3 +123,216 @@ def assert_no_new_scratch(url: str, before: set[str], wait: float = 20.0) -> Non
             break
         time.sleep(0.5)
     assert not new, f"scratch databases left behind: {sorted(new)}"
+
+
+# --- the live database's state (shared by the safety, bad-input and fault tests) -----------------
+
+
+@dataclass(frozen=True)
+class Live:
+    """Everything of the live database a read-only command must leave as it was."""
+
+    names: tuple[str, ...]  # every table, alembic_version included
+    tables: dict[str, Any] = field(repr=False)  # schema.Snapshot.tables (alembic_version aside)
+    rows: dict[str, str] = field(repr=False)
+    versions: list[str] | None
+
+
+def live(url: str) -> Live:
+    """One connection: the table names, the schema snapshot, a digest of each table's rows
+    (order-independent) and alembic_version's rows."""
+    e = engine(url)
+    try:
+        with e.connect() as conn:
+            names = tuple(sorted(sa.inspect(conn).get_table_names()))
+            tables = schema.take(conn).tables
+            rows = {}
+            for name in names:  # compiled, so names with quotes or '%' are escaped
+                query = sa.select(sa.literal_column("*")).select_from(sa.table(name))
+                found = sorted(repr(tuple(r)) for r in conn.execute(query))
+                rows[name] = hashlib.sha256("\n".join(found).encode()).hexdigest()
+            versions = rows.pop("alembic_version", None) and sorted(
+                str(r[0]) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+            )
+    finally:
+        e.dispose()
+    return Live(names, tables, rows, versions if "alembic_version" in names else None)
+
+
+def assert_untouched(
+    url: str, expected: Live, what: str, *, head: str | None = None, empty_ok: bool = False
+) -> None:
+    """The live schema, its rows and alembic_version are as they were. With `head`, the one
+    write adopt may make is allowed: alembic_version (created if need be) holding exactly head.
+    With empty_ok, an empty alembic_version may have appeared (it reads as "not stamped")."""
+    after = live(url)
+    names = after.names
+    allowed = [expected.versions] + ([[head]] if head is not None else [])
+    allowed += [[]] if empty_ok else []
+    if after.versions != expected.versions and after.versions in allowed:
+        names = tuple(n for n in names if n != "alembic_version" or n in expected.names)
+    assert names == expected.names, f"{what}: tables appeared or vanished"
+    if after.tables != expected.tables:
+        found = schema.compare(
+            schema.Snapshot(expected.tables),
+            schema.Snapshot(after.tables),
+            expected_label="schema before",
+            actual_label="schema after",
+        )
+        pytest.fail(f"{what}: the live schema changed: {found}")
+    assert after.rows == expected.rows, f"{what}: the live rows changed"
+    assert after.versions in allowed, f"{what}: alembic_version is {after.versions}"
+
+
+# --- the refusal contract: a refused command changes nothing -------------------------------------
+
+
+IGNORED = {"__pycache__", ".pytest_cache"}
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything a refused command must leave as it was. (Leftover adopt_scratch_* databases
+    are not compared: none of these refusals gets as far as making one, and other test runs
+    on the same server make and drop theirs at any moment.)"""
+
+    rows: dict[str, str] | None
+    versions: list[str] | None
+    files: dict[str, bytes]
+
+
+def capture(project: Path, url: str | None) -> State:
+    files = {}
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if IGNORED & set(rel.parts) or path.suffix in {".db", ".db-journal"}:
+            continue  # databases are compared through their rows and alembic_version
+        key = str(rel) + ("/" if path.is_dir() else "")
+        files[key] = path.read_bytes() if path.is_file() else b""
+    return State(
+        rows=row_checksums(url) if url else None,
+        versions=version_rows(url) if url else None,
+        files=files,
+    )
+
+
+def assert_refused(
+    result: Result,
+    code: int,
+    before: tuple[Path, str | None, State],
+    *fragments: str,
+    secret: str | None = None,
+) -> str:
+    """The documented exit code, one 'Error:' line holding every fragment (case-insensitive),
+    no traceback, nothing changed. Returns the error line."""
+    project, url, state = before
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment.lower() in errors[0].lower(), errors[0]
+    if secret is not None:
+        assert secret not in result.stdout and secret not in result.stderr
+    after = capture(project, url)
+    assert after.files == state.files, "the project's files changed"
+    assert after.rows == state.rows, "the live rows changed"
+    assert after.versions == state.versions, "alembic_version changed"
+    if not any(name.startswith("migrations") for name in state.files):
+        assert not (project / "migrations").exists()
+    return errors[0]
+
+
+def before(project: Path, url: str | None = None) -> tuple[Path, str | None, State]:
+    return project, url, capture(project, url)
+
+
+# --- faults injected mid-run into an adopt subprocess --------------------------------------------
+
+# A sitecustomize for the adopt subprocess: at a point of the run (named by ADOPT_TEST_FAULT_AT)
+# it announces itself with a file 'reached' and waits for a file 'go', so that the test injects
+# its fault (a folder made unwritable, a server stopped) exactly there, then lets the run go on.
+# The points are Alembic's, not adopt's, so that they survive changes in adopt's own code.
+FAULT_HOOK = """\
+import os
+import time
+
+_POINTS = {
+    # point: (module, class, method, pause after the call rather than before)
+    "generate": ("alembic.autogenerate.api", "RevisionContext", "run_autogenerate", False),
+    "verify": ("alembic.script.base", "ScriptDirectory", "_upgrade_revs", False),
+    "stamp": ("alembic.runtime.migration", "MigrationContext", "stamp", True),
+}
+
+
+def _install(point, folder):
+    import importlib
+
+    module, cls, name, after = _POINTS[point]
+    owner = getattr(importlib.import_module(module), cls)
+    original = getattr(owner, name)
+    fired = []
+
+    def pause():
+        if fired:
+            return
+        fired.append(True)
+        open(os.path.join(folder, "reached"), "w").close()
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(folder, "go")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def hooked(*args, **kwargs):
+        if not after:
+            pause()
+        result = original(*args, **kwargs)
+        if after:
+            pause()
+        return result
+
+    setattr(owner, name, hooked)
+
+
+if os.environ.get("ADOPT_TEST_FAULT_AT"):
+    _install(os.environ["ADOPT_TEST_FAULT_AT"], os.environ["ADOPT_TEST_FAULT_DIR"])
+"""
+
+
+class FaultPoint:
+    """Stops an adopt subprocess at `point` (generate, verify, stamp) until release()."""
+
+    def __init__(self, folder: Path, point: str) -> None:
+        self.folder = folder
+        self.point = point
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "sitecustomize.py").write_text(FAULT_HOOK)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ, NO_COLOR="1", **extra)
+        path = [str(self.folder)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        env["PYTHONPATH"] = os.pathsep.join(path)
+        env.update(ADOPT_TEST_FAULT_AT=self.point, ADOPT_TEST_FAULT_DIR=str(self.folder))
+        for var in ("FLASK_APP", "COLUMNS"):
+            env.pop(var, None)
+        return env
+
+    def wait(self, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+        """Until the run stands at the point (fails with its output if it ended before)."""
+        deadline = time.monotonic() + timeout
+        while not (self.folder / "reached").exists():
+            if proc.poll() is not None:
+                out, err = proc.communicate()
+                raise AssertionError(
+                    f"the run ended (exit {proc.returncode}) before {self.point!r}:\n{out}\n{err}"
+                )
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the run never reached {self.point!r}")
+            time.sleep(0.02)
+
+    def release(self) -> None:
+        (self.folder / "go").touch()
+
+
+def error_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("Error:")]

@@ -11,7 +11,6 @@ import secrets
 import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,11 @@ from click.testing import Result
 from conftest import SERVERS
 from helpers import APPS
 from helpers import adopt
+from helpers import assert_refused
+from helpers import before
+from helpers import capture
 from helpers import engine
 from helpers import revision_files
-from helpers import row_checksums
 from helpers import version_rows
 from sqlalchemy.engine import make_url
 
@@ -53,68 +54,9 @@ thing = sa.Table(
 )
 """
 TINY = ["--models", "tinymodels:metadata"]
-IGNORED = {"__pycache__", ".pytest_cache"}
 
 
-# --- the refusal contract ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class State:
-    """Everything a refused command must leave as it was. (Leftover adopt_scratch_* databases
-    are not compared: none of these refusals gets as far as making one, and other test runs
-    on the same server make and drop theirs at any moment.)"""
-
-    rows: dict[str, str] | None
-    versions: list[str] | None
-    files: dict[str, bytes]
-
-
-def capture(project: Path, url: str | None) -> State:
-    files = {}
-    for path in sorted(project.rglob("*")):
-        rel = path.relative_to(project)
-        if IGNORED & set(rel.parts) or path.suffix in {".db", ".db-journal"}:
-            continue  # databases are compared through their rows and alembic_version
-        key = str(rel) + ("/" if path.is_dir() else "")
-        files[key] = path.read_bytes() if path.is_file() else b""
-    return State(
-        rows=row_checksums(url) if url else None,
-        versions=version_rows(url) if url else None,
-        files=files,
-    )
-
-
-def assert_refused(
-    result: Result,
-    code: int,
-    before: tuple[Path, str | None, State],
-    *fragments: str,
-    secret: str | None = None,
-) -> str:
-    """The documented exit code, one 'Error:' line holding every fragment (case-insensitive),
-    no traceback, nothing changed. Returns the error line."""
-    project, url, state = before
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment.lower() in errors[0].lower(), errors[0]
-    if secret is not None:
-        assert secret not in result.stdout and secret not in result.stderr
-    after = capture(project, url)
-    assert after.files == state.files, "the project's files changed"
-    assert after.rows == state.rows, "the live rows changed"
-    assert after.versions == state.versions, "alembic_version changed"
-    if not any(name.startswith("migrations") for name in state.files):
-        assert not (project / "migrations").exists()
-    return errors[0]
-
-
-def before(project: Path, url: str | None = None) -> tuple[Path, str | None, State]:
-    return project, url, capture(project, url)
+# --- the refusal contract (assert_refused, before, capture: in helpers) ---------------------------
 
 
 def json_document(result: Result) -> dict[str, Any]:

@@ -14,7 +14,6 @@ Cases that fail because of a bug in adopt are marked xfail(strict=True) with the
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import importlib.util
 import json
@@ -30,7 +29,6 @@ import urllib.parse
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
-from dataclasses import field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,18 +38,20 @@ import sqlalchemy as sa
 from click.testing import Result
 from conftest import SERVERS
 from conftest import require_server
+from helpers import Live
 from helpers import adopt
+from helpers import assert_refused
+from helpers import assert_untouched
+from helpers import before
+from helpers import capture
 from helpers import engine
+from helpers import live
 from helpers import revision_files
 from helpers import row_checksums
 from helpers import version_rows
 from sqlalchemy.engine import make_url
-from test_bad_input import assert_refused
-from test_bad_input import before
-from test_bad_input import capture
 
 from adopt import connect
-from adopt import schema
 from adopt.urls import parse_url
 
 # Import the drivers once (see test_bad_input): a re-imported psycopg raises exception classes
@@ -92,50 +92,7 @@ PLAIN = ["--models", "plainmodels:metadata"]
 # --- the live database's state -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Live:
-    """Everything of the live database a read-only command must leave as it was."""
-
-    names: tuple[str, ...]  # every table, alembic_version included
-    tables: dict[str, Any] = field(repr=False)  # schema.Snapshot.tables (alembic_version aside)
-    rows: dict[str, str] = field(repr=False)
-    versions: list[str] | None
-
-
-def live(url: str) -> Live:
-    """One connection: the table names, the schema snapshot, a digest of each table's rows
-    (order-independent) and alembic_version's rows."""
-    e = engine(url)
-    try:
-        with e.connect() as conn:
-            names = tuple(sorted(sa.inspect(conn).get_table_names()))
-            tables = schema.take(conn).tables
-            rows = {}
-            for name in names:  # compiled, so names with quotes or '%' are escaped
-                query = sa.select(sa.literal_column("*")).select_from(sa.table(name))
-                found = sorted(repr(tuple(r)) for r in conn.execute(query))
-                rows[name] = hashlib.sha256("\n".join(found).encode()).hexdigest()
-            versions = rows.pop("alembic_version", None) and sorted(
-                str(r[0]) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-            )
-    finally:
-        e.dispose()
-    return Live(names, tables, rows, versions if "alembic_version" in names else None)
-
-
-def assert_untouched(url: str, expected: Live, what: str) -> None:
-    after = live(url)
-    assert after.names == expected.names, f"{what}: tables appeared or vanished"
-    if after.tables != expected.tables:
-        found = schema.compare(
-            schema.Snapshot(expected.tables),
-            schema.Snapshot(after.tables),
-            expected_label="schema before",
-            actual_label="schema after",
-        )
-        pytest.fail(f"{what}: the live schema changed: {found}")
-    assert after.rows == expected.rows, f"{what}: the live rows changed"
-    assert after.versions == expected.versions, f"{what}: alembic_version changed"
+# Live, live() and assert_untouched() are in helpers (shared with the fault tests).
 
 
 def execute(url: str, *statements: str) -> None:
