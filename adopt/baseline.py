@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import io
 import re
@@ -176,15 +177,15 @@ def _generate(
 
 @contextlib.contextmanager
 def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
-    """Alembic renders every bind's operations with the last bind's context, so with binds on
-    two dialects one bind's defaults and types would be spelled for the other's (a PostgreSQL
-    `true` rendered as SQLite's `1`). Render each bind's with its own context."""
+    """Render each bind's operations with its own context: Alembic renders them all with the
+    last bind's, so with binds on two dialects one bind's defaults and types would be spelled
+    for the other's (a PostgreSQL `true` rendered as SQLite's `1`). Then let the operations go
+    before Alembic writes and loads the script: at 1,000 tables they are the peak memory."""
     original = alembic_render._render_python_into_templatevars
-    if len(contexts) < 2:
-        yield
-        return
 
-    def render(last: AutogenContext, migration_script: Any, template_args: dict[str, Any]) -> None:
+    def render(
+        last: AutogenContext, migration_script: Any, template_args: dict[str, Any]
+    ) -> None:
         imports = last.imports
         for upgrade, downgrade in zip(
             migration_script.upgrade_ops_list, migration_script.downgrade_ops_list, strict=True
@@ -197,7 +198,9 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
             template_args[downgrade.downgrade_token] = alembic_render._indent(
                 alembic_render._render_cmd_body(downgrade, context)
             )
+            upgrade.ops, downgrade.ops = [], []  # rendered: not needed any more
         template_args["imports"] = "\n".join(sorted(imports))
+        gc.collect()
 
     alembic_render._render_python_into_templatevars = render  # type: ignore[assignment]
     try:

@@ -27,6 +27,9 @@ from adopt.urls import sqlite_path
 
 CONNECT_TIMEOUT = 10
 
+# Set in Connection.info of sessions opened read-only (see create): they cannot change the schema.
+READ_ONLY = "adopt.read_only"
+
 _EXTRAS = {"postgresql": "adopt[postgres]", "mysql": "adopt[mysql]", "mariadb": "adopt[mysql]"}
 
 # Statements that make every transaction of a session read-only, so even a bug cannot write.
@@ -38,12 +41,20 @@ _READ_ONLY_SESSION = {
 
 
 def create(
-    url: URL, *, read_only: bool = False, must_exist: bool = True, timeout: int | None = None
+    url: URL,
+    *,
+    read_only: bool = False,
+    must_exist: bool = True,
+    timeout: int | None = None,
+    autocommit: bool = False,
 ) -> Engine:
     """An engine for `url`; SQLite files must already exist unless must_exist is False.
 
     `timeout` (seconds) bounds connecting and each statement, so a server that accepts the
-    connection and never answers cannot hang a run."""
+    connection and never answers cannot hang a run. With `autocommit` (servers only), every
+    statement commits on its own, also inside conn.begin(): for scratch databases, which are
+    dropped afterwards, so that building a large schema never holds all its locks at once
+    (PostgreSQL keeps each lock until the commit, and its lock table is bounded)."""
     backend = url.get_backend_name()
     if is_sqlite(url):
         return _sqlite_engine(url, read_only=read_only, must_exist=must_exist, timeout=timeout)
@@ -56,8 +67,9 @@ def create(
         # answers hangs the run for ever.
         wait = timeout or CONNECT_TIMEOUT
         connect_args.update(read_timeout=wait, write_timeout=wait)
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     try:
-        engine = create_engine(url, connect_args=connect_args, poolclass=pool.NullPool)
+        engine = create_engine(url, connect_args=connect_args, poolclass=pool.NullPool, **options)
     except (NoSuchModuleError, ModuleNotFoundError, ArgumentError) as exc:
         raise _driver_error(url, exc) from None
     if timeout is None and backend in ("mysql", "mariadb"):
@@ -73,12 +85,13 @@ def create(
         statement = _READ_ONLY_SESSION[backend]
 
         @event.listens_for(engine, "connect")
-        def _read_only(dbapi_conn: Any, _record: Any) -> None:
+        def _read_only(dbapi_conn: Any, record: Any) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute(statement)
             cursor.close()
             if backend == "postgresql":
                 dbapi_conn.commit()
+            record.info[READ_ONLY] = True
 
     return engine
 
@@ -106,9 +119,16 @@ def _sqlite_engine(url: URL, *, read_only: bool, must_exist: bool, timeout: int 
     def open_file() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, timeout=wait, check_same_thread=False)
 
-    return create_engine(
+    engine = create_engine(
         URL.create("sqlite", database=str(path)), poolclass=pool.NullPool, creator=open_file
     )
+    if read_only:
+
+        @event.listens_for(engine, "connect")
+        def _read_only(_dbapi_conn: Any, record: Any) -> None:
+            record.info[READ_ONLY] = True
+
+    return engine
 
 
 def immediate_transactions(engine: Engine) -> Engine:

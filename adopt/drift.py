@@ -8,6 +8,7 @@ real, each with its reason. The wording lives in adopt.drift_text."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.util import md5_hex
 
 from adopt import schema
 from adopt.differences import Difference
@@ -103,7 +105,9 @@ def raw_differences(conn: Connection, metadata: MetaData, options: dict[str, Any
     alembic = _flatten(compare_metadata(context, metadata))
     tables = _live_tables(conn, metadata, options)
     by_key = {(t.model.schema, t.model.name): t for t in tables}
-    corrected = [_correct(item, by_key, conn.dialect) for item in alembic]
+    corrected = _redundant_uniques(
+        [_correct(item, by_key, conn.dialect) for item in alembic], by_key
+    )
     own = [(OWN, f) for t in tables for f in _own_findings(t, alembic, conn.dialect, options)]
     return [item for item in corrected if item is not None] + own
 
@@ -422,6 +426,13 @@ def _renamed(old: Any, new: Any) -> Classified:
             f"the same {kind.replace('_', ' ')} on both sides; only one side names it "
             f"({old.name or new.name!r}), so nothing a migration refers to differs",
         )
+    if _cut_by_server(str(new.name), str(old.name)):
+        return SetAside(
+            table,
+            _label(str(new.name), what),
+            f"the server cut the name to {PG_NAME_BYTES} bytes ({old.name!r}); it cuts names "
+            "in every statement the same way, so migrations reach this one by either name",
+        )
     return Difference(
         kind + "_name",
         table,
@@ -429,6 +440,22 @@ def _renamed(old: Any, new: Any) -> Classified:
         f"the same {kind.replace('_', ' ')}, named {old.name!r} in the database and "
         f"{new.name!r} in the models; a later migration dropping {new.name!r} would fail here",
         f"name it {old.name!r} in the model (or rename it in the database first)",
+    )
+
+
+PG_NAME_BYTES = 63  # PostgreSQL truncates longer identifiers (NAMEDATALEN - 1)
+
+
+def _cut_by_server(model_name: str, database_name: str) -> bool:
+    """The name as it reaches the database when it is too long: SQLAlchemy shortens a
+    generated (naming convention) name of more than 63 characters to 55 plus "_" and four hex
+    digits of its MD5, and PostgreSQL keeps the first 63 bytes (at a character boundary)."""
+    spellings = {model_name}
+    if len(model_name) > PG_NAME_BYTES:
+        spellings.add(model_name[: PG_NAME_BYTES - 8] + "_" + md5_hex(model_name)[-4:])
+    return any(
+        spelling.encode("utf-8")[:PG_NAME_BYTES].decode("utf-8", "ignore") == database_name
+        for spelling in spellings
     )
 
 
@@ -554,6 +581,65 @@ def filtered_out(options: dict[str, Any], live_tables: Iterable[str]) -> list[st
 
 
 # --- corrections to Alembic's findings -----------------------------------------------------------
+
+
+def _redundant_uniques(
+    items: list[Any], tables: dict[tuple[str | None, str], schema.LiveTable]
+) -> list[Any]:
+    """A model unique constraint that repeats the primary key, or another unique on the same
+    columns that the database has, is one PostgreSQL and SQLite never create: CREATE TABLE
+    keeps one of them. Such a one is not missing."""
+    missing: Counter[tuple[str | None, str, tuple[str, ...]]] = Counter()
+    for item in items:
+        if _is_unique_added(item):
+            missing[(item[1].table.schema, item[1].table.name, _cols_tuple(item[1]))] += 1
+    out = []
+    for item in items:
+        live = (
+            tables.get((item[1].table.schema, item[1].table.name))
+            if _is_unique_added(item)
+            else None
+        )
+        if live is None:
+            out.append(item)
+            continue
+        cols = _cols_tuple(item[1])
+        model = live.model
+        if list(cols) == [c.name for c in model.primary_key.columns] == list(live.primary_key):
+            repeated = "the primary key"
+        else:
+            same = [
+                c
+                for c in (*model.constraints, *model.indexes)
+                if (isinstance(c, UniqueConstraint) or getattr(c, "unique", False))
+                and _cols_tuple(c) == cols
+            ]
+            key = (model.schema, model.name, cols)
+            repeated = "another unique on these columns" if len(same) > missing[key] else ""
+        if not repeated:
+            out.append(item)
+            continue
+        out.append(
+            (
+                OWN,
+                SetAside(
+                    _table_name(model),
+                    _label(item[1].name, f"unique {_cols(item[1])}"),
+                    f"repeats {repeated}, which the database has; PostgreSQL and SQLite create "
+                    "no second one, so nothing is missing",
+                ),
+            )
+        )
+    return out
+
+
+def _is_unique_added(item: Any) -> bool:
+    return (
+        item is not None
+        and item[0] == "add_constraint"
+        and isinstance(item[1], UniqueConstraint)
+        and item[1].table is not None
+    )
 
 
 def _correct(

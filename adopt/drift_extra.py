@@ -453,10 +453,18 @@ def _final_name(constraint: Any, dialect: Dialect) -> str | None:
 
 
 def _is_json_check(check: dict[str, Any], table: Table) -> bool:
-    # MariaDB's JSON is LONGTEXT with CHECK (json_valid(col)): part of the type, not a check.
-    text = str(check["sqltext"]).replace("`", "").replace(" ", "").lower()
-    match = re.fullmatch(r"json_valid\((\w+)\)", text)
-    column = table.columns.get(match.group(1)) if match else None
+    # MariaDB's JSON is LONGTEXT with CHECK (json_valid(`col`)): part of the type, not a check.
+    # Any column name, quoted as MariaDB quotes it (`x-y`, `a``b`); names are case-insensitive.
+    match = re.fullmatch(
+        r"\s*json_valid\s*\(\s*(?:`((?:[^`]|``)+)`|(\w+))\s*\)\s*",
+        str(check["sqltext"]),
+        re.IGNORECASE,
+    )
+    if match is None:
+        return False
+    name = match.group(2) if match.group(1) is None else match.group(1).replace("``", "`")
+    columns = {c.name.lower(): c for c in table.columns}
+    column = columns.get(name.lower())
     return column is not None and isinstance(column.type, sa.JSON)
 
 

@@ -220,9 +220,19 @@ def _default_sql(value: Any, dialect: Dialect) -> str | None:
     return default_text(value, dialect)
 
 
+# MySQL/MariaDB show CURRENT_DATE and CURRENT_TIME as curdate() and curtime().
+_SYNONYMS = {
+    "curdate()": "current_date",
+    "current_date()": "current_date",
+    "curtime()": "current_time",
+    "current_time()": "current_time",
+}
+
+
 def _same(live: str, model: str, boolean: bool) -> bool:
     # 1, '1', true and b'1' are one value only in a boolean column.
     a, b = schema.normalise_default(live, boolean), schema.normalise_default(model, boolean)
+    a, b = _SYNONYMS.get(a, a), _SYNONYMS.get(b, b)
     return a == b or _same_number(live, a, b)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 
+from adopt.connect import READ_ONLY
 from adopt.differences import Difference
 
 VERSION_TABLE = "alembic_version"
@@ -43,6 +45,10 @@ class TableShape:
     uniques: dict[Cols, str | None]
     foreign_keys: dict[tuple[Cols, str, Cols, str, str], str | None]
     checks: dict[str, str | None]  # normalised SQL text -> name
+    # What the comparison with the models also looks at and `compare` does not (comments,
+    # generated columns, expression indexes, foreign-key timing): compared only by
+    # `same_details`, which tells the verification whether that comparison can be spared.
+    details: tuple[Any, ...] = field(default=(), compare=False)
 
     def column(self, name: str) -> ColumnShape | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -55,6 +61,45 @@ class Snapshot:
     @property
     def names(self) -> list[str]:
         return sorted(self.tables)
+
+
+_SHARED = "adopt.inspector"
+
+
+def inspector(conn: Connection) -> Any:
+    """An Inspector for `conn`. In a read-only session, which cannot change the schema, every
+    call within one transaction gets the same one, and what one pass reflected (Alembic's
+    comparison aside) the next reuses: the match check reflects the live tables once for its
+    own comparisons and its snapshot, not twice (see _multi)."""
+    transaction = conn.get_transaction()
+    if transaction is None or not conn.info.get(READ_ONLY):
+        return inspect(conn)
+    held = conn.info.get(_SHARED)
+    if held is not None and held[0] is transaction:
+        return held[1]
+    insp: Any = inspect(conn)
+    insp.info_cache[_SHARED] = True
+    conn.info[_SHARED] = (transaction, insp)
+    return insp
+
+
+def _multi(insp: Any, kind: str, schema: str | None, names: list[str]) -> dict[Any, Any]:
+    """insp.get_multi_<kind> for the tables `names`. A shared inspector (see `inspector`) reads
+    every table of the schema in one pass and keeps it for the next; names it lacks are
+    absent, as with filter_names. NotImplementedError: {} (the dialect has no such thing)."""
+    method = getattr(insp, "get_multi_" + kind)
+    try:
+        if not insp.info_cache.get(_SHARED):
+            return dict(method(schema=schema, filter_names=names))
+        key = (_SHARED, kind, schema)
+        if key not in insp.info_cache:
+            insp.info_cache[key] = dict(method(schema=schema))
+        everything = insp.info_cache[key]
+    except NotImplementedError:
+        return {}
+    return {
+        (schema, name): everything[(schema, name)] for name in names if (schema, name) in everything
+    }
 
 
 def table_names(conn: Connection, schema: str | None = None) -> list[str]:
@@ -74,21 +119,25 @@ def take(
     conn: Connection, schema: str | None = None, only: Iterable[str] | None = None
 ) -> Snapshot:
     """Reflect every table (or those in `only`) in one pass of bulk queries."""
-    insp = inspect(conn)
+    insp = inspector(conn)
     names = [n for n in insp.get_table_names(schema=schema) if n != VERSION_TABLE]
     if only is not None:
         wanted = set(only)
         names = [n for n in names if n in wanted]
     if not names:
         return Snapshot({})
-    kw: dict[str, Any] = {"schema": schema, "filter_names": names}
-    columns = insp.get_multi_columns(**kw)
-    pks = insp.get_multi_pk_constraint(**kw)
-    indexes = insp.get_multi_indexes(**kw)
-    uniques = insp.get_multi_unique_constraints(**kw)
-    fks = insp.get_multi_foreign_keys(**kw)
+    columns = _multi(insp, "columns", schema, names)
+    pks = _multi(insp, "pk_constraint", schema, names)
+    indexes = _multi(insp, "indexes", schema, names)
+    uniques = _multi(insp, "unique_constraints", schema, names)
+    fks = _multi(insp, "foreign_keys", schema, names)
     checks = live_checks(conn, names, schema)
     dialect = conn.dialect
+    comments = (
+        _multi(insp, "table_comment", schema, names)
+        if getattr(dialect, "supports_comments", False)
+        else {}
+    )
     tables = {}
     for name in names:
         key = (schema, name)
@@ -112,8 +161,52 @@ def take(
             uniques=table_uniques,
             foreign_keys={_fk_key(fk): fk.get("name") for fk in fks.get(key, [])},
             checks={normalise_check(c["sqltext"]): c.get("name") for c in checks.get(name, [])},
+            details=_details(
+                table_columns, indexes.get(key, []), fks.get(key, []), comments.get(key)
+            ),
         )
     return Snapshot(tables)
+
+
+def _details(
+    columns: list[Any], indexes: list[Any], fks: list[Any], comment: Any
+) -> tuple[Any, ...]:
+    """A table's details beyond its shape, in a comparable form (see TableShape.details)."""
+    generated = sorted(
+        (c["name"], _sql(c["computed"].get("sqltext", "")), c["computed"].get("persisted"))
+        for c in columns
+        if c.get("computed")
+    )
+    expression_indexes = sorted(
+        (tuple(_sql(e) for e in ix.get("expressions") or ()), bool(ix.get("unique")), ix["name"])
+        for ix in indexes
+        if None in ix["column_names"]
+    )
+    timing = sorted(
+        (
+            _fk_key(fk),
+            bool((fk.get("options") or {}).get("deferrable")),
+            str((fk.get("options") or {}).get("initially") or "").upper(),
+        )
+        for fk in fks
+    )
+    return (
+        (comment or {}).get("text"),
+        tuple(sorted((c["name"], c.get("comment")) for c in columns if c.get("comment"))),
+        tuple(generated),
+        tuple(expression_indexes),
+        tuple(timing),
+    )
+
+
+def same_details(expected: Snapshot, actual: Snapshot) -> bool:
+    """Whether the tables both snapshots hold agree on their details too (see
+    TableShape.details); tables in one only are `compare`'s business."""
+    return all(
+        shape.details == actual.tables[name].details
+        for name, shape in expected.tables.items()
+        if name in actual.tables
+    )
 
 
 @dataclass
@@ -135,12 +228,11 @@ def reflect(conn: Connection, tables: list[Table], schema: str | None) -> list[L
     """The live side of `tables` (model tables that exist in `schema`), in bulk queries."""
     if not tables:
         return []
-    insp: Any = inspect(conn)
+    insp = inspector(conn)
     names = [t.name for t in tables]
-    kw: dict[str, Any] = {"schema": schema, "filter_names": names}
-    columns = insp.get_multi_columns(**kw)
-    pks = insp.get_multi_pk_constraint(**kw)
-    fks = insp.get_multi_foreign_keys(**kw)
+    columns = _multi(insp, "columns", schema, names)
+    pks = _multi(insp, "pk_constraint", schema, names)
+    fks = _multi(insp, "foreign_keys", schema, names)
     checks = live_checks(conn, names, schema)
     enums = _pg_enums(insp, schema) if conn.dialect.name == "postgresql" else {}
     found = []
@@ -196,9 +288,7 @@ def live_checks(
             if table in wanted:
                 found.setdefault(table, []).append({"name": name, "sqltext": clause})
         return found
-    multi = _optional(
-        inspect(conn).get_multi_check_constraints, {"schema": schema, "filter_names": wanted}
-    )
+    multi = _multi(inspector(conn), "check_constraints", schema, wanted)
     return {key[1]: list(value) for key, value in multi.items()}
 
 
@@ -238,13 +328,6 @@ def inline_uniques(insp: Any, table: str, schema: str | None, primary_key: Cols)
 
 def _pk_columns(pk: Any) -> Cols:
     return tuple((pk or {}).get("constrained_columns") or ())
-
-
-def _optional(method: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
-    try:
-        return dict(method(**kw))
-    except NotImplementedError:
-        return {}
 
 
 def _cols(names: Iterable[str | None]) -> Cols:
@@ -476,7 +559,10 @@ def _keyed(
     for key in exp.keys() & act.keys():
         # Names are compared only where both sides have one (SQLite leaves inline ones unnamed).
         if exp[key] and act[key] and exp[key] != act[key]:
-            generated = [is_generated_name(exp[key]), is_generated_name(act[key])]
+            generated = [
+                is_generated_name(exp[key]) or _named_after_column(exp[key], key),
+                is_generated_name(act[key]) or _named_after_column(act[key], key),
+            ]
             # Checks: MariaDB names a column's check after the column, the other servers make
             # names up; a made-up name on either side is not held against a check.
             both_generated = all(generated) or (kind == "check" and any(generated))
@@ -504,6 +590,17 @@ def _same_default(e: ColumnShape, a: ColumnShape) -> bool:
         return e.default == a.default
     boolean = is_boolean_type(e.type) and is_boolean_type(a.type)
     return normalise_default(e.default, boolean) == normalise_default(a.default, boolean)
+
+
+def _named_after_column(name: str | None, key: Any) -> bool:
+    """MySQL/MariaDB name an unnamed unique key after its first column, numbered when that
+    name is taken (b, b_2): which key gets the number follows creation order."""
+    first = key[0] if isinstance(key, tuple) and key else None
+    while isinstance(first, tuple) and first:
+        first = first[0]
+    if not isinstance(first, str) or not name:
+        return False
+    return name == first or re.fullmatch(re.escape(first) + r"_\d+", name) is not None
 
 
 def is_generated_name(name: str | None) -> bool:

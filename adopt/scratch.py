@@ -145,7 +145,10 @@ def _server_database(live: URL, timeout: int | None = None) -> Iterator[Engine]:
                 raise AdoptError(f"Could not take the lock for scratch database {name}.")
             try:
                 _create_database(holder, name)
-                engine = connect.create(live.set(database=name), timeout=timeout)
+                # Dropped afterwards, so nothing in it needs a transaction: built statement by
+                # statement, the baseline never holds more locks than one statement takes, and
+                # PostgreSQL's lock table (max_locks_per_transaction) bounds no schema's size.
+                engine = connect.create(live.set(database=name), timeout=timeout, autocommit=True)
                 try:
                     yield engine
                 finally:

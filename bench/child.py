@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import inspect
 import json
 import os
 import resource
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import ExitStack
 from contextlib import contextmanager
 from typing import Any
 
@@ -76,9 +78,29 @@ def _metadata() -> Any:
 # --- adopt's own steps, through its core API ----------------------------------------------------
 
 
+def entry_point_gc(clock: Clock) -> None:
+    """The garbage-collector settings `adopt` itself runs with: cli.main() applies them before
+    it reads its arguments, so `adopt --version` through main() applies them and exits."""
+    import gc
+    import io
+    from contextlib import redirect_stdout
+
+    from adopt import cli
+
+    with redirect_stdout(io.StringIO()):
+        try:
+            sys.argv = ["adopt", "--version"]
+            cli.main()
+        except SystemExit:
+            pass
+    clock.info["gc_threshold"] = list(gc.get_threshold())
+    clock.info["gc_frozen"] = gc.get_freeze_count()
+
+
 def check_core(clock: Clock, url: str) -> None:
     from adopt import pipeline
 
+    entry_point_gc(clock)
     with clock.phase("locate"):
         project = pipeline.locate(models=MODELS, url=url)
     with clock.phase("check"):
@@ -112,6 +134,7 @@ def baseline_core(clock: Clock, url: str) -> None:
     clock.split(scratch_mod, "_create_database", "create scratch database")
     clock.split(scratch_mod, "drop", "drop scratch database")
     clock.split(scratch_mod, "_drop_abandoned", "look for abandoned scratch databases")
+    entry_point_gc(clock)
 
     with clock.phase("locate"):
         project = pipeline.locate(models=MODELS, url=url)
@@ -124,9 +147,22 @@ def baseline_core(clock: Clock, url: str) -> None:
         if checked.report.unmanaged:
             repository.exclude_tables(repo, checked.report.unmanaged)
     live = project.live.url
-    with clock.phase("generation"), scratch_mod.open_scratch(live, plan) as engine:
+    # The check's report, as pipeline's reverify passes it (adopt versions whose verify()
+    # takes it): with no differences, it spares the verification a second comparison. Those
+    # versions also verify in the scratch database the generation used (it stays empty).
+    extra: dict[str, Any] = {}
+    shared = "check" in inspect.signature(verify_mod.verify).parameters
+    if shared:
+        extra["check"] = checked.report
+    scratch = ExitStack()
+    with clock.phase("generation"):
+        engine = scratch.enter_context(scratch_mod.open_scratch(live, plan))
         made = baseline_mod.generate(repo, project.models, engine, "baseline", None)
-    with clock.phase("verification"), scratch_mod.open_scratch(live, plan) as engine:
+        if not shared:
+            scratch.close()
+    with clock.phase("verification"), scratch:
+        if not shared:
+            engine = scratch.enter_context(scratch_mod.open_scratch(live, plan))
         result = verify_mod.verify(
             repo,
             project.models,
@@ -134,6 +170,7 @@ def baseline_core(clock: Clock, url: str) -> None:
             checked.snapshot,
             checked.report.unmanaged,
             project.models.migrate_options,
+            **extra,
         )
     clock.info.update(
         revision=made.revision,
