@@ -8,6 +8,7 @@ real, each with its reason. The wording lives in adopt.drift_text."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -81,12 +82,35 @@ def comparison_options(
     for key in COMPARE_OPTIONS:
         if project_options and key in project_options:
             opts[key] = project_options[key]
+    if opts["compare_server_default"] is True:
+        opts["compare_server_default"] = _compare_quoted_defaults
     schemas = {t.schema for t in metadata.tables.values() if t.schema} if metadata else set()
     if schemas and "include_schemas" not in opts:
         # Models in other PostgreSQL schemas: compare those and the default one, no others.
         opts["include_schemas"] = True
         opts["include_name"] = _only_schemas(schemas, opts.get("include_name"))
     return opts
+
+
+_PG_STRING = re.compile(r"^'((?:[^']|'')*)'(?:::[\w\s\"]+)*$")
+
+
+def _compare_quoted_defaults(
+    context: Any,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_default: str | None,
+    metadata_default: Any,
+    rendered_metadata_default: str | None,
+) -> bool | None:
+    """Alembic compares PostgreSQL defaults by running SELECT <models' default> = <database's>
+    with the models' string pasted in unescaped: a quote inside it ("it's") breaks the
+    statement. Such plain strings are compared here; everything else is left to Alembic."""
+    arg = getattr(metadata_column.server_default, "arg", None)
+    if context.dialect.name != "postgresql" or not isinstance(arg, str) or "'" not in arg:
+        return None
+    found = _PG_STRING.match(inspected_default or "")
+    return found is None or found.group(1).replace("''", "'") != arg
 
 
 def _only_schemas(schemas: set[str], user_hook: Any) -> Any:

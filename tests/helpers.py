@@ -263,6 +263,8 @@ _POINTS = {
     "generate": ("alembic.autogenerate.api", "RevisionContext", "run_autogenerate", False),
     "verify": ("alembic.script.base", "ScriptDirectory", "_upgrade_revs", False),
     "stamp": ("alembic.runtime.migration", "MigrationContext", "stamp", True),
+    # just after CREATE DATABASE (and its marker), before anything is built in it
+    "scratch": ("adopt.scratch", "", "_create_database", True),
 }
 
 
@@ -270,25 +272,28 @@ def _install(point, folder):
     import importlib
 
     module, cls, name, after = _POINTS[point]
-    owner = getattr(importlib.import_module(module), cls)
+    owner = importlib.import_module(module)
+    owner = getattr(owner, cls) if cls else owner
     original = getattr(owner, name)
     fired = []
 
-    def pause():
+    def pause(args):
         if fired:
             return
         fired.append(True)
-        open(os.path.join(folder, "reached"), "w").close()
+        with open(os.path.join(folder, "reached"), "w") as reached:
+            # the call's text arguments (the scratch database's name), for the test to read
+            reached.write(" ".join(a for a in args if isinstance(a, str)))
         deadline = time.monotonic() + 60
         while not os.path.exists(os.path.join(folder, "go")) and time.monotonic() < deadline:
             time.sleep(0.02)
 
     def hooked(*args, **kwargs):
         if not after:
-            pause()
+            pause(args)
         result = original(*args, **kwargs)
         if after:
-            pause()
+            pause(args)
         return result
 
     setattr(owner, name, hooked)
@@ -300,7 +305,8 @@ if os.environ.get("ADOPT_TEST_FAULT_AT"):
 
 
 class FaultPoint:
-    """Stops an adopt subprocess at `point` (generate, verify, stamp) until release()."""
+    """Stops an adopt subprocess at `point` (generate, verify, stamp, scratch) until
+    release()."""
 
     def __init__(self, folder: Path, point: str) -> None:
         self.folder = folder

@@ -182,6 +182,43 @@ def test_signal_during_a_long_step_leaves_nothing(
 
 
 @pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_while_the_scratch_database_is_created(
+    tmp_path: Path, make_database: Callable[[str], str], dialect: str, sig: int
+) -> None:
+    """Interrupted right after CREATE DATABASE, before anything was built in it: the scratch
+    database is dropped, nothing is written, exit 130."""
+    url = make_database(dialect)
+    project = tmp_path / "project"
+    project.mkdir()
+    wide_project(project, tables=6)
+    build_wide(project, url)
+    state = live(url)
+    fault = FaultPoint(tmp_path / "fault", "scratch")
+    proc = subprocess.Popen(
+        [PROGRAM, "baseline", "--models", "widemodels:metadata"],
+        cwd=project,
+        env=fault.env(DATABASE_URL=url),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        fault.wait(proc)  # the scratch database exists, with adopt's marker
+        mine = set((fault.folder / "reached").read_text().split()) & scratch_databases(dialect)
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err and "Traceback" not in err
+    assert not (project / "migrations").exists()
+    assert mine, "the paused run had no scratch database"
+    assert not mine & scratch_databases(dialect), "the run's scratch database was left"
+    assert_untouched(url, state, f"signal {sig} while the scratch database was created")
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
 def test_killed_run_leaves_a_scratch_database_that_clean_drops(
     tmp_path: Path, make_database: Callable[[str], str], dialect: str
 ) -> None:
