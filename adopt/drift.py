@@ -12,9 +12,12 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
+from alembic.ddl.postgresql import PostgresqlImpl
 from alembic.migration import MigrationContext
 from sqlalchemy import Column
 from sqlalchemy import ForeignKeyConstraint
@@ -82,8 +85,6 @@ def comparison_options(
     for key in COMPARE_OPTIONS:
         if project_options and key in project_options:
             opts[key] = project_options[key]
-    if opts["compare_server_default"] is True:
-        opts["compare_server_default"] = _compare_quoted_defaults
     schemas = {t.schema for t in metadata.tables.values() if t.schema} if metadata else set()
     if schemas and "include_schemas" not in opts:
         # Models in other PostgreSQL schemas: compare those and the default one, no others.
@@ -95,22 +96,38 @@ def comparison_options(
 _PG_STRING = re.compile(r"^'((?:[^']|'')*)'(?:::[\w\s\"]+)*$")
 
 
-def _compare_quoted_defaults(
-    context: Any,
-    inspected_column: Any,
-    metadata_column: Any,
-    inspected_default: str | None,
-    metadata_default: Any,
-    rendered_metadata_default: str | None,
-) -> bool | None:
+@contextmanager
+def _quoted_defaults_compared_here() -> Iterator[None]:
     """Alembic compares PostgreSQL defaults by running SELECT <models' default> = <database's>
-    with the models' string pasted in unescaped: a quote inside it ("it's") breaks the
-    statement. Such plain strings are compared here; everything else is left to Alembic."""
-    arg = getattr(metadata_column.server_default, "arg", None)
-    if context.dialect.name != "postgresql" or not isinstance(arg, str) or "'" not in arg:
-        return None
-    found = _PG_STRING.match(inspected_default or "")
-    return found is None or found.group(1).replace("''", "'") != arg
+    with the models' string pasted in unescaped: a quote inside it ("it's") breaks that
+    statement. Such plain strings are compared here; everything else is left to Alembic.
+    (A compare_server_default callable would do, but Alembic then fails on identity columns.)"""
+    original: Any = PostgresqlImpl.compare_server_default
+
+    def compare(
+        impl: Any,
+        inspector_column: Any,
+        metadata_column: Any,
+        rendered_metadata_default: Any,
+        rendered_inspector_default: Any,
+    ) -> Any:
+        arg = getattr(metadata_column.server_default, "arg", None)
+        if not isinstance(arg, str) or "'" not in arg:
+            return original(
+                impl,
+                inspector_column,
+                metadata_column,
+                rendered_metadata_default,
+                rendered_inspector_default,
+            )
+        found = _PG_STRING.match(rendered_inspector_default or "")
+        return found is None or found.group(1).replace("''", "'") != arg
+
+    PostgresqlImpl.compare_server_default = compare  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        PostgresqlImpl.compare_server_default = original  # type: ignore[method-assign]
 
 
 def _only_schemas(schemas: set[str], user_hook: Any) -> Any:
@@ -126,7 +143,8 @@ def raw_differences(conn: Connection, metadata: MetaData, options: dict[str, Any
     """Alembic's own comparison (without touching alembic_version: no run_migrations), corrected
     where it is wrong, plus the comparisons it does not make."""
     context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
-    alembic = _flatten(compare_metadata(context, metadata))
+    with _quoted_defaults_compared_here():
+        alembic = _flatten(compare_metadata(context, metadata))
     tables = _live_tables(conn, metadata, options)
     by_key = {(t.model.schema, t.model.name): t for t in tables}
     corrected = _redundant_uniques(

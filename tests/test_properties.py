@@ -680,6 +680,21 @@ def postgresql_quote_in_serial_bug(spec: ModelSpec) -> bool:
     return False
 
 
+def postgresql_long_serial_names_bug(spec: ModelSpec) -> bool:
+    """PostgreSQL: serial columns whose sequence names (<table>_<column>_seq) go past 63
+    bytes, so the server cuts and numbers them (..._seq1) in creation order; the rebuilt
+    schema then fails verification on those columns' defaults. Found by this property late in
+    session 2, not yet minimised or fixed."""
+    names = []
+    for table in spec.tables:
+        if len(table.pk) != 1 or any(table.pk == fk.columns for fk in table.fks):
+            continue
+        column = table.col(table.pk[0])
+        if column.type.kind in ("integer", "biginteger", "smallinteger"):
+            names.append(f"{table.name}_{column.name}_seq".encode())
+    return any(len(name) > 63 for name in names)
+
+
 def _unique_constraints(table: TableSpec) -> list[tuple[str | None, list[str]]]:
     """In creation order: Column(unique=True) first, then the table's UniqueConstraints."""
     return [*((None, [c.name]) for c in table.columns if c.unique), *table.uniques]
@@ -689,6 +704,7 @@ KNOWN_BUGS: dict[str, list[Callable[[ModelSpec], bool]]] = {
     "sqlite": [sqlite_create_table_parsing_bug],
     "postgresql": [
         postgresql_quote_in_serial_bug,
+        postgresql_long_serial_names_bug,
     ],
     "mariadb": [],
 }
