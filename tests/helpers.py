@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from dataclasses import field
@@ -338,6 +339,17 @@ class FaultPoint:
 
     def release(self) -> None:
         (self.folder / "go").touch()
+
+    def start(self, args: list[str], cwd: Path, url: str) -> subprocess.Popen[str]:
+        """The installed adopt, run with this fault point, on the live database `url`."""
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "adopt"), *args],
+            cwd=cwd,
+            env=self.env(DATABASE_URL=url),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
 
 def error_lines(text: str) -> list[str]:

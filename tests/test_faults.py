@@ -195,14 +195,7 @@ def test_signal_while_the_scratch_database_is_created(
     build_wide(project, url)
     state = live(url)
     fault = FaultPoint(tmp_path / "fault", "scratch")
-    proc = subprocess.Popen(
-        [PROGRAM, "baseline", "--models", "widemodels:metadata"],
-        cwd=project,
-        env=fault.env(DATABASE_URL=url),
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = fault.start(["baseline", "--models", "widemodels:metadata"], project, url)
     try:
         fault.wait(proc)  # the scratch database exists, with adopt's marker
         mine = set((fault.folder / "reached").read_text().split()) & scratch_databases(dialect)
@@ -404,14 +397,7 @@ def test_migrations_folder_made_unwritable_while_generating(
     snapshot = live(url)
     fault = FaultPoint(tmp_path / "fault", "generate")
     folders = [project / "migrations", project / "migrations" / "versions"]
-    proc = subprocess.Popen(
-        [PROGRAM, "baseline", *models],
-        cwd=project,
-        env=fault.env(DATABASE_URL=url),
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = fault.start(["baseline", *models], project, url)
     try:
         fault.wait(proc)  # the folder was checked, the scratch database made: generating
         mine = scratch_of(proc, dialect) if dialect != "sqlite" else set()

@@ -28,7 +28,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -50,7 +49,6 @@ from helpers import version_rows
 
 from adopt import scratch
 
-PROGRAM = str(Path(sys.executable).parent / "adopt")
 MODELS = ["--models", "faultmodels:metadata"]
 FAULT_MODELS = """\
 import sqlalchemy as sa
@@ -412,14 +410,7 @@ def test_server_stopped_mid_run(
     state = live(url)
     assert not server.scratch_databases()
     fault = FaultPoint(tmp_path / "fault", point)
-    proc = subprocess.Popen(
-        [PROGRAM, STEPS[point], *MODELS],
-        cwd=project,
-        env=fault.env(DATABASE_URL=url),
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = fault.start([STEPS[point], *MODELS], project, url)
     try:
         fault.wait(proc)  # the run stands at the point, its scratch database made
         server.stop()
