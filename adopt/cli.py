@@ -609,7 +609,8 @@ def show_config(ctx: click.Context, /, **opts: Any) -> None:
     group = (ctx.obj or {}).get("group_opts", {})
     flags = {k: (v if v not in (None, (), False) else group.get(k)) for k, v in opts.items()}
     resolved = settings.effective({k: flags.get(k) for k in settings.KEYS})
-    targets, binds = config.load().targets, config.load().binds
+    project_config = config.load()
+    targets, binds = project_config.targets, project_config.binds
     if opts["as_json"]:
         _emit_json(
             {

@@ -155,6 +155,14 @@ def scratch_of(proc: subprocess.Popen[str], dialect: str, timeout: float = 30) -
         e.dispose()
 
 
+def interrupt(proc: subprocess.Popen[str], sig: int) -> None:
+    """Send `sig` and wait: the run must end as interrupted (exit 130), in one line."""
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("step", ["Generating the baseline", "Verifying"])
@@ -169,12 +177,9 @@ def test_signal_during_a_long_step_leaves_nothing(
     try:
         wait_for_line(proc, step)
         mine = scratch_of(proc, dialect)  # inside the step, with the scratch database in use
-        proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=120)
+        interrupt(proc, sig)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
-    assert "Interrupted" in err and "Traceback" not in err
     assert not (tmp_path / "migrations").exists()
     assert not (tmp_path / "alembic.ini").exists()
     assert not mine & scratch_databases(dialect), "the run's scratch database was left"
@@ -199,12 +204,9 @@ def test_signal_while_the_scratch_database_is_created(
     try:
         fault.wait(proc)  # the scratch database exists, with adopt's marker
         mine = set((fault.folder / "reached").read_text().split()) & scratch_databases(dialect)
-        proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=120)
+        interrupt(proc, sig)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
-    assert "Interrupted" in err and "Traceback" not in err
     assert not (project / "migrations").exists()
     assert mine, "the paused run had no scratch database"
     assert not mine & scratch_databases(dialect), "the run's scratch database was left"

@@ -42,6 +42,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import SERVERS
 from conftest import TEST_DB_PREFIX
+from conftest import _admin_execute
 from conftest import require_server
 from helpers import row_checksums
 from helpers import scratch_leftovers
@@ -511,15 +512,6 @@ def fill(url: str, metadata: sa.MetaData, spec: ModelSpec, rows: int) -> None:
 # --- databases and projects, one per example -----------------------------------------------------
 
 
-def _admin(dialect: str, statement: str) -> None:
-    engine = sa.create_engine(SERVERS[dialect], isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
-
-
 @contextlib.contextmanager
 def new_database(dialect: str, folder: Path) -> Iterator[str]:
     """A new, empty, uniquely named database; dropped afterwards."""
@@ -528,12 +520,12 @@ def new_database(dialect: str, folder: Path) -> Iterator[str]:
         return
     name = TEST_DB_PREFIX + "prop_" + secrets.token_hex(4)
     quoted = f'"{name}"' if dialect == "postgresql" else f"`{name}`"
-    _admin(dialect, f"CREATE DATABASE {quoted}")
+    _admin_execute(dialect, f"CREATE DATABASE {quoted}")
     try:
         yield make_url(SERVERS[dialect]).set(database=name).render_as_string(hide_password=False)
     finally:
         force = " WITH (FORCE)" if dialect == "postgresql" else ""
-        _admin(dialect, f"DROP DATABASE IF EXISTS {quoted}{force}")
+        _admin_execute(dialect, f"DROP DATABASE IF EXISTS {quoted}{force}")
 
 
 @contextlib.contextmanager
