@@ -161,6 +161,8 @@ def _part_summary(console: Console, adoption: Adoption) -> None:
         console.print("Types that needed the live dialect: " + escape(", ".join(s.dialect_types)))
     if s.custom_types:
         console.print("Project or library types: " + escape(", ".join(s.custom_types)))
+    for note in adoption.report.notes:
+        console.print(f"[yellow]![/yellow] {escape(note)}")
     if adoption.report.not_in_baseline:
         console.print(
             "[yellow]Not in the baseline[/yellow] (add them with op.execute() if new databases "

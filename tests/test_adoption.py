@@ -447,3 +447,35 @@ def test_a_customised_flask_db_init_env_py_is_honoured(
         [*flask, "db", "check"], cwd=project, env=env, capture_output=True, text=True
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_factory_calling_create_all_is_adopted_and_standard_tools_continue(
+    make_database: Callable[[str], str], sample: Callable[..., Path]
+) -> None:
+    """An app factory that calls db.create_all() at start-up: adopt skips the call (so the
+    scratch database stays empty), says so, and the result works with `flask db`."""
+    url = make_database("sqlite")
+    project = sample("microblog", url)
+    factory = project / "app" / "__init__.py"
+    factory.write_text(
+        factory.read_text().replace(
+            "    return app\n",
+            "    with app.app_context():\n        db.create_all()\n    return app\n",
+        )
+    )
+    result = adopt("run", "--yes", "--app", "microblog")
+    assert result.exit_code == 0, result.output
+    assert "create_all()" in result.output
+    [baseline] = revision_files(project)
+    revision = baseline.name.split("_")[0]
+    assert "op.create_table('user'" in baseline.read_text()
+    assert version_rows(url) == [revision]
+
+    flask = [str(Path(sys.executable).parent / "flask"), "--app", "microblog", "db"]
+    env = dict(os.environ, DATABASE_URL=url)
+    current = subprocess.run(
+        [*flask, "current"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert f"{revision} (head)" in current.stdout
+    check = subprocess.run([*flask, "check"], cwd=project, env=env, capture_output=True, text=True)
+    assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout
