@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import io
 import re
@@ -28,6 +27,7 @@ from sqlalchemy.types import TypeEngine
 
 from adopt import connect
 from adopt import envrun
+from adopt import memory
 from adopt import schema
 from adopt.discovery import Models
 from adopt.errors import AdoptError
@@ -143,6 +143,7 @@ def _generate(
             stack.callback(conn.begin().rollback)
             _require_empty(conn)
             connections[bind] = conn
+        stack.enter_context(_drops_without_copies())
         envrun.run(
             config,
             script,
@@ -170,6 +171,7 @@ def _generate(
             "check the include_object/include_name filters in env.py."
         )
     created = scripts[0]
+    repo.remember(script)  # it has loaded the new revision: the next steps use it as it is
     _refuse_drops(Path(created.path))
     tables = [t for md in models.metadatas.values() for t in md.tables.values()]
     return Baseline(created.revision, Path(created.path), message, summarise(tables))
@@ -183,9 +185,7 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
     before Alembic writes and loads the script: at 1,000 tables they are the peak memory."""
     original = alembic_render._render_python_into_templatevars
 
-    def render(
-        last: AutogenContext, migration_script: Any, template_args: dict[str, Any]
-    ) -> None:
+    def render(last: AutogenContext, migration_script: Any, template_args: dict[str, Any]) -> None:
         imports = last.imports
         for upgrade, downgrade in zip(
             migration_script.upgrade_ops_list, migration_script.downgrade_ops_list, strict=True
@@ -200,13 +200,41 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
             )
             upgrade.ops, downgrade.ops = [], []  # rendered: not needed any more
         template_args["imports"] = "\n".join(sorted(imports))
-        gc.collect()
+        memory.release()
 
     alembic_render._render_python_into_templatevars = render  # type: ignore[assignment]
     try:
         yield
     finally:
         alembic_render._render_python_into_templatevars = original
+
+
+@contextlib.contextmanager
+def _drops_without_copies() -> Iterator[None]:
+    """Alembic builds the downgrade by reversing each create_table, and its reverse() copies
+    the whole table (every column, constraint and index) into the drop_table operation, which
+    renders from the table's name alone: at 1,000 tables, 75 MB held until the script is
+    written. Here the drop refers to the create operation instead of a copy of it."""
+    original = alembic_ops.CreateTableOp.reverse
+
+    def reverse(self: alembic_ops.CreateTableOp) -> alembic_ops.DropTableOp:
+        return alembic_ops.DropTableOp(
+            self.table_name,
+            schema=self.schema,
+            table_kw={
+                "comment": self.comment,
+                "info": dict(self.info),
+                "prefixes": list(self.prefixes or []),
+                **self.kw,
+            },
+            _reverse=self,
+        )
+
+    alembic_ops.CreateTableOp.reverse = reverse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        alembic_ops.CreateTableOp.reverse = original  # type: ignore[method-assign]
 
 
 def lift_column_checks(metadata: MetaData) -> None:

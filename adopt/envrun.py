@@ -197,6 +197,5 @@ def _env_failure(script: ScriptDirectory, failure: str, exc: Exception) -> Adopt
     if failure:
         return AdoptError(failure.format(detail=detail))
     return UsageError(
-        f"Running {script.dir}/env.py failed with {detail}; fix env.py (or the models it "
-        "imports)."
+        f"Running {script.dir}/env.py failed with {detail}; fix env.py (or the models it imports)."
     )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import URL
 
 from adopt import audit
+from adopt import background
 from adopt import baseline as baseline_mod
 from adopt import config
 from adopt import connect
@@ -23,6 +24,7 @@ from adopt import drift
 from adopt import envrun
 from adopt import fleet
 from adopt import inventory
+from adopt import memory
 from adopt import repository
 from adopt import schema
 from adopt import scratch as scratch_mod
@@ -164,32 +166,30 @@ class Checked:
     snapshot: schema.Snapshot = field(repr=False)
 
 
-def check(project: Project, progress: Progress = _quiet, *, stamped_ok: bool = False) -> Checked:
-    """Compare the live database with the models, read-only; nothing is written."""
+def check(
+    project: Project,
+    progress: Progress = _quiet,
+    *,
+    stamped_ok: bool = False,
+    options: dict[str, Any] | None = None,
+) -> Checked:
+    """Compare the live database with the models, read-only; nothing is written. `options`
+    are the project's comparison options, when already read (`project_options`)."""
     engine = connect.create(project.live.url, read_only=True)
     progress(f"Reading {project.live_label}")
     try:
         with connect.connection(engine) as conn, conn.begin() as transaction:
-            state = version_table.read(conn)
-            if state.revisions and not stamped_ok:
-                raise UsageError(
-                    f"{project.live_url} already has alembic_version at {state.label}: it is "
-                    "already under migrations; run 'adopt status' to see where it stands."
-                )
-            live_names = [n for n in schema.table_names(conn) if n != schema.VERSION_TABLE]
-            if not live_names:
-                raise UsageError(
-                    f"{project.live_url} has no tables: this is a new project, not an adoption; "
-                    "use 'flask db migrate' / 'alembic revision --autogenerate' directly."
-                )
+            state, live_names = _live_state(conn, project, stamped_ok)
             progress(
                 f"Comparing {len(project.models.metadata.tables)} model tables with "
                 f"{len(live_names)} live tables"
             )
-            options = drift.comparison_options(project_options(project), project.models.metadata)
-            raw = drift.raw_differences(conn, project.models.metadata, options)
+            if options is None:
+                options = project_options(project)
+            compared = drift.comparison_options(options, project.models.metadata)
+            raw = drift.raw_differences(conn, project.models.metadata, compared)
             model_names = {t.name for t in project.models.metadata.tables.values()}
-            hidden = drift.filtered_out(options, [n for n in live_names if n not in model_names])
+            hidden = drift.filtered_out(compared, [n for n in live_names if n not in model_names])
             classified = drift.classify(raw, conn.dialect)
             snapshot = schema.take_all(conn, project.models.schemas)
             extra = inventory.not_in_baseline(conn)
@@ -202,6 +202,37 @@ def check(project: Project, progress: Progress = _quiet, *, stamped_ok: bool = F
         filtered_out=tuple(hidden),
     )
     return Checked(report, snapshot)
+
+
+def preflight(project: Project) -> None:
+    """What `check` refuses first (an unreachable database, one already stamped, one with no
+    tables), found in a few milliseconds, before the baseline writes anything."""
+    for part in project.parts():
+        engine = connect.create(part.live.url, read_only=True)
+        try:
+            with connect.connection(engine) as conn, conn.begin() as transaction:
+                _live_state(conn, part, stamped_ok=False)
+                transaction.rollback()
+        finally:
+            engine.dispose()
+
+
+def _live_state(
+    conn: Any, project: Project, stamped_ok: bool
+) -> tuple[version_table.VersionState, list[str]]:
+    state = version_table.read(conn)
+    if state.revisions and not stamped_ok:
+        raise UsageError(
+            f"{project.live_url} already has alembic_version at {state.label}: it is "
+            "already under migrations; run 'adopt status' to see where it stands."
+        )
+    live_names = [n for n in schema.table_names(conn) if n != schema.VERSION_TABLE]
+    if not live_names:
+        raise UsageError(
+            f"{project.live_url} has no tables: this is a new project, not an adoption; "
+            "use 'flask db migrate' / 'alembic revision --autogenerate' directly."
+        )
+    return state, live_names
 
 
 def project_options(project: Project) -> dict[str, Any]:
@@ -346,23 +377,26 @@ def baseline(
     checked: Checked | Sequence[Checked] | None = None,
     progress: Progress = _quiet,
 ) -> Adoption:
-    """Check, then write and verify the baseline. A baseline that fails verification is
-    removed (with a repository this call created) unless accept_differences is set.
-    `checked` is the check already made (one per part of a project with binds)."""
+    """Check, then write and verify the baseline. A baseline that fails verification, or whose
+    check finds differences, is removed (with a repository this call created) unless
+    accept_differences is set. `checked` is the check already made (one per part of a
+    project with binds); without it, the live database is checked while the baseline rebuilds
+    the schema in the scratch database, after what the check refuses outright (`preflight`)."""
     baseline_mod.check_rev_id(rev_id)  # before any work
     parts = project.parts()
-    checks = _checks(parts, checked, progress)
-    for each in checks:
-        require_match(
-            each.report, accept_differences=accept_differences, exclude_unmanaged=exclude_unmanaged
-        )
+    checks = _given_checks(checked)
+    if checks:
+        _require_matches(checks, accept_differences, exclude_unmanaged)
+    options: list[dict[str, Any]] = []
+    if not checks:
+        preflight(project)
+        # Read before the repository is made, as a check before the baseline would.
+        options = [project_options(part) for part in parts]
     plans = [_scratch_plan(part, scratch) for part in parts]
     repo = prepare_repository(project)
+    env_before = _env_text(repo)
     written: list[Any] = []
     try:
-        unmanaged = sorted({name for each in checks for name in each.report.unmanaged})
-        if unmanaged:
-            repository.exclude_tables(repo, unmanaged)
         if project.excluded_binds:
             repository.exclude_binds(repo, project.excluded_binds)
         progress(f"Generating the baseline against {', '.join(p.label for p in plans)}")
@@ -373,6 +407,20 @@ def baseline(
             }
             made = baseline_mod.generate(repo, project.models, engines, message, rev_id)
             written.append(made.path)
+            memory.release()  # the generation's garbage, before the rebuild and the check
+            # Generation only read the scratch databases (and rolled back): they are still
+            # empty, so verification builds in them instead of creating new ones.
+            label = ", ".join(p.label for p in plans)
+            if checks:
+                progress(f"Verifying: rebuilding the schema in {label}")
+                _rebuild(project, repo, engines)
+            else:
+                progress(f"Verifying: rebuilding the schema in {label}, checking the live database")
+                checks = _checked_while_rebuilding(project, repo, engines, options, progress)
+                _require_matches(checks, accept_differences, exclude_unmanaged)
+            unmanaged = sorted({name for each in checks for name in each.report.unmanaged})
+            if unmanaged:
+                repository.exclude_tables(repo, unmanaged)
             adoptions = [
                 Adoption(
                     each.report,
@@ -387,16 +435,15 @@ def baseline(
                 )
                 for part, plan, each in zip(parts, plans, checks, strict=True)
             ]
-            adoption = replace(adoptions[0], others=tuple(adoptions[1:]))
-            # Generation only read the scratch databases (and rolled back): they are still
-            # empty, so verification builds in them instead of creating new ones.
-            adoption = reverify(project, adoption, progress, engines)
+            adoption = _examined(project, adoptions, engines, progress)
         progress("Baseline verified" if adoption.passed else "Verification done")
     except BaseException:
         _remove(written, repo)
+        _restore_env(repo, env_before)
         raise
     if not adoption.passed and not accept_differences:
         discard(adoption)
+        _restore_env(repo, env_before)
         failed = next(part for part in adoption.parts if not part.verification.passed)
         raise DriftError(
             "The baseline does not rebuild the live schema exactly"
@@ -408,14 +455,80 @@ def baseline(
     return adoption
 
 
-def _checks(
-    parts: list[Project], checked: Checked | Sequence[Checked] | None, progress: Progress
-) -> list[Checked]:
+def _env_text(repo: repository.Repository) -> str | None:
+    env = repo.directory / "env.py"
+    return env.read_text(encoding="utf-8") if env.is_file() else None
+
+
+def _restore_env(repo: repository.Repository, text: str | None) -> None:
+    """Undo the filters written into an existing repository's env.py by a failed baseline."""
+    env = repo.directory / "env.py"
+    if text is not None and env.is_file() and env.read_text(encoding="utf-8") != text:
+        env.write_text(text, encoding="utf-8")
+
+
+def _given_checks(checked: Checked | Sequence[Checked] | None) -> list[Checked]:
     if isinstance(checked, Checked):
         return [checked]
-    if checked:
-        return list(checked)
-    return [check(part, progress) for part in parts]
+    return list(checked or ())
+
+
+def _require_matches(
+    checks: list[Checked], accept_differences: bool, exclude_unmanaged: bool
+) -> None:
+    for each in checks:
+        require_match(
+            each.report, accept_differences=accept_differences, exclude_unmanaged=exclude_unmanaged
+        )
+
+
+def _rebuild(project: Project, repo: repository.Repository, engines: dict[str | None, Any]) -> None:
+    for part in project.parts():
+        verify_mod.upgrade(repo, part.models, engines[part.bind])
+
+
+def _checked_while_rebuilding(
+    project: Project,
+    repo: repository.Repository,
+    engines: dict[str | None, Any],
+    options: list[dict[str, Any]],
+    progress: Progress,
+) -> list[Checked]:
+    """Check the live databases while the scratch ones are rebuilt from the baseline: the
+    rebuild mostly waits for the server, the check mostly runs Python."""
+    with background.running(lambda: _rebuild(project, repo, engines), engines.values()) as job:
+        checks = [
+            check(part, progress, options=opts)
+            for part, opts in zip(project.parts(), options, strict=True)
+        ]
+        if not job.done:
+            progress("Verifying: waiting for the rebuild to finish")
+        job.result()
+    return checks
+
+
+def _examined(
+    project: Project,
+    adoptions: list[Adoption],
+    engines: dict[str | None, Any],
+    progress: Progress,
+) -> Adoption:
+    """Compare each rebuilt scratch database with its live database and models."""
+    done = []
+    for part, adoption in zip(project.parts(), adoptions, strict=True):
+        assert adoption.live_snapshot is not None
+        where = f" ({part.bind_label})" if part.bind_label else ""
+        progress(f"Verifying: comparing the rebuilt schema with the live one{where}")
+        result = verify_mod.examine(
+            part.models,
+            engines[part.bind],
+            adoption.live_snapshot,
+            adoption.excluded + adoption.report.filtered_out,
+            project_options(part),
+            check=adoption.report,
+        )
+        done.append(replace(adoption, verification=result))
+    return replace(done[0], others=tuple(done[1:]))
 
 
 def _scratch_plan(part: Project, choice: str) -> scratch_mod.ScratchPlan:

@@ -3,7 +3,6 @@ with the live database and with the models."""
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -14,6 +13,7 @@ from adopt import connect
 from adopt import drift
 from adopt import envrun
 from adopt import fingerprint
+from adopt import memory
 from adopt import schema
 from adopt.differences import Difference
 from adopt.differences import MatchReport
@@ -88,10 +88,24 @@ def verify(
     at 1,000 tables it is a quarter of the verification. What the check set aside is then
     what this comparison would set aside. Accepted differences always get the comparison."""
     # The generation before leaves its garbage (Alembic's operations, the loaded script: a
-    # third of a million objects at 1,000 tables) to the cyclic collector: gone before the
-    # rebuild allocates, it does not add to the peak memory (see cli.main's thresholds).
-    gc.collect()
+    # third of a million objects at 1,000 tables): gone before the rebuild allocates, it does
+    # not add to the peak memory (see cli.main's thresholds).
+    memory.release()
     upgrade(repo, models, scratch)
+    return examine(models, scratch, live, unmanaged, options, check=check)
+
+
+def examine(
+    models: Models,
+    scratch: Engine,
+    live: schema.Snapshot,
+    unmanaged: tuple[str, ...] = (),
+    options: dict[str, Any] | None = None,
+    *,
+    check: MatchReport | None = None,
+) -> Verification:
+    """The second half of `verify`: compare the schema `upgrade` built with `live`, then with
+    the models (see `verify` for when that second comparison is implied)."""
     expected = schema.Snapshot({k: v for k, v in live.tables.items() if k not in set(unmanaged)})
     with connect.connection(scratch) as conn:
         rebuilt = schema.take_all(conn, models.schemas)
