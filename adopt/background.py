@@ -40,6 +40,7 @@ class Job(Generic[T]):
         self._value: T | None = None
         self._error: BaseException | None = None
         self.stop = threading.Event()
+        self.tables_created = 0  # CREATE TABLE statements run so far, for progress
         self._thread = threading.Thread(target=self._run, name="adopt-background", daemon=True)
 
     def _run(self) -> None:
@@ -51,6 +52,11 @@ class Job(Generic[T]):
     @property
     def done(self) -> bool:
         return not self._thread.is_alive()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the work; whether it has ended."""
+        self._thread.join(seconds)
+        return self.done
 
     def result(self) -> T:
         """The work's return value, or its error raised here."""
@@ -72,9 +78,11 @@ def running(work: Callable[[], T], engines: Iterable[Engine]) -> Iterator[Job[T]
     watched = list(engines)
     job = Job(work)
 
-    def guard(*_args: Any) -> None:
+    def guard(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if job.stop.is_set():
             raise Cancelled("called off")
+        if statement.lstrip()[:12].upper() == "CREATE TABLE":
+            job.tables_created += 1
 
     for engine in watched:
         event.listen(engine, "before_cursor_execute", guard)

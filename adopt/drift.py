@@ -142,16 +142,29 @@ def _only_schemas(schemas: set[str], user_hook: Any) -> Any:
 def raw_differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -> list[Any]:
     """Alembic's own comparison (without touching alembic_version: no run_migrations), corrected
     where it is wrong, plus the comparisons it does not make."""
+    alembic = alembic_differences(conn, metadata, options)
+    return corrected(alembic, live_tables(conn, metadata, options), conn.dialect, options)
+
+
+def alembic_differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -> list[Any]:
+    """Alembic's comparison of the database with the models, as autogenerate makes it."""
     context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
     with _quoted_defaults_compared_here():
-        alembic = _flatten(compare_metadata(context, metadata))
-    tables = _live_tables(conn, metadata, options)
+        return _flatten(compare_metadata(context, metadata))
+
+
+def corrected(
+    alembic: list[Any],
+    tables: list[schema.LiveTable],
+    dialect: Dialect,
+    options: dict[str, Any],
+) -> list[Any]:
+    """Alembic's findings corrected with what `live_tables` read of the same database, plus
+    adopt's own comparisons."""
     by_key = {(t.model.schema, t.model.name): t for t in tables}
-    corrected = _redundant_uniques(
-        [_correct(item, by_key, conn.dialect) for item in alembic], by_key
-    )
-    own = [(OWN, f) for t in tables for f in _own_findings(t, alembic, conn.dialect, options)]
-    return [item for item in corrected if item is not None] + own
+    fixed = _redundant_uniques([_correct(item, by_key, dialect) for item in alembic], by_key)
+    own = [(OWN, f) for t in tables for f in _own_findings(t, alembic, dialect, options)]
+    return [item for item in fixed if item is not None] + own
 
 
 def classify(raw: Iterable[Any], dialect: Dialect) -> list[Classified]:
@@ -589,7 +602,7 @@ _HANDLERS: dict[str, Callable[[Any, Dialect], Classified | None]] = {
 # --- the live tables, for the comparisons Alembic does not make ----------------------------------
 
 
-def _live_tables(
+def live_tables(
     conn: Connection, metadata: MetaData, options: dict[str, Any]
 ) -> list[schema.LiveTable]:
     """The model tables that exist in the database (and that the project's filters admit)."""

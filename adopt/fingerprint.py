@@ -13,6 +13,7 @@ from typing import Any
 
 from adopt.schema import Snapshot
 from adopt.schema import is_generated_name
+from adopt.schema import is_owned_serial
 
 
 def of(snapshot: Snapshot, exclude: Iterable[str] = ()) -> str:
@@ -94,8 +95,22 @@ def catalog_lines(conn: Any, schema: str | None, exclude: Iterable[str] = ()) ->
     for kind, table, item, body in rows:
         for prefix in prefixes:
             body = body.replace(prefix, "")
+        if kind == "c":
+            body = _serial_default(table, item, body)
         lines.append(f"{kind}|{table}|{item}|{body}")
     return lines
+
+
+_NEXTVAL = re.compile(r" DEFAULT (nextval\('[^']*'::regclass\))")
+
+
+def _serial_default(table: str, column: str, body: str) -> str:
+    """A serial column's default names its sequence, which the server may number (_seq1,
+    _seq2) by the order long names were created in: printed as the column's own sequence."""
+    found = _NEXTVAL.search(body)
+    if found and is_owned_serial(table, column, found.group(1)):
+        return body[: found.start()] + " DEFAULT nextval(its own sequence)" + body[found.end() :]
+    return body
 
 
 def of_lines(lines: list[str]) -> str:

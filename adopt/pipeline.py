@@ -187,12 +187,15 @@ def check(
             if options is None:
                 options = project_options(project)
             compared = drift.comparison_options(options, project.models.metadata)
-            raw = drift.raw_differences(conn, project.models.metadata, compared)
+            # adopt's own reading of the live database, on a second read-only connection,
+            # fills the time Alembic's comparison spends waiting for the server's answers.
+            with background.running(lambda: _read_live(engine, project, compared), [engine]) as job:
+                alembic = drift.alembic_differences(conn, project.models.metadata, compared)
+                live_tables, snapshot, extra = job.result()
+            raw = drift.corrected(alembic, live_tables, conn.dialect, compared)
             model_names = {t.name for t in project.models.metadata.tables.values()}
             hidden = drift.filtered_out(compared, [n for n in live_names if n not in model_names])
             classified = drift.classify(raw, conn.dialect)
-            snapshot = schema.take_all(conn, project.models.schemas)
-            extra = inventory.not_in_baseline(conn)
             transaction.rollback()
     finally:
         engine.dispose()
@@ -202,6 +205,20 @@ def check(
         filtered_out=tuple(hidden),
     )
     return Checked(report, snapshot)
+
+
+def _read_live(
+    engine: Any, project: Project, options: dict[str, Any]
+) -> tuple[list[schema.LiveTable], schema.Snapshot, Any]:
+    """What the check reads of the live database besides Alembic's comparison: the model
+    tables as adopt compares them, the snapshot verification needs, and what the baseline
+    cannot hold."""
+    with connect.connection(engine) as conn, conn.begin() as transaction:
+        found = drift.live_tables(conn, project.models.metadata, options)
+        snapshot = schema.take_all(conn, project.models.schemas)
+        extra = inventory.not_in_baseline(conn)
+        transaction.rollback()
+    return found, snapshot, extra
 
 
 def preflight(project: Project) -> None:
@@ -411,12 +428,12 @@ def baseline(
             # Generation only read the scratch databases (and rolled back): they are still
             # empty, so verification builds in them instead of creating new ones.
             label = ", ".join(p.label for p in plans)
+            tables = sum(len(md.tables) for md in project.models.metadatas.values())
+            rebuilding = _Rebuilding(label, tables, progress)
             if checks:
-                progress(f"Verifying: rebuilding the schema in {label}")
-                _rebuild(project, repo, engines)
+                rebuilding.run(project, repo, engines)
             else:
-                progress(f"Verifying: rebuilding the schema in {label}, checking the live database")
-                checks = _checked_while_rebuilding(project, repo, engines, options, progress)
+                checks = rebuilding.run(project, repo, engines, options)
                 _require_matches(checks, accept_differences, exclude_unmanaged)
             unmanaged = sorted({name for each in checks for name in each.report.unmanaged})
             if unmanaged:
@@ -487,24 +504,45 @@ def _rebuild(project: Project, repo: repository.Repository, engines: dict[str | 
         verify_mod.upgrade(repo, part.models, engines[part.bind])
 
 
-def _checked_while_rebuilding(
-    project: Project,
-    repo: repository.Repository,
-    engines: dict[str | None, Any],
-    options: list[dict[str, Any]],
-    progress: Progress,
-) -> list[Checked]:
-    """Check the live databases while the scratch ones are rebuilt from the baseline: the
-    rebuild mostly waits for the server, the check mostly runs Python."""
-    with background.running(lambda: _rebuild(project, repo, engines), engines.values()) as job:
-        checks = [
-            check(part, progress, options=opts)
-            for part, opts in zip(project.parts(), options, strict=True)
-        ]
-        if not job.done:
-            progress("Verifying: waiting for the rebuild to finish")
-        job.result()
-    return checks
+@dataclass
+class _Rebuilding:
+    """The verification's rebuild of the scratch databases, run in the background: with its
+    progress shown in tables created, and, when the live databases still need their check,
+    beside that check (the rebuild mostly waits for the server, the check mostly runs
+    Python)."""
+
+    label: str
+    tables: int
+    progress: Progress
+
+    def run(
+        self,
+        project: Project,
+        repo: repository.Repository,
+        engines: dict[str | None, Any],
+        options: list[dict[str, Any]] | None = None,
+    ) -> list[Checked]:
+        self.progress(
+            f"Verifying: rebuilding the schema in {self.label}"
+            + (", checking the live database" if options is not None else "")
+        )
+        with background.running(lambda: _rebuild(project, repo, engines), engines.values()) as job:
+            checks = []
+            if options is not None:
+                checks = [
+                    check(part, self.progress, options=opts)
+                    for part, opts in zip(project.parts(), options, strict=True)
+                ]
+            shown = 0
+            while not job.wait(1.0):
+                if job.tables_created != shown:  # one line a second at most, off a terminal
+                    shown = job.tables_created
+                    self.progress(
+                        f"Verifying: rebuilding the schema in {self.label}: "
+                        f"{min(shown, self.tables)}/{self.tables} tables"
+                    )
+            job.result()
+        return checks
 
 
 def _examined(

@@ -1031,7 +1031,7 @@ def breakdown(results: Results, d: Dialect, sizes: list[int]) -> list[str]:
     out = ["", "Where the baseline's time goes (in-process, seconds):", ""]
     out.append("| phase / part | " + " | ".join(f"{n} tables" for n in sizes) + " |")
     out.append("|---|" + "---:|" * len(sizes))
-    order = {"check": 0, "repository": 1, "generation": 2, "verification": 3}
+    order = {"repository": 0, "generation": 1, "check": 2, "verification": 3}
     nested = {"alembic compare_metadata", "adopt's own reflection"}  # inside raw_differences
     sequence = [
         "objects not in the baseline (inventory)",
