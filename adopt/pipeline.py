@@ -434,7 +434,13 @@ def baseline(
                 rebuilding.run(project, repo, engines)
             else:
                 checks = rebuilding.run(project, repo, engines, options)
-                _require_matches(checks, accept_differences, exclude_unmanaged)
+                try:
+                    _require_matches(checks, accept_differences, exclude_unmanaged)
+                except DriftError as exc:
+                    raise DriftError(
+                        f"{exc} The baseline generated meanwhile was removed: nothing was written.",
+                        exc.report,
+                    ) from None
             unmanaged = sorted({name for each in checks for name in each.report.unmanaged})
             if unmanaged:
                 repository.exclude_tables(repo, unmanaged)
