@@ -416,7 +416,9 @@ def baseline(
     try:
         if project.excluded_binds:
             repository.exclude_binds(repo, project.excluded_binds)
-        progress(f"Generating the baseline against {', '.join(p.label for p in plans)}")
+        label = ", ".join(p.label for p in plans)
+        tables = sum(len(md.tables) for md in project.models.metadatas.values())
+        progress(f"Generating the baseline of {tables} tables against {label}")
         with contextlib.ExitStack() as stack:
             engines = {
                 part.bind: stack.enter_context(scratch_mod.open_scratch(part.live.url, plan))
@@ -427,8 +429,6 @@ def baseline(
             memory.release()  # the generation's garbage, before the rebuild and the check
             # Generation only read the scratch databases (and rolled back): they are still
             # empty, so verification builds in them instead of creating new ones.
-            label = ", ".join(p.label for p in plans)
-            tables = sum(len(md.tables) for md in project.models.metadatas.values())
             rebuilding = _Rebuilding(label, tables, progress)
             if checks:
                 rebuilding.run(project, repo, engines)
