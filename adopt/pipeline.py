@@ -416,9 +416,10 @@ def baseline(
     try:
         if project.excluded_binds:
             repository.exclude_binds(repo, project.excluded_binds)
-        label = ", ".join(p.label for p in plans)
-        tables = sum(len(md.tables) for md in project.models.metadatas.values())
-        progress(f"Generating the baseline of {tables} tables against {label}")
+        rebuilding = _rebuilding(project, plans, progress)
+        progress(
+            f"Generating the baseline of {rebuilding.tables} tables against {rebuilding.label}"
+        )
         with contextlib.ExitStack() as stack:
             engines = {
                 part.bind: stack.enter_context(scratch_mod.open_scratch(part.live.url, plan))
@@ -429,7 +430,6 @@ def baseline(
             memory.release()  # the generation's garbage, before the rebuild and the check
             # Generation only read the scratch databases (and rolled back): they are still
             # empty, so verification builds in them instead of creating new ones.
-            rebuilding = _Rebuilding(label, tables, progress)
             if checks:
                 rebuilding.run(project, repo, engines)
             else:
@@ -510,6 +510,13 @@ def _rebuild(project: Project, repo: repository.Repository, engines: dict[str | 
         verify_mod.upgrade(repo, part.models, engines[part.bind])
 
 
+def _rebuilding(
+    project: Project, plans: Sequence[scratch_mod.ScratchPlan], progress: Progress
+) -> _Rebuilding:
+    tables = sum(len(md.tables) for md in project.models.metadatas.values())
+    return _Rebuilding(", ".join(p.label for p in plans), tables, progress)
+
+
 @dataclass
 class _Rebuilding:
     """The verification's rebuild of the scratch databases, run in the background: with its
@@ -588,44 +595,20 @@ def _no_verification() -> verify_mod.Verification:
     return verify_mod.Verification((), (), 0)
 
 
-def reverify(
-    project: Project,
-    adoption: Adoption,
-    progress: Progress = _quiet,
-    engines: dict[str | None, Any] | None = None,
-) -> Adoption:
-    """Upgrade an empty scratch database with the baseline and compare (again, after an edit);
-    each database of a project with binds on its own. `engines` are empty scratch databases
-    already open, by bind; without them, new ones are made."""
-    by_bind = {part.bind: part for part in project.parts()}
-    done = [
-        _reverify_part(by_bind[each.bind], each, progress, (engines or {}).get(each.bind))
-        for each in adoption.parts
-    ]
-    return replace(done[0], others=tuple(done[1:]))
-
-
-def _reverify_part(
-    project: Project, adoption: Adoption, progress: Progress, engine: Any | None
-) -> Adoption:
-    assert adoption.live_snapshot is not None
-    where = f" ({project.bind_label})" if project.bind_label else ""
-    progress(f"Verifying: rebuilding the schema in {adoption.scratch.label}{where}")
+def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) -> Adoption:
+    """Rebuild the schema from the baseline in new scratch databases and compare it again
+    (after an edit of the baseline); each database of a project with binds on its own."""
+    parts = project.parts()
     with contextlib.ExitStack() as stack:
-        if engine is None:
-            engine = stack.enter_context(
-                scratch_mod.open_scratch(project.live.url, adoption.scratch)
-            )
-        result = verify_mod.verify(
-            adoption.repository,
-            project.models,
-            engine,
-            adoption.live_snapshot,
-            adoption.excluded + adoption.report.filtered_out,
-            project_options(project),
-            check=adoption.report,
+        engines = {
+            part.bind: stack.enter_context(scratch_mod.open_scratch(part.live.url, each.scratch))
+            for part, each in zip(parts, adoption.parts, strict=True)
+        }
+        memory.release()  # the previous verification's garbage, before the rebuild
+        _rebuilding(project, [each.scratch for each in adoption.parts], progress).run(
+            project, adoption.repository, engines
         )
-    return replace(adoption, verification=result, others=())
+        return _examined(project, list(adoption.parts), engines, progress)
 
 
 def head_reference(adoption: Adoption) -> dict[str | None, fleet.Reference]:

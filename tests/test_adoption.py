@@ -103,6 +103,24 @@ _PGSHOP_UPGRADE = (
 )
 
 
+def microblog_db(project: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`flask --app microblog db ARGS` in the project, on the database at url."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "--app", "microblog", "db", *args],
+        cwd=project,
+        env=dict(os.environ, DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+    )
+
+
+def assert_microblog_at_head(project: Path, url: str, revision: str) -> None:
+    """`flask db current` shows the baseline at head, and `flask db check` finds nothing."""
+    assert f"{revision} (head)" in microblog_db(project, url, "current").stdout
+    check = microblog_db(project, url, "check")
+    assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout
+
+
 def test_run_yes_adopts_and_standard_tools_continue(
     make_database: Callable[[str], str], sample: Callable[..., Path]
 ) -> None:
@@ -114,14 +132,7 @@ def test_run_yes_adopts_and_standard_tools_continue(
     revision = baseline.name.split("_")[0]
     assert version_rows(url) == [revision]
 
-    flask = [str(Path(sys.executable).parent / "flask"), "--app", "microblog", "db"]
-    env = dict(os.environ, DATABASE_URL=url)
-    current = subprocess.run(
-        [*flask, "current"], cwd=project, env=env, capture_output=True, text=True
-    )
-    assert f"{revision} (head)" in current.stdout
-    check = subprocess.run([*flask, "check"], cwd=project, env=env, capture_output=True, text=True)
-    assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout
+    assert_microblog_at_head(project, url, revision)
 
     # A model change afterwards gives a correct next migration on top of the baseline.
     models = project / "app" / "models.py"
@@ -132,9 +143,7 @@ def test_run_yes_adopts_and_standard_tools_continue(
             "    likes: so.Mapped[int | None] = so.mapped_column(sa.Integer)",
         )
     )
-    migrate = subprocess.run(
-        [*flask, "migrate", "-m", "likes"], cwd=project, env=env, capture_output=True, text=True
-    )
+    migrate = microblog_db(project, url, "migrate", "-m", "likes")
     assert migrate.returncode == 0, migrate.stderr
     new = [f for f in revision_files(project) if f != baseline]
     assert len(new) == 1
@@ -471,11 +480,4 @@ def test_factory_calling_create_all_is_adopted_and_standard_tools_continue(
     assert "op.create_table('user'" in baseline.read_text()
     assert version_rows(url) == [revision]
 
-    flask = [str(Path(sys.executable).parent / "flask"), "--app", "microblog", "db"]
-    env = dict(os.environ, DATABASE_URL=url)
-    current = subprocess.run(
-        [*flask, "current"], cwd=project, env=env, capture_output=True, text=True
-    )
-    assert f"{revision} (head)" in current.stdout
-    check = subprocess.run([*flask, "check"], cwd=project, env=env, capture_output=True, text=True)
-    assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout
+    assert_microblog_at_head(project, url, revision)
