@@ -29,6 +29,8 @@ CONNECT_TIMEOUT = 10
 
 # Set in Connection.info of sessions opened read-only (see create): they cannot change the schema.
 READ_ONLY = "adopt.read_only"
+# Set in Connection.info of sessions opened in autocommit (see create): each statement commits.
+AUTOCOMMIT = "adopt.autocommit"
 
 _EXTRAS = {"postgresql": "adopt[postgres]", "mysql": "adopt[mysql]", "mariadb": "adopt[mysql]"}
 
@@ -80,6 +82,12 @@ def create(
             # (PyMySQL keeps the per-read timeout in this attribute).
             dbapi_conn._read_timeout = None
             dbapi_conn._write_timeout = None
+
+    if autocommit:
+
+        @event.listens_for(engine, "connect")
+        def _autocommit(_dbapi_conn: Any, record: Any) -> None:
+            record.info[AUTOCOMMIT] = True
 
     if read_only and backend in _READ_ONLY_SESSION:
         statement = _READ_ONLY_SESSION[backend]

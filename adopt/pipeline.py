@@ -23,6 +23,7 @@ from adopt import connect
 from adopt import drift
 from adopt import envrun
 from adopt import fleet
+from adopt import forked
 from adopt import inventory
 from adopt import memory
 from adopt import repository
@@ -539,23 +540,52 @@ class _Rebuilding:
             f"Verifying: rebuilding the schema in {self.label}"
             + (", checking the live database" if options is not None else "")
         )
-        with background.running(lambda: _rebuild(project, repo, engines), engines.values()) as job:
-            checks = []
-            if options is not None:
-                checks = [
-                    check(part, self.progress, options=opts)
-                    for part, opts in zip(project.parts(), options, strict=True)
-                ]
-            shown = 0
-            while not job.wait(1.0):
-                if job.tables_created != shown:  # one line a second at most, off a terminal
-                    shown = job.tables_created
-                    self.progress(
-                        f"Verifying: rebuilding the schema in {self.label}: "
-                        f"{min(shown, self.tables)}/{self.tables} tables"
-                    )
-            job.result()
+
+        def check_all(progress: Progress) -> list[Checked]:
+            assert options is not None
+            return [
+                check(part, progress, options=opts)
+                for part, opts in zip(project.parts(), options, strict=True)
+            ]
+
+        # The check is forked before the rebuild's threads start (see adopt/forked.py).
+        with forked.start(check_all if options is not None else None) as aside:
+            rebuild = background.running(lambda: _rebuild(project, repo, engines), engines.values())
+            with rebuild as job:
+                tick = self._ticker(job)
+                checks = self._checks(aside, check_all, tick) if options is not None else []
+                while not job.wait(1.0):
+                    tick()
+                job.result()
         return checks
+
+    def _checks(
+        self,
+        aside: forked.Child[list[Checked]] | None,
+        check_all: Callable[[Progress], list[Checked]],
+        tick: Callable[[], None],
+    ) -> list[Checked]:
+        if aside is not None:
+            try:
+                return aside.result(self.progress, tick)
+            except forked.Rerun:
+                pass  # what the child could not send back, this process finds itself
+        return check_all(self.progress)
+
+    def _ticker(self, job: background.Job[Any]) -> Callable[[], None]:
+        """A call that shows the tables created so far, when they changed since the last."""
+        shown = 0
+
+        def tick() -> None:
+            nonlocal shown
+            if job.tables_created != shown:  # one line a second at most, off a terminal
+                shown = job.tables_created
+                self.progress(
+                    f"Verifying: rebuilding the schema in {self.label}: "
+                    f"{min(shown, self.tables)}/{self.tables} tables"
+                )
+
+        return tick
 
 
 def _examined(

@@ -15,6 +15,7 @@ from adopt import envrun
 from adopt import fingerprint
 from adopt import memory
 from adopt import schema
+from adopt import write_behind
 from adopt.differences import Difference
 from adopt.differences import MatchReport
 from adopt.differences import SetAside
@@ -53,7 +54,7 @@ def upgrade(repo: Repository, models: Models, engine: Engine, destination: str =
         return script._upgrade_revs(destination, rev)
 
     # With binds, only this bind's database is upgraded; the other binds' calls migrate nothing.
-    with connect.connection(engine) as conn, conn.begin():
+    with connect.connection(engine) as conn, conn.begin(), write_behind.ddl_behind(conn):
         envrun.run(
             config,
             script,

@@ -456,7 +456,11 @@ def test_server_stopped_mid_run(
     assert proc.returncode == 4, (out, err)
     if STEPS[point] == "baseline":
         [line] = error_lines(err)
-        assert "connection failed mid-run" in line and "run the command again" in line, line
+        # The check of the live database runs beside the rebuild, in a process of its own:
+        # it may still be opening its connection when the server stops.
+        lost = "connection failed mid-run" in line and "run the command again" in line
+        refused = line.startswith("Error: Cannot connect") and "server is running" in line
+        assert lost or refused, line
     else:
         assert "unreachable" in out and "connection lost" in out, out
         assert "run the command again" in out, out

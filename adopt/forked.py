@@ -1,0 +1,161 @@
+"""Read-only work in a forked copy of this process, on the other core.
+
+`adopt baseline` and `adopt run` check the live database while the verification rebuilds the
+schema. Both are Python work (Alembic's comparison; Alembic building the baseline's
+operations), and in one process they take turns on the GIL: the check took twice as long
+beside the rebuild as alone. A forked child has an interpreter of its own, so the check runs
+on the other core and its result comes back pickled, with its progress lines.
+
+Only on Linux (fork is the platform's own way to start a process there, and cheap), and only
+while no other thread runs: the child gets a copy of every lock, held or not. The child
+never touches the connections it inherited (closing one would end the parent's session on
+the socket they share): the work opens its own, and the child leaves with os._exit, which
+runs no finaliser. Whatever cannot come back (an error that does not pickle, a child that
+died) makes the caller run the work itself, as it would without fork."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextlib import suppress
+from typing import Any
+from typing import Generic
+from typing import TypeVar
+
+from adopt.errors import AdoptError
+
+T = TypeVar("T")
+Progress = Callable[[str], None]
+
+_HEADER = struct.Struct("!I")  # the length of each pickled message
+
+
+def available() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+class Rerun(Exception):
+    """The child's outcome cannot be used here: run the work in this process instead."""
+
+
+class Child(Generic[T]):
+    """The forked child running `work`: its progress relayed, then its result."""
+
+    def __init__(self, pid: int, reader: int) -> None:
+        self.pid = pid
+        self._reader = reader
+        self._buffer = b""
+        self._ended = False
+
+    def result(self, progress: Progress, tick: Callable[[], None], every: float = 1.0) -> T:
+        """Relay the child's progress lines, calling `tick` every `every` seconds meanwhile;
+        the child's result, or its error raised here. Raises Rerun when neither came back."""
+        while True:
+            ready, _, _ = select.select([self._reader], [], [], every)
+            if not ready:
+                tick()
+                continue
+            for kind, value in self._messages():
+                if kind == "progress":
+                    progress(value)
+                elif kind == "result":
+                    return value  # type: ignore[no-any-return]
+                elif kind == "error":
+                    raise value
+                else:
+                    raise Rerun(value)
+            if self._ended:
+                raise Rerun("the child process ended without an answer")
+
+    def _messages(self) -> Iterator[tuple[str, Any]]:
+        chunk = os.read(self._reader, 1 << 20)
+        if not chunk:
+            self._ended = True
+        self._buffer += chunk
+        while len(self._buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self._buffer)
+            if len(self._buffer) < _HEADER.size + size:
+                return
+            body = self._buffer[_HEADER.size : _HEADER.size + size]
+            self._buffer = self._buffer[_HEADER.size + size :]
+            yield pickle.loads(body)
+
+    def end(self) -> None:
+        """Make sure the child is gone (killed if still running) and reaped."""
+        os.close(self._reader)
+        with suppress(ProcessLookupError):  # it has ended already
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+
+@contextmanager
+def start(work: Callable[[Progress], T] | None) -> Iterator[Child[T] | None]:
+    """Run `work(progress)` in a forked child; None where fork cannot be used, or without
+    work (the caller then runs the work itself). On leaving, the child is killed if it still
+    runs."""
+    if work is None or not available():
+        yield None
+        return
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(reader)
+        _child(work, writer)
+    os.close(writer)
+    child: Child[T] = Child(pid, reader)
+    try:
+        yield child
+    finally:
+        child.end()
+
+
+def _child(work: Callable[[Progress], Any], writer: int) -> None:
+    code = 1
+    try:
+        # Ctrl-C reaches the whole process group: the parent handles it and kills the child.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            message: tuple[str, Any] = (
+                "result",
+                work(lambda line: _send(writer, ("progress", line))),
+            )
+        except AdoptError as exc:
+            message = ("error", exc)
+        except BaseException as exc:  # the parent runs the work itself and gets it there
+            message = ("rerun", f"{type(exc).__name__}: {exc}")
+        _send(writer, _transportable(message))
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _transportable(message: tuple[str, Any]) -> tuple[str, Any]:
+    """The message if it comes back as itself; an exception with more than its message
+    (DriftError's report) must survive pickling whole, or the parent runs the work again."""
+    kind, value = message
+    try:
+        copy = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception as exc:
+        return ("rerun", f"the result could not be sent back ({type(exc).__name__})")
+    if kind == "error" and (
+        type(copy) is not type(value) or copy.args != value.args or vars(copy) != vars(value)
+    ):
+        return ("rerun", f"the error could not be sent back ({type(value).__name__})")
+    return message
+
+
+def _send(writer: int, message: tuple[str, Any]) -> None:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = _HEADER.pack(len(body)) + body
+    while data:
+        written = os.write(writer, data)
+        data = data[written:]

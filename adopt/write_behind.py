@@ -1,0 +1,285 @@
+"""Running a schema build's DDL on the server while the next statements are being built.
+
+Through Alembic, a baseline's upgrade alternates two kinds of work and never does both at
+once: Alembic builds an operation and SQLAlchemy compiles it (Python), then the server runs it
+while Python waits (PostgreSQL, 1,000 tables of the benchmark: about 7 s of CREATE TABLE and
+2.3 s of CREATE INDEX, much of it creating and syncing files). Here each DDL statement is
+handed to a worker thread that runs it while the caller builds the next ones, as `psql`
+streaming a file keeps the server busy. Anything else (a query whose rows are read, a commit)
+first waits until every statement before it has run, so what the caller reads is what it
+would read statement by statement.
+
+In autocommit (adopt's own scratch databases, see `connect.create`), `CREATE INDEX` runs on
+a second connection, beside the table statements: an index starts once every statement
+before it has run (its table exists), and a statement that is not `CREATE TABLE` or
+`CREATE INDEX` waits for every index before it. A `CREATE TABLE` waits only for the unique
+indexes before it, which a foreign key of it may need. Whatever two connections run at once
+is thus independent, and the server's locks order the rest (a new foreign key waits for an
+index build on the table it refers to).
+
+The first statement that fails stops both workers; the statements queued after it are not run,
+and the error is raised at the caller's next statement (or when the block ends), naming the
+statement that failed, as SQLAlchemy would have."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateIndex
+from sqlalchemy.schema import CreateTable
+
+from adopt import connect
+
+# Statements queued at most: enough to keep the server busy through a pause of the caller
+# (a garbage collection, the GIL held by another thread), few enough that progress counted
+# in statements built stays close to the statements run, and that a build called off stops
+# soon.
+DEPTH = 64
+
+# The dialect methods that reach the connection: each waits for the queue first.
+_WAITING = ("do_execute_no_params", "do_executemany", "do_commit", "do_rollback", "do_close")
+
+_NONE = -1  # "after nothing"
+_TABLES, _INDEXES = 0, 1
+
+
+@dataclass
+class _Statement:
+    seq: int  # its place in the order the caller gave
+    text: str
+    parameters: Any
+    after: int  # runs once the other lane has run every statement up to this place
+
+
+@dataclass
+class _Failure:
+    seq: int
+    lane: int
+    error: BaseException
+    text: str
+    parameters: Any
+
+
+class _Lanes:
+    """Queued statements and the workers that run them: lane 0 on the caller's connection,
+    lane 1 (indexes) on a second one when there is one."""
+
+    def __init__(self, dialect: Any, execute: Any, connections: list[Any]) -> None:
+        self._dialect = dialect
+        self._execute = execute  # the dialect's own do_execute
+        self._connections = connections
+        self._queues: list[deque[_Statement]] = [deque() for _ in connections]
+        self._running: list[_Statement | None] = [None for _ in connections]
+        self._closing = False
+        self._failures: list[_Failure] = []
+        self._seq = 0
+        self._changed = threading.Condition()
+        self._threads = [
+            threading.Thread(target=self._work, args=(lane,), name=f"adopt-ddl-{lane}", daemon=True)
+            for lane in range(len(connections))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def parallel(self) -> bool:
+        return len(self._connections) > 1
+
+    def submit(self, lane: int, text: str, parameters: Any, after: int) -> int:
+        """Queue a statement; its place in the order."""
+        with self._changed:
+            while len(self._queues[lane]) >= DEPTH and not self._failures:
+                self._changed.wait()
+            self._raise_failure()
+            self._seq += 1
+            self._queues[lane].append(_Statement(self._seq, text, parameters, after))
+            self._changed.notify_all()
+            return self._seq
+
+    def last(self) -> int:
+        """The place of the last statement queued."""
+        return self._seq
+
+    def wait(self) -> None:
+        """Until every queued statement has run; raises the first failure."""
+        with self._changed:
+            while self._busy() and not self._failures:
+                self._changed.wait()
+            self._raise_failure()
+
+    def close(self, *, discard: bool) -> None:
+        """Stop the workers: after what is queued has run, or at once, dropping it (a statement
+        the server is running finishes first: the connections stay usable)."""
+        with self._changed:
+            if discard:
+                for queue in self._queues:
+                    queue.clear()
+            self._closing = True
+            self._changed.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _busy(self) -> bool:
+        return any(self._queues) or any(r is not None for r in self._running)
+
+    def _oldest(self, lane: int) -> float:
+        """The place of the oldest statement of `lane` not yet run (infinity when none)."""
+        running = self._running[lane]
+        if running is not None:
+            return running.seq
+        queue = self._queues[lane]
+        return queue[0].seq if queue else float("inf")
+
+    def _ready(self, lane: int) -> bool:
+        queue = self._queues[lane]
+        if not queue or self._running[lane] is not None:
+            return False
+        other = 1 - lane
+        return not self.parallel or self._oldest(other) > queue[0].after
+
+    def _work(self, lane: int) -> None:
+        connection = self._connections[lane]
+        while True:
+            with self._changed:
+                while not self._failures and not self._ready(lane):
+                    if self._closing and not self._queues[lane]:
+                        return
+                    self._changed.wait()
+                if self._failures:
+                    return
+                statement = self._queues[lane].popleft()
+                self._running[lane] = statement
+            failure = None
+            try:
+                cursor = connection.cursor()
+                try:
+                    self._execute(cursor, statement.text, statement.parameters)
+                finally:
+                    cursor.close()
+            except BaseException as exc:  # handed to the caller's thread
+                failure = _Failure(statement.seq, lane, exc, statement.text, statement.parameters)
+            with self._changed:
+                self._running[lane] = None
+                if failure is not None:
+                    self._failures.append(failure)
+                    for queue in self._queues:
+                        queue.clear()
+                self._changed.notify_all()
+            if failure is not None:
+                return
+
+    def _raise_failure(self) -> None:
+        if not self._failures:
+            return
+        # Of two statements that failed at once, the earlier one is the one a run statement
+        # by statement would have stopped at.
+        failed = min(self._failures, key=lambda f: f.seq)
+        error = failed.error
+        dbapi_error = self._dialect.loaded_dbapi.Error
+        if not isinstance(error, dbapi_error):
+            raise error
+        connection = self._connections[failed.lane]
+        invalidated = bool(self._dialect.is_disconnect(error, connection, None))
+        raise DBAPIError.instance(
+            failed.text,
+            failed.parameters,
+            error,  # type: ignore[arg-type]
+            dbapi_error,
+            connection_invalidated=invalidated,
+            dialect=self._dialect,
+        ) from error
+
+
+def _index_connection(conn: Connection) -> Any | None:
+    """A second connection for the indexes, in autocommit only: in a transaction, a second
+    session would not see the tables the first has not committed. None when it cannot be had
+    (the server's connection limit): then everything runs on one."""
+    if not conn.info.get(connect.AUTOCOMMIT):
+        return None
+    try:
+        return conn.engine.raw_connection()
+    except Exception:
+        return None
+
+
+@contextmanager
+def ddl_behind(conn: Connection) -> Iterator[None]:
+    """While the block runs, DDL that `conn` executes runs in the background, in order.
+
+    Only statements compiled from DDL constructs (SQLAlchemy's `isddl`, which is what
+    Alembic's schema operations produce) are queued; everything else waits for the queue and
+    runs as usual. On an error in the block, what is still queued is dropped."""
+    dialect = conn.dialect
+    if dialect.name == "sqlite":  # in-process: nothing to wait for, nothing to overlap
+        yield
+        return
+    own = conn.connection.dbapi_connection
+    second = _index_connection(conn)
+    connections = [own] if second is None else [own, second.dbapi_connection]
+    originals = {name: getattr(dialect, name) for name in ("do_execute", *_WAITING)}
+    lanes = _Lanes(dialect, originals["do_execute"], connections)
+    unique_index = _NONE  # the place of the last unique index queued
+
+    def do_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        nonlocal unique_index
+        if context is None or not context.isddl or cursor.connection is not own:
+            lanes.wait()
+            originals["do_execute"](cursor, statement, parameters, context)
+            return
+        element = context.compiled.statement
+        if not lanes.parallel:
+            lanes.submit(_TABLES, statement, parameters, _NONE)
+        elif isinstance(element, CreateIndex):
+            seq = lanes.submit(_INDEXES, statement, parameters, lanes.last())
+            if element.element.unique:
+                unique_index = seq
+        elif isinstance(element, CreateTable):
+            lanes.submit(_TABLES, statement, parameters, unique_index)
+        else:
+            lanes.submit(_TABLES, statement, parameters, lanes.last())
+
+    def waiting(name: str) -> Any:
+        original = originals[name]
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            lanes.wait()
+            return original(*args, **kwargs)
+
+        return call
+
+    # The dialect is the engine's; the scratch engine this runs on serves only this
+    # connection meanwhile (adopt's scratch engines are NullPool, one connection at a time).
+    dialect.do_execute = do_execute  # type: ignore[method-assign]
+    for name in _WAITING:
+        setattr(dialect, name, waiting(name))
+    try:
+        yield
+        lanes.wait()
+    except BaseException as exc:
+        _end(lanes, dialect, originals, discard=True)
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated and not conn.invalidated:
+            conn.invalidate(exc)  # the server is gone: no rollback on the way out
+        raise
+    finally:
+        _end(lanes, dialect, originals, discard=False)
+        if second is not None:
+            # Closed as it is, without the pool's reset (a rollback), which would fail and
+            # log a traceback on a connection the server has dropped.
+            with suppress(Exception):
+                second.invalidate()
+
+
+def _end(lanes: _Lanes, dialect: Any, originals: dict[str, Any], *, discard: bool) -> None:
+    """Stop the workers and give the dialect its own methods back (once)."""
+    lanes.close(discard=discard)
+    for name in originals:
+        if name in vars(dialect):
+            delattr(dialect, name)
