@@ -537,23 +537,25 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
             "pass --yes to confirm (or run 'adopt' for the wizard)."
         )
     project = _locate(opts)
-    adoption = _baseline(project, opts)
     console = output.make_console()
-    with output.progress(console) as step:
-        results = pipeline.stamp_targets(
-            project,
-            force=opts["accept_differences"],
-            timeout=opts.get("timeout"),
-            audit_choice=_audit_choice(opts),
-            reference=pipeline.head_reference(adoption),
-            progress=step,
-        )
+    # The scratch database is dropped while the live one is stamped and the report printed.
+    with scratch.dropped_behind():
+        adoption = _baseline(project, opts)
+        with output.progress(console) as step:
+            results = pipeline.stamp_targets(
+                project,
+                force=opts["accept_differences"],
+                timeout=opts.get("timeout"),
+                audit_choice=_audit_choice(opts),
+                reference=pipeline.head_reference(adoption),
+                progress=step,
+            )
+        if not opts["as_json"]:
+            output.baseline_summary(console, adoption)
+            output.target_results(console, results, "Stamping")
     code = fleet.exit_code(results)
-    if opts["as_json"]:
+    if opts["as_json"]:  # one document, once the run has ended
         _emit_json(dict(adoption.as_dict(), stamp=[r.as_dict() for r in results]))
-    else:
-        output.baseline_summary(console, adoption)
-        output.target_results(console, results, "Stamping")
     ctx.exit(code)
 
 

@@ -7,7 +7,7 @@ beside the rebuild as alone. A forked child has an interpreter of its own, so th
 on the other core and its result comes back pickled, with its progress lines.
 
 Only on Linux (fork is the platform's own way to start a process there, and cheap), and only
-while no other thread runs: the child gets a copy of every lock, held or not. The child
+before adopt starts its own threads: the child gets a copy of every lock, held or not. The child
 never touches the connections it inherited (closing one would end the parent's session on
 the socket they share): the work opens its own, and the child leaves with os._exit, which
 runs no finaliser. Whatever cannot come back (an error that does not pickle, a child that
@@ -37,9 +37,16 @@ Progress = Callable[[str], None]
 
 _HEADER = struct.Struct("!I")  # the length of each pickled message
 
+WORKER_PREFIX = "adopt-"  # the names of adopt's own threads (background.py, write_behind.py)
+
 
 def available() -> bool:
-    return sys.platform.startswith("linux") and threading.active_count() == 1
+    """Linux, and none of adopt's own worker threads running (their locks would be copied
+    held into the child). Other threads (the terminal's spinner) go on in the parent only;
+    the child touches nothing of theirs."""
+    if not sys.platform.startswith("linux"):
+        return False
+    return not any(t.name.startswith(WORKER_PREFIX) for t in threading.enumerate())
 
 
 class Rerun(Exception):

@@ -6,9 +6,11 @@ import contextlib
 import hashlib
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import MetaData
@@ -160,9 +162,65 @@ def _server_database(live: URL, timeout: int | None = None) -> Iterator[Engine]:
                     drop(admin, name)
                 raise
             else:
-                drop(admin, name)
+                _drop_now_or_behind(admin, name)
     finally:
-        admin.dispose()
+        admin.dispose()  # a NullPool engine: a drop behind still opens its own connection
+
+
+class _Drop:
+    """A scratch database dropped by a thread of its own; `error` once it has failed."""
+
+    def __init__(self, admin: Engine, name: str) -> None:
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._run, args=(admin, name), name="adopt-drop", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, admin: Engine, name: str) -> None:
+        try:
+            drop(admin, name)
+        except BaseException as exc:  # raised by the caller, in dropped_behind
+            self.error = exc
+        finally:
+            admin.dispose()
+
+
+# The drops handed to threads inside dropped_behind(); None outside it.
+_BEHIND: ContextVar[list[_Drop] | None] = ContextVar("adopt_scratch_drops", default=None)
+
+
+def _drop_now_or_behind(admin: Engine, name: str) -> None:
+    pending = _BEHIND.get()
+    if pending is None:
+        drop(admin, name)
+    else:
+        pending.append(_Drop(admin, name))
+
+
+@contextmanager
+def dropped_behind() -> Iterator[None]:
+    """Within the block, a scratch database on a server is dropped by a thread once its work
+    is done, while the block goes on (PostgreSQL's DROP DATABASE waits for a checkpoint, about
+    half a second after a large rebuild: `adopt run` stamps meanwhile). The block ends only
+    once every such drop has, also on an error or Ctrl-C; a drop that failed is raised then,
+    unless the block failed first. While the drop runs, the database's lock is released: a
+    concurrent `adopt clean` may drop it first, which changes nothing."""
+    pending: list[_Drop] = []
+    token = _BEHIND.set(pending)
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        _BEHIND.reset(token)
+        for each in pending:
+            each.thread.join()
+        errors = [each.error for each in pending if each.error is not None]
+        if errors and not failed:
+            raise errors[0]
 
 
 def _try_lock(conn: Connection, name: str) -> bool:

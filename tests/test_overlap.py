@@ -4,6 +4,7 @@ what each of these must not change."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from helpers import version_rows
 from adopt import background
 from adopt import pipeline
 from adopt import repository
+from adopt import scratch
 
 # --- the background job ---------------------------------------------------------------------------
 
@@ -235,3 +237,28 @@ def test_downgrade_drops_every_table_and_upgrade_rebuilds(
         assert done.returncode == 0, done.stderr
         names = set(sa.inspect(sa.create_engine(empty)).get_table_names())
         assert (set(created) <= names) == (step[0] == "upgrade")
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+@pytest.mark.parametrize("fails", [False, True])
+def test_scratch_database_dropped_behind_the_stamp_is_gone_when_the_block_ends(
+    sample: Callable[..., Path], make_database: Callable[[str], str], dialect: str, fails: bool
+) -> None:
+    """`adopt run` drops the scratch database in a thread while it stamps: the drop is handed
+    over when the verification ends, and waited for when the block ends, also on an error."""
+    url = make_database(dialect)
+    sample("inventory", url)
+    before = set(scratch_leftovers(url))
+    project = pipeline.locate(models="inventory.models:Base", url=url)
+    with contextlib.suppress(KeyboardInterrupt), scratch.dropped_behind():
+        adoption = pipeline.baseline(project)
+        pending = scratch._BEHIND.get()
+        assert pending is not None and len(pending) == 1  # handed to a thread, not dropped
+        results = pipeline.stamp_targets(project, reference=pipeline.head_reference(adoption))
+        assert [r.outcome for r in results] == ["stamped"]
+        if fails:
+            raise KeyboardInterrupt
+    assert not pending[0].thread.is_alive()
+    assert set(scratch_leftovers(url)) == before
+    assert scratch._BEHIND.get() is None  # outside the block, drops are inline again
+    assert version_rows(url) == [adoption.baseline.revision]

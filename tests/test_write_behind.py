@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -254,16 +255,21 @@ def test_the_child_is_killed_when_the_caller_stops() -> None:
         os.kill(pid, 0)
 
 
-def test_no_fork_beside_other_threads() -> None:
+def test_no_fork_beside_adopt_s_own_threads_but_beside_a_spinner() -> None:
     stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
+    spinner = threading.Thread(target=stop.wait, name="rich-refresh")
+    spinner.start()
     try:
+        with forked.start(lambda _progress: os.getpid()) as child:
+            assert child is not None
+            assert child.result(lambda _line: None, lambda: None) != os.getpid()
+        worker = threading.Thread(target=stop.wait, name="adopt-background")
+        worker.start()
         with forked.start(lambda _progress: 1) as child:
             assert child is None  # the caller runs the work itself
     finally:
         stop.set()
-        thread.join()
+        spinner.join()
 
 
 @pytest.mark.parametrize("fork", [True, False])
@@ -297,3 +303,62 @@ def test_adopt_run_checks_in_a_child_and_without_one_alike(
     assert (os.getpid() not in checked_in) is fork
     assert document["check"]["differences"] == []
     assert document["check"]["live_tables"] == document["check"]["model_tables"] > 0
+
+
+CHECK_PIDS_HOOK = """
+import os
+from adopt import pipeline
+
+_check = pipeline.check
+
+
+def _recorded(*args, **kwargs):
+    with open(os.environ["ADOPT_TEST_CHECK_PIDS"], "a") as out:
+        out.write(f"{os.getpid()}\\n")
+    return _check(*args, **kwargs)
+
+
+pipeline.check = _recorded
+"""
+
+
+def test_run_in_a_pseudo_terminal_forks_its_check_beside_the_spinner(
+    sample: Callable[..., Any], make_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    """On a terminal the progress is a spinner, whose refresh thread runs while the check is
+    forked: the check still runs in a child, and the run ends at head."""
+    pexpect = pytest.importorskip("pexpect")
+    url = make_database("sqlite")
+    project = sample("microblog", url)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(CHECK_PIDS_HOOK)
+    pids = tmp_path / "check-pids"
+    env = dict(
+        os.environ,
+        TERM="xterm",
+        COLUMNS="100",
+        PYTHONPATH=str(hook),
+        ADOPT_TEST_CHECK_PIDS=str(pids),
+        DATABASE_URL=url,
+    )
+    env.pop("FLASK_APP", None)
+    program = Path(sys.executable).parent / "adopt"
+    child = pexpect.spawn(
+        str(program),
+        ["run", "--yes", *APPS["microblog"]],
+        cwd=str(project),
+        env=env,
+        encoding="utf-8",
+        timeout=120,
+        dimensions=(40, 100),
+    )
+    try:
+        child.expect("Verified")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    [checked_in] = [int(line) for line in pids.read_text().split()]
+    assert checked_in != child.pid
+    assert version_rows(url) is not None and len(version_rows(url) or []) == 1

@@ -1,0 +1,144 @@
+"""A against B, in alternation on one database: how the rebuild sends its statements, and where
+the check of `adopt run --yes` runs.
+
+    .venv/bin/python bench/ab.py [--tables 1000] [--rounds 5] [--dialects postgresql,mariadb]
+
+For each dialect it builds one live database of N tables (bench/run.py's models) and then, in
+each round, runs every variant once, in a fresh process, in turn, so that a slow moment of the
+server falls on all of them alike:
+
+- rebuild `in order`: the baseline's upgrade into an empty scratch database, each statement
+  waited for before the next is built (adopt's code before write_behind.py);
+- rebuild `behind, one connection`: statements run by a worker thread while Alembic builds the
+  next (write_behind.py with its second connection refused);
+- rebuild `behind, indexes beside`: write_behind.py as adopt runs it;
+- `adopt run --yes`, check `in a thread` (forked.py refused) and check `forked` (as shipped).
+
+Prints one Markdown table per dialect: every round's seconds, the median and the fastest."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import run as bench
+
+REBUILD = """
+import contextlib, sys, time
+from adopt import pipeline, repository, scratch, verify, write_behind
+mode = sys.argv[1]
+if mode == "one":
+    write_behind._index_connection = lambda conn: None
+elif mode == "none":
+    verify.write_behind = type("Off", (), {"ddl_behind": staticmethod(
+        lambda conn: contextlib.nullcontext())})
+project = pipeline.locate(models="gen:metadata", url=sys.argv[2])
+repo = repository.find(project.models, None)
+repo.script()
+with scratch.open_scratch(project.live.url, scratch.plan(project.live.url)) as engine:
+    start = time.perf_counter()
+    verify.upgrade(repo, project.models, engine)
+    print(time.perf_counter() - start)
+"""
+
+RUN = """
+import sys
+from adopt import forked
+if sys.argv.pop(1) == "thread":
+    forked.available = lambda: False
+from adopt.cli import main
+sys.argv[0] = "adopt"
+main()
+"""
+
+VARIANTS = [
+    ("rebuild: in order", "none"),
+    ("rebuild: behind, one connection", "one"),
+    ("rebuild: behind, indexes beside (adopt)", "two"),
+    ("`adopt run --yes`: check in a thread", "thread"),
+    ("`adopt run --yes`: check forked (adopt)", "fork"),
+]
+
+
+def one(variant: str, project: Path, url: str) -> float:
+    if variant in ("none", "one", "two"):
+        done = bench.measure([bench.PYTHON, "-c", REBUILD, variant, url], project)
+        if not done.ok:
+            raise SystemExit(f"{variant}: {done.why()}")
+        return float(done.stdout.split()[-1])
+    bench.unstamp(url)
+    for leftover in ("migrations", "alembic.ini", "adopt-stamps.jsonl"):
+        path = project / leftover
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    args = ["run", "--yes", "--models", bench.MODELS, "--url", url]
+    done = bench.measure([bench.PYTHON, "-c", RUN, variant, *args], project)
+    if not done.ok:
+        raise SystemExit(f"{variant}: {done.why()}")
+    return done.wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--dialects", default="postgresql,mariadb")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="adopt-ab-") as folder:
+        tmp = Path(folder)
+        bench.snapshot(tmp)
+        for name in args.dialects.split(","):
+            dialect = bench.DIALECTS[name](tmp, "ab")
+            problem = dialect.available()
+            if problem:
+                bench.log(f"{name}: skipped ({problem})")
+                continue
+            try:
+                print(table(dialect, tmp, args.tables, args.rounds), flush=True)
+            finally:
+                dialect.cleanup()
+    return 0
+
+
+def table(dialect: bench.Dialect, tmp: Path, tables: int, rounds: int) -> str:
+    project = bench.new_project(tmp / f"{dialect.name}-project", bench.model_source(tables))
+    url = dialect.create(dialect.db_name(tables, "live"))
+    bench.build(url, project)
+    # One baseline for the rebuild variants to run (the run variants write their own).
+    one("fork", project, url)
+    times: dict[str, list[float]] = {variant: [] for _, variant in VARIANTS}
+    for i in range(rounds):
+        for label, variant in VARIANTS:
+            if variant in ("thread", "fork"):
+                continue
+            times[variant].append(one(variant, project, url))
+            bench.log(f"{dialect.name} round {i + 1}: {label}: {times[variant][-1]:.2f} s")
+    for i in range(rounds):
+        for label, variant in VARIANTS:
+            if variant not in ("thread", "fork"):
+                continue
+            times[variant].append(one(variant, project, url))
+            bench.log(f"{dialect.name} round {i + 1}: {label}: {times[variant][-1]:.2f} s")
+    head = "| variant | " + " | ".join(f"round {i + 1}" for i in range(rounds))
+    lines = [
+        f"### {dialect.label}, {tables} tables ({time.strftime('%Y-%m-%d %H:%M')})",
+        "",
+        head + " | median | fastest |",
+        "|---|" + "---:|" * (rounds + 2),
+    ]
+    for label, variant in VARIANTS:
+        got = times[variant]
+        cells = " | ".join(f"{t:.2f}" for t in got)
+        lines.append(f"| {label} | {cells} | {statistics.median(got):.2f} | {min(got):.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
