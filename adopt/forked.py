@@ -131,38 +131,48 @@ def _child(work: Callable[[Progress], Any], writer: int) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         try:
-            message: tuple[str, Any] = (
-                "result",
-                work(lambda line: _send(writer, ("progress", line))),
-            )
+            body = _packed(("result", work(lambda line: _send(writer, ("progress", line)))))
         except AdoptError as exc:
-            message = ("error", exc)
+            body = _packed(_error(exc))
         except BaseException as exc:  # the parent runs the work itself and gets it there
-            message = ("rerun", f"{type(exc).__name__}: {exc}")
-        _send(writer, _transportable(message))
+            body = _packed(("rerun", f"{type(exc).__name__}: {exc}"))
+        _write(writer, body)
         code = 0
     finally:
         os._exit(code)
 
 
-def _transportable(message: tuple[str, Any]) -> tuple[str, Any]:
-    """The message if it comes back as itself; an exception with more than its message
-    (DriftError's report) must survive pickling whole, or the parent runs the work again."""
-    kind, value = message
+def _error(exc: AdoptError) -> tuple[str, Any]:
+    """The error if it comes back as itself: one with more than its message (DriftError's
+    report) must survive pickling whole, or the parent runs the work again."""
     try:
-        copy = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        copy = pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        copy = None
+    if type(copy) is not type(exc) or copy.args != exc.args or vars(copy) != vars(exc):
+        return ("rerun", f"the error could not be sent back ({type(exc).__name__})")
+    return ("error", exc)
+
+
+def _packed(message: tuple[str, Any]) -> bytes:
+    """The message pickled once (the result of a check of 1,000 tables is about 1 MB); one
+    that does not pickle asks the parent to run the work itself."""
+    try:
+        body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
-        return ("rerun", f"the result could not be sent back ({type(exc).__name__})")
-    if kind == "error" and (
-        type(copy) is not type(value) or copy.args != value.args or vars(copy) != vars(value)
-    ):
-        return ("rerun", f"the error could not be sent back ({type(value).__name__})")
-    return message
+        body = pickle.dumps(
+            ("rerun", f"the result could not be sent back ({type(exc).__name__})"),
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+    return _HEADER.pack(len(body)) + body
 
 
 def _send(writer: int, message: tuple[str, Any]) -> None:
-    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    data = _HEADER.pack(len(body)) + body
-    while data:
-        written = os.write(writer, data)
-        data = data[written:]
+    _write(writer, _packed(message))
+
+
+def _write(writer: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(writer, view)
+        view = view[written:]

@@ -12,7 +12,10 @@ server falls on all of them alike:
 - rebuild `behind, one connection`: statements run by a worker thread while Alembic builds the
   next (write_behind.py with its second connection refused);
 - rebuild `behind, indexes beside`: write_behind.py as adopt runs it;
-- `adopt run --yes`, check `in a thread` (forked.py refused) and check `forked` (as shipped).
+- `adopt run --yes`, check `in a thread` (forked.py refused) and check `forked` (as shipped);
+- the manual recipe, as bench/run.py times it: `alembic revision --autogenerate` against
+  `sqlite://`, then `alembic stamp head` on the live database (two processes, summed), so that
+  each round gives `adopt run --yes` against the manual steps at the same moment.
 
 Prints one Markdown table per dialect: every round's seconds, the median and the fastest."""
 
@@ -62,7 +65,9 @@ VARIANTS = [
     ("rebuild: behind, indexes beside (adopt)", "two"),
     ("`adopt run --yes`: check in a thread", "thread"),
     ("`adopt run --yes`: check forked (adopt)", "fork"),
+    ("manual steps (autogenerate vs sqlite://, stamp)", "manual"),
 ]
+RUNS = ("thread", "fork", "manual")
 
 
 def one(variant: str, project: Path, url: str) -> float:
@@ -72,6 +77,8 @@ def one(variant: str, project: Path, url: str) -> float:
             raise SystemExit(f"{variant}: {done.why()}")
         return float(done.stdout.split()[-1])
     bench.unstamp(url)
+    if variant == "manual":
+        return manual(project, url)
     for leftover in ("migrations", "alembic.ini", "adopt-stamps.jsonl"):
         path = project / leftover
         if path.is_dir():
@@ -83,6 +90,25 @@ def one(variant: str, project: Path, url: str) -> float:
     if not done.ok:
         raise SystemExit(f"{variant}: {done.why()}")
     return done.wall
+
+
+def manual(project: Path, url: str) -> float:
+    folder = project.parent / "manual"
+    if folder.exists():
+        shutil.rmtree(folder)
+    bench.manual_project(folder, project)
+    alembic = str(bench.BIN / "alembic")
+    total = 0.0
+    for args, target in (
+        (["revision", "--autogenerate", "-m", "baseline"], "sqlite://"),
+        (["stamp", "head"], url),
+    ):
+        done = bench.measure([alembic, *args], folder, env=bench.clean_env(DATABASE_URL=target))
+        if not done.ok:
+            raise SystemExit(f"manual: {done.why()}")
+        total += done.wall
+    bench.unstamp(url)
+    return total
 
 
 def main() -> int:
@@ -116,13 +142,13 @@ def table(dialect: bench.Dialect, tmp: Path, tables: int, rounds: int) -> str:
     times: dict[str, list[float]] = {variant: [] for _, variant in VARIANTS}
     for i in range(rounds):
         for label, variant in VARIANTS:
-            if variant in ("thread", "fork"):
+            if variant in RUNS:
                 continue
             times[variant].append(one(variant, project, url))
             bench.log(f"{dialect.name} round {i + 1}: {label}: {times[variant][-1]:.2f} s")
     for i in range(rounds):
         for label, variant in VARIANTS:
-            if variant not in ("thread", "fork"):
+            if variant not in RUNS:
                 continue
             times[variant].append(one(variant, project, url))
             bench.log(f"{dialect.name} round {i + 1}: {label}: {times[variant][-1]:.2f} s")
@@ -137,6 +163,12 @@ def table(dialect: bench.Dialect, tmp: Path, tables: int, rounds: int) -> str:
         got = times[variant]
         cells = " | ".join(f"{t:.2f}" for t in got)
         lines.append(f"| {label} | {cells} | {statistics.median(got):.2f} | {min(got):.2f} |")
+    ratios = [f / m for f, m in zip(times["fork"], times["manual"], strict=True)]
+    lines.append(
+        "| `adopt run --yes` / manual steps, same round | "
+        + " | ".join(f"{r:.2f}" for r in ratios)
+        + f" | {statistics.median(ratios):.2f} | {min(ratios):.2f} |"
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -56,9 +56,14 @@ def rollup(pid: int) -> tuple[int, int] | None:
     return values["Rss:"], values.get("Pss:", values["Rss:"])
 
 
+def _pss_now(pid: int) -> list[int]:
+    return [sample[1] for p in tree(pid) if (sample := rollup(p)) is not None]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=float, default=0.05)
+    parser.add_argument("--trace", action="store_true", help="print each sample on stderr")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = [a for a in args.command if a != "--"] if args.command[:1] == ["--"] else args.command
@@ -79,6 +84,12 @@ def main() -> int:
             peak = per_process.setdefault(pid, [0, 0])
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
         peak_total = max(peak_total, total)
+        if args.trace:
+            shares = " + ".join(f"{pss // 1024}" for pss in _pss_now(proc.pid))
+            print(
+                f"{time.perf_counter() - start:6.2f} s  {total // 1024} MB = {shares}",
+                file=sys.stderr,
+            )
         time.sleep(args.every)
     wall = time.perf_counter() - start
     print(f"exit {proc.returncode}, {wall:.2f} s, sampled every {args.every} s\n")
