@@ -230,7 +230,9 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
 
     def do_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
         nonlocal unique_index
-        if context is None or not context.isddl or cursor.connection is not own:
+        # A driver whose cursors hold their connection otherwise (a proxy) runs as usual.
+        mine = getattr(cursor, "connection", None) is own
+        if context is None or not context.isddl or not mine:
             lanes.wait()
             originals["do_execute"](cursor, statement, parameters, context)
             return
