@@ -35,13 +35,17 @@ class Cancelled(Exception):
 class Job(Generic[T]):
     """The work running in the background; `result()` waits for it."""
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(self, work: Callable[[], T], name: str = "adopt-background") -> None:
         self._work = work
         self._value: T | None = None
         self._error: BaseException | None = None
         self.stop = threading.Event()
         self.tables_created = 0  # CREATE TABLE statements run so far, for progress
-        self._thread = threading.Thread(target=self._run, name="adopt-background", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> Job[T]:
+        self._thread.start()
+        return self
 
     def _run(self) -> None:
         try:
@@ -53,8 +57,8 @@ class Job(Generic[T]):
     def done(self) -> bool:
         return not self._thread.is_alive()
 
-    def wait(self, seconds: float) -> bool:
-        """Wait up to `seconds` for the work; whether it has ended."""
+    def wait(self, seconds: float | None) -> bool:
+        """Wait up to `seconds` (None: as long as it takes) for the work; whether it has ended."""
         self._thread.join(seconds)
         return self.done
 
@@ -88,7 +92,7 @@ def running(work: Callable[[], T], engines: Iterable[Engine]) -> Iterator[Job[T]
         event.listen(engine, "before_cursor_execute", guard)
     previous = sys.getswitchinterval()
     sys.setswitchinterval(_SWITCH_INTERVAL)
-    job._thread.start()
+    job.start()
     try:
         yield job
     except BaseException:

@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import re
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from adopt import background
 from adopt import connect
 from adopt import schema
 from adopt.errors import AdoptError
@@ -167,27 +167,10 @@ def _server_database(live: URL, timeout: int | None = None) -> Iterator[Engine]:
         admin.dispose()  # a NullPool engine: a drop behind still opens its own connection
 
 
-class _Drop:
-    """A scratch database dropped by a thread of its own; `error` once it has failed."""
-
-    def __init__(self, admin: Engine, name: str) -> None:
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run, args=(admin, name), name="adopt-drop", daemon=True
-        )
-        self.thread.start()
-
-    def _run(self, admin: Engine, name: str) -> None:
-        try:
-            drop(admin, name)
-        except BaseException as exc:  # raised by the caller, in dropped_behind
-            self.error = exc
-        finally:
-            admin.dispose()
-
-
 # The drops handed to threads inside dropped_behind(); None outside it.
-_BEHIND: ContextVar[list[_Drop] | None] = ContextVar("adopt_scratch_drops", default=None)
+_BEHIND: ContextVar[list[background.Job[None]] | None] = ContextVar(
+    "adopt_scratch_drops", default=None
+)
 
 
 def _drop_now_or_behind(admin: Engine, name: str) -> None:
@@ -195,7 +178,8 @@ def _drop_now_or_behind(admin: Engine, name: str) -> None:
     if pending is None:
         drop(admin, name)
     else:
-        pending.append(_Drop(admin, name))
+        # NullPool: the drop's own connection is closed when it ends, nothing to dispose.
+        pending.append(background.Job(lambda: drop(admin, name), "adopt-drop").start())
 
 
 @contextmanager
@@ -206,7 +190,7 @@ def dropped_behind() -> Iterator[None]:
     once every such drop has, also on an error or Ctrl-C; a drop that failed is raised then,
     unless the block failed first. While the drop runs, the database's lock is released: a
     concurrent `adopt clean` may drop it first, which changes nothing."""
-    pending: list[_Drop] = []
+    pending: list[background.Job[None]] = []
     token = _BEHIND.set(pending)
     failed = False
     try:
@@ -216,11 +200,11 @@ def dropped_behind() -> Iterator[None]:
         raise
     finally:
         _BEHIND.reset(token)
-        for each in pending:
-            each.thread.join()
-        errors = [each.error for each in pending if each.error is not None]
-        if errors and not failed:
-            raise errors[0]
+        for job in pending:
+            job.wait(None)
+        if not failed:
+            for job in pending:
+                job.result()  # raises the first drop that failed
 
 
 def _try_lock(conn: Connection, name: str) -> bool:

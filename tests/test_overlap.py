@@ -258,7 +258,7 @@ def test_scratch_database_dropped_behind_the_stamp_is_gone_when_the_block_ends(
         assert [r.outcome for r in results] == ["stamped"]
         if fails:
             raise KeyboardInterrupt
-    assert not pending[0].thread.is_alive()
+    assert pending[0].done
     assert set(scratch_leftovers(url)) == before
     assert scratch._BEHIND.get() is None  # outside the block, drops are inline again
     assert version_rows(url) == [adoption.baseline.revision]
