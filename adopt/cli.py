@@ -35,8 +35,8 @@ from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import Interrupted
-from adopt.errors import UnreachableError
 from adopt.errors import UsageError as AdoptUsageError
+from adopt.errors import connection_failed
 from adopt.targets import Target
 from adopt.urls import hide_password
 from adopt.urls import parse_url
@@ -210,16 +210,7 @@ class AdoptGroup(click.Group):
         except click.ClickException:
             raise
         except OperationalError as exc:
-            problem = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            ctx.exit(
-                _fail(
-                    ctx,
-                    UnreachableError(
-                        f"The database connection failed mid-run ({problem}); check the server and "
-                        "run the command again."
-                    ),
-                )
-            )
+            ctx.exit(_fail(ctx, connection_failed(exc)))
         except Exception as exc:
             if (ctx.obj or {}).get("traceback"):
                 traceback.print_exception(exc)

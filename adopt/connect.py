@@ -42,6 +42,19 @@ _READ_ONLY_SESSION = {
 }
 
 
+# The pools a forked child replaced (forget_inherited): referenced until the child exits.
+_INHERITED: list[Any] = []
+
+
+def forget_inherited(engine: Engine) -> None:
+    """In a forked child: `engine` opens connections of its own from now on. The parent's,
+    inherited with the pool, are never closed nor freed here (a driver's finaliser may say
+    goodbye to the server on the socket the two processes share, ending the parent's
+    session); the child leaves with os._exit, which frees nothing."""
+    _INHERITED.append(engine.pool)
+    engine.dispose(close=False)
+
+
 def create(
     url: URL,
     *,

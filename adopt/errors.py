@@ -39,6 +39,18 @@ class Interrupted(AdoptError):
     exit_code = 130
 
 
+def connection_failed(exc: Any) -> UnreachableError:
+    """The one line for a database connection that failed after it was opened (a server
+    stopped or a network gone mid-run): `exc` is SQLAlchemy's OperationalError."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    problem = lines[0] if lines else type(orig if orig is not None else exc).__name__
+    return UnreachableError(
+        f"The database connection failed mid-run ({problem}); check the server and run the "
+        "command again."
+    )
+
+
 EXIT_CODES = {
     0: "success",
     1: "an operation failed",
