@@ -592,8 +592,6 @@ class _Rebuilding:
         self, project: Project, repo: repository.Repository, engines: dict[str | None, Any]
     ) -> Callable[[Progress], None]:
         def rebuild(progress: Progress) -> None:
-            for engine in engines.values():
-                connect.forget_inherited(engine)
             try:
                 self._rebuild(project, repo, engines, progress)
             except OperationalError as exc:

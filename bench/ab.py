@@ -12,7 +12,9 @@ server falls on all of them alike:
 - rebuild `behind, one connection`: statements run by a worker thread while Alembic builds the
   next (write_behind.py with its second connection refused);
 - rebuild `behind, indexes beside`: write_behind.py as adopt runs it;
-- `adopt run --yes`, check `in a thread` (forked.py refused) and check `forked` (as shipped);
+- `adopt run --yes` in one process (forked.py refused, as ADOPT_FORK=0), with the check forked
+  beside the rebuild (session 4's design), and with the rebuild forked beside the check (as
+  shipped);
 - the manual recipe, as bench/run.py times it: `alembic revision --autogenerate` against
   `sqlite://`, then `alembic stamp head` on the live database (two processes, summed), so that
   each round gives `adopt run --yes` against the manual steps at the same moment.
@@ -50,10 +52,14 @@ with scratch.open_scratch(project.live.url, scratch.plan(project.live.url)) as e
 """
 
 RUN = """
-import sys
-from adopt import forked
-if sys.argv.pop(1) == "thread":
+import dataclasses, sys
+from adopt import forked, pipeline
+mode = sys.argv.pop(1)
+if mode == "thread":
     forked.available = lambda: False
+elif mode == "check":
+    made = pipeline._rebuilding
+    pipeline._rebuilding = lambda *a: dataclasses.replace(made(*a), forkable=False)
 from adopt.cli import main
 sys.argv[0] = "adopt"
 main()
@@ -63,11 +69,12 @@ VARIANTS = [
     ("rebuild: in order", "none"),
     ("rebuild: behind, one connection", "one"),
     ("rebuild: behind, indexes beside (adopt)", "two"),
-    ("`adopt run --yes`: check in a thread", "thread"),
-    ("`adopt run --yes`: check forked (adopt)", "fork"),
+    ("`adopt run --yes`: one process (ADOPT_FORK=0)", "thread"),
+    ("`adopt run --yes`: check forked (session 4)", "check"),
+    ("`adopt run --yes`: rebuild forked (adopt)", "fork"),
     ("manual steps (autogenerate vs sqlite://, stamp)", "manual"),
 ]
-RUNS = ("thread", "fork", "manual")
+RUNS = ("thread", "check", "fork", "manual")
 
 
 def one(variant: str, project: Path, url: str) -> float:

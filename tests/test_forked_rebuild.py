@@ -268,3 +268,36 @@ def test_a_lost_connection_without_a_message_still_names_its_cause() -> None:
     error = connection_failed(OperationalError("SELECT 1", {}, Exception("")))
     assert error.exit_code == 4
     assert "failed mid-run (Exception)" in str(error)
+
+
+# --- pooled connections across the fork ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_a_child_opens_its_own_connection_instead_of_the_parents_pooled_one(
+    make_database: Callable[[str], str], dialect: str
+) -> None:
+    """An app's pooled engine used in the forked rebuild (by its env.py) gets a session of the
+    child's own; the parent's pooled session is untouched and still answers afterwards."""
+    import sqlalchemy as sa
+
+    from adopt import connect  # noqa: F401  (installs the pool guard)
+
+    query = "SELECT pg_backend_pid()" if dialect == "postgresql" else "SELECT CONNECTION_ID()"
+    engine = sa.create_engine(make_database(dialect), pool_size=1)
+    try:
+        with engine.connect() as conn:
+            parents = conn.exec_driver_sql(query).scalar()
+
+        def work(_progress: Callable[[str], None]) -> Any:
+            with engine.connect() as conn:
+                return conn.exec_driver_sql(query).scalar()
+
+        with forked.start(work) as child:
+            assert child is not None
+            childs = child.result(lambda _line: None, lambda: None)
+        assert childs != parents
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql(query).scalar() == parents
+    finally:
+        engine.dispose()
