@@ -34,13 +34,21 @@ def seed() -> None:
     db.session.add_all(tickets)
     db.session.flush()
     db.session.add_all(
-        Comment(ticket_id=t.id, author_id=ann.id, body=f"Looking at {t.subject}",
-                created_at=datetime(2024, 5, 10, 12, 0))
+        Comment(
+            ticket_id=t.id,
+            author_id=ann.id,
+            body=f"Looking at {t.subject}",
+            created_at=datetime(2024, 5, 10, 12, 0),
+        )
         for t in tickets[:3]
     )
     db.session.add_all(
-        AuditEvent(actor="ann@example.com", action="assign", target=f"ticket:{i}",
-                   at=datetime(2024, 5, 10, 12, i))
+        AuditEvent(
+            actor="ann@example.com",
+            action="assign",
+            target=f"ticket:{i}",
+            at=datetime(2024, 5, 10, 12, i),
+        )
         for i in range(1, 4)
     )
     db.session.add_all(
