@@ -27,7 +27,6 @@ from sqlalchemy.types import TypeEngine
 
 from adopt import connect
 from adopt import envrun
-from adopt import forked
 from adopt import memory
 from adopt import schema
 from adopt.discovery import Models
@@ -106,8 +105,7 @@ def generate(
     versions = repo.directory / "versions"
     before = set(versions.iterdir()) if versions.is_dir() else set()
     try:
-        with forked.compiled_aside():  # Alembic loads the script it writes
-            return _generate(repo, models, engines, message, config, script, revision_context)
+        return _generate(repo, models, engines, message, config, script, revision_context)
     except BaseException as exc:
         # A failure while writing (full disk, Ctrl-C) must not leave half a revision behind.
         for path in set(versions.iterdir()) - before if versions.is_dir() else ():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import NoSuchModuleError
 
 from adopt.errors import UnreachableError
@@ -42,27 +40,6 @@ _READ_ONLY_SESSION = {
     "mysql": "SET SESSION TRANSACTION READ ONLY",
     "mariadb": "SET SESSION TRANSACTION READ ONLY",
 }
-
-
-# The process that opened each pooled connection, in its record's info (see _not_inherited).
-_OPENED_BY = "adopt.pid"
-
-
-@event.listens_for(pool.Pool, "connect")
-def _opened_here(_dbapi_conn: Any, record: Any) -> None:
-    record.info[_OPENED_BY] = os.getpid()
-
-
-@event.listens_for(pool.Pool, "checkout")
-def _not_inherited(_dbapi_conn: Any, record: Any, proxy: Any) -> None:
-    """SQLAlchemy's recipe for pools across os.fork(): a forked child (adopt's rebuild) that
-    checks out a connection its parent opened (one the app's env.py opens through the app's
-    own engine, say) gets a new one instead. The inherited one is dropped unclosed: closing
-    it would end the parent's session on the socket the two share."""
-    opened_by = record.info.get(_OPENED_BY)
-    if opened_by is not None and opened_by != os.getpid():
-        record.dbapi_connection = proxy.dbapi_connection = None
-        raise DisconnectionError("a connection of the parent process")
 
 
 def create(

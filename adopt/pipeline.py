@@ -14,7 +14,6 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
 
 from adopt import audit
 from adopt import background
@@ -24,7 +23,6 @@ from adopt import connect
 from adopt import drift
 from adopt import envrun
 from adopt import fleet
-from adopt import forked
 from adopt import inventory
 from adopt import memory
 from adopt import repository
@@ -43,7 +41,6 @@ from adopt.discovery import live_target
 from adopt.discovery import load_models
 from adopt.errors import DriftError
 from adopt.errors import UsageError
-from adopt.errors import connection_failed
 from adopt.targets import Target
 from adopt.urls import describe
 from adopt.urls import hide_password
@@ -517,23 +514,20 @@ def _rebuilding(
     project: Project, plans: Sequence[scratch_mod.ScratchPlan], progress: Progress
 ) -> _Rebuilding:
     tables = sum(len(md.tables) for md in project.models.metadatas.values())
-    # An in-memory scratch database exists in this process only: no child can build it.
-    in_memory = any(p.strategy == "memory" for p in plans)
-    return _Rebuilding(", ".join(p.label for p in plans), tables, progress, not in_memory)
+    return _Rebuilding(", ".join(p.label for p in plans), tables, progress)
 
 
 @dataclass
 class _Rebuilding:
-    """The verification's rebuild of the scratch databases, with its progress shown in tables
-    created, and, when the live databases still need their check, beside that check: the
-    rebuild forked into a child process where its scratch databases can be reached from one
-    (each statement commits there, so this process sees what the child built), otherwise the
-    check forked, otherwise the rebuild in a thread (see adopt/forked.py)."""
+    """The verification's rebuild of the scratch databases, run in a background thread with its
+    progress shown in tables created; when the live databases still need their check, this
+    thread checks them meanwhile (the rebuild mostly waits for the server). One process:
+    a check forked beside the rebuild saved 0.4-1.5 s at 1,000 tables and cost about 55 MB of
+    pages copied between the two (docs/performance.md, "One process")."""
 
     label: str
     tables: int
     progress: Progress
-    forkable: bool = True  # whether a child process can build the scratch databases
 
     def run(
         self,
@@ -546,89 +540,21 @@ class _Rebuilding:
             f"Verifying: rebuilding the schema in {self.label}"
             + (", checking the live database" if options is not None else "")
         )
-        if options is None:
-            self._rebuild(project, repo, engines, self.progress)
-            return []
-
-        def check_all(progress: Progress) -> list[Checked]:
-            assert options is not None
-            return [
-                check(part, progress, options=opts)
-                for part, opts in zip(project.parts(), options, strict=True)
-            ]
-
-        # Forked before any of adopt's own threads start (see adopt/forked.py).
-        if self.forkable:
-            with forked.start(self._in_child(project, repo, engines)) as child:
-                if child is not None:
-                    checks = check_all(self.progress)
-                    self._rebuilt(child)
-                    return checks
-        with forked.start(check_all) as aside:
-            rebuild = background.running(lambda: _rebuild(project, repo, engines), engines.values())
-            with rebuild as job:
-                tick = self._ticker(job, self.progress)
-                checks = self._checks(aside, check_all, tick)
-                while not job.wait(1.0):
-                    tick()
-                job.result()
-        return checks
-
-    def _rebuild(
-        self,
-        project: Project,
-        repo: repository.Repository,
-        engines: dict[str | None, Any],
-        progress: Progress,
-    ) -> None:
-        """The rebuild in a thread, this thread showing its progress every second."""
-        with background.running(lambda: _rebuild(project, repo, engines), engines.values()) as job:
-            tick = self._ticker(job, progress)
+        rebuild = background.running(lambda: _rebuild(project, repo, engines), engines.values())
+        with rebuild as job:
+            tick = self._ticker(job)
+            checks = []
+            if options is not None:
+                checks = [
+                    check(part, self.progress, options=opts)
+                    for part, opts in zip(project.parts(), options, strict=True)
+                ]
             while not job.wait(1.0):
                 tick()
             job.result()
+        return checks
 
-    def _in_child(
-        self, project: Project, repo: repository.Repository, engines: dict[str | None, Any]
-    ) -> Callable[[Progress], None]:
-        def rebuild(progress: Progress) -> None:
-            try:
-                self._rebuild(project, repo, engines, progress)
-            except OperationalError as exc:
-                # The parent's CLI would say this of the error; its driver's part may not pickle.
-                raise connection_failed(exc) from None
-            finally:
-                for engine in engines.values():
-                    engine.dispose()  # the child's own sessions end before the parent goes on
-
-        return rebuild
-
-    def _rebuilt(self, child: forked.Child[None]) -> None:
-        """Wait for the rebuild in `child`, relaying its progress; its error raised here."""
-        try:
-            child.result(self.progress, lambda: None)
-        except forked.Rerun as exc:
-            # Unlike the read-only check, a rebuild cannot be run again here: its scratch
-            # database holds what the child built before it failed.
-            raise RuntimeError(
-                f"the rebuild of the scratch schema failed in its child process ({exc}); "
-                "ADOPT_FORK=0 runs it in this process"
-            ) from None
-
-    def _checks(
-        self,
-        aside: forked.Child[list[Checked]] | None,
-        check_all: Callable[[Progress], list[Checked]],
-        tick: Callable[[], None],
-    ) -> list[Checked]:
-        if aside is not None:
-            try:
-                return aside.result(self.progress, tick)
-            except forked.Rerun:
-                pass  # what the child could not send back, this process finds itself
-        return check_all(self.progress)
-
-    def _ticker(self, job: background.Job[Any], progress: Progress) -> Callable[[], None]:
+    def _ticker(self, job: background.Job[Any]) -> Callable[[], None]:
         """A call that shows the tables created so far, when they changed since the last."""
         shown = 0
 
@@ -636,7 +562,7 @@ class _Rebuilding:
             nonlocal shown
             if job.tables_created != shown:  # one line a second at most, off a terminal
                 shown = job.tables_created
-                progress(
+                self.progress(
                     f"Verifying: rebuilding the schema in {self.label}: "
                     f"{min(shown, self.tables)}/{self.tables} tables"
                 )

@@ -1,5 +1,5 @@
-"""A against B, in alternation on one database: how the rebuild sends its statements, and where
-the check of `adopt run --yes` runs.
+"""A against B, in alternation on one database: how the rebuild sends its statements, and
+`adopt run --yes` against the manual steps.
 
     .venv/bin/python bench/ab.py [--tables 1000] [--rounds 5] [--dialects postgresql,mariadb]
 
@@ -12,9 +12,7 @@ server falls on all of them alike:
 - rebuild `behind, one connection`: statements run by a worker thread while Alembic builds the
   next (write_behind.py with its second connection refused);
 - rebuild `behind, indexes beside`: write_behind.py as adopt runs it;
-- `adopt run --yes` in one process (forked.py refused, as ADOPT_FORK=0), with the check forked
-  beside the rebuild (session 4's design), and with the rebuild forked beside the check (as
-  shipped);
+- `adopt run --yes`, as shipped;
 - the manual recipe, as bench/run.py times it: `alembic revision --autogenerate` against
   `sqlite://`, then `alembic stamp head` on the live database (two processes, summed), so that
   each round gives `adopt run --yes` against the manual steps at the same moment.
@@ -52,14 +50,7 @@ with scratch.open_scratch(project.live.url, scratch.plan(project.live.url)) as e
 """
 
 RUN = """
-import dataclasses, sys
-from adopt import forked, pipeline
-mode = sys.argv.pop(1)
-if mode == "thread":
-    forked.available = lambda: False
-elif mode == "check":
-    made = pipeline._rebuilding
-    pipeline._rebuilding = lambda *a: dataclasses.replace(made(*a), forkable=False)
+import sys
 from adopt.cli import main
 sys.argv[0] = "adopt"
 main()
@@ -69,12 +60,10 @@ VARIANTS = [
     ("rebuild: in order", "none"),
     ("rebuild: behind, one connection", "one"),
     ("rebuild: behind, indexes beside (adopt)", "two"),
-    ("`adopt run --yes`: one process (ADOPT_FORK=0)", "thread"),
-    ("`adopt run --yes`: check forked (session 4)", "check"),
-    ("`adopt run --yes`: rebuild forked (adopt)", "fork"),
+    ("`adopt run --yes`", "run"),
     ("manual steps (autogenerate vs sqlite://, stamp)", "manual"),
 ]
-RUNS = ("thread", "check", "fork", "manual")
+RUNS = ("run", "manual")
 
 
 def one(variant: str, project: Path, url: str) -> float:
@@ -93,7 +82,7 @@ def one(variant: str, project: Path, url: str) -> float:
         elif path.exists():
             path.unlink()
     args = ["run", "--yes", "--models", bench.MODELS, "--url", url]
-    done = bench.measure([bench.PYTHON, "-c", RUN, variant, *args], project)
+    done = bench.measure([bench.PYTHON, "-c", RUN, *args], project)
     if not done.ok:
         raise SystemExit(f"{variant}: {done.why()}")
     return done.wall
@@ -123,6 +112,9 @@ def main() -> int:
     parser.add_argument("--tables", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--dialects", default="postgresql,mariadb")
+    parser.add_argument(
+        "--runs-only", action="store_true", help="only `adopt run --yes` and the manual steps"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="adopt-ab-") as folder:
         tmp = Path(folder)
@@ -134,27 +126,28 @@ def main() -> int:
                 bench.log(f"{name}: skipped ({problem})")
                 continue
             try:
-                print(table(dialect, tmp, args.tables, args.rounds), flush=True)
+                print(table(dialect, tmp, args.tables, args.rounds, args.runs_only), flush=True)
             finally:
                 dialect.cleanup()
     return 0
 
 
-def table(dialect: bench.Dialect, tmp: Path, tables: int, rounds: int) -> str:
+def table(dialect: bench.Dialect, tmp: Path, tables: int, rounds: int, runs_only: bool) -> str:
     project = bench.new_project(tmp / f"{dialect.name}-project", bench.model_source(tables))
     url = dialect.create(dialect.db_name(tables, "live"))
     bench.build(url, project)
     # One baseline for the rebuild variants to run (the run variants write their own).
-    one("fork", project, url)
-    times: dict[str, list[float]] = {variant: [] for _, variant in VARIANTS}
+    one("run", project, url)
+    variants = [(label, v) for label, v in VARIANTS if v in RUNS or not runs_only]
+    times: dict[str, list[float]] = {variant: [] for _, variant in variants}
     for i in range(rounds):
-        for label, variant in VARIANTS:
+        for label, variant in variants:
             if variant in RUNS:
                 continue
             times[variant].append(one(variant, project, url))
             bench.log(f"{dialect.name} round {i + 1}: {label}: {times[variant][-1]:.2f} s")
     for i in range(rounds):
-        for label, variant in VARIANTS:
+        for label, variant in variants:
             if variant not in RUNS:
                 continue
             times[variant].append(one(variant, project, url))
@@ -166,11 +159,11 @@ def table(dialect: bench.Dialect, tmp: Path, tables: int, rounds: int) -> str:
         head + " | median | fastest |",
         "|---|" + "---:|" * (rounds + 2),
     ]
-    for label, variant in VARIANTS:
+    for label, variant in variants:
         got = times[variant]
         cells = " | ".join(f"{t:.2f}" for t in got)
         lines.append(f"| {label} | {cells} | {statistics.median(got):.2f} | {min(got):.2f} |")
-    ratios = [f / m for f, m in zip(times["fork"], times["manual"], strict=True)]
+    ratios = [f / m for f, m in zip(times["run"], times["manual"], strict=True)]
     lines.append(
         "| `adopt run --yes` / manual steps, same round | "
         + " | ".join(f"{r:.2f}" for r in ratios)

@@ -3,8 +3,8 @@
     .venv/bin/python bench/pss.py [--every 0.05] -- COMMAND [ARG...]
 
 GNU time's peak RSS (what bench/run.py reports) is the largest of one process and the children
-it waited for, each counted alone: for `adopt run`, whose check runs in a forked child sharing
-most of its pages with the parent, it neither adds the two up nor counts the shared pages once.
+it waited for, each counted alone: for a command that forks a child sharing most of its pages
+(as session 4's `adopt run` did), it neither adds the two up nor counts the shared pages once.
 This samples /proc/PID/smaps_rollup of the command and its descendants every `--every`
 seconds and prints, as one Markdown table, the peak of their summed PSS (shared pages split
 between the processes that share them), and each process's own peak RSS and PSS. Linux only."""

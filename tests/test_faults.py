@@ -427,3 +427,14 @@ def test_servers_are_required_in_ci() -> None:
         pytest.skip("only meaningful in CI (ADOPT_REQUIRE_SERVERS=1)")
     require_server("postgresql")
     require_server("mariadb")
+
+
+def test_a_lost_connection_without_a_message_still_names_its_cause() -> None:
+    """The driver's error may carry no text: the one line names its type instead of failing."""
+    from sqlalchemy.exc import OperationalError
+
+    from adopt.errors import connection_failed
+
+    error = connection_failed(OperationalError("SELECT 1", {}, Exception("")))
+    assert error.exit_code == 4
+    assert str(error).startswith("The database connection failed mid-run (Exception);")
