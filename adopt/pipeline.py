@@ -523,7 +523,7 @@ class _Rebuilding:
     progress shown in tables created; when the live databases still need their check, this
     thread checks them meanwhile (the rebuild mostly waits for the server). One process:
     a check forked beside the rebuild saved 0.4-1.5 s at 1,000 tables and cost about 55 MB of
-    pages copied between the two (docs/performance.md, "One process")."""
+    pages copied between the two (docs/performance.md, "Session 5")."""
 
     label: str
     tables: int
