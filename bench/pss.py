@@ -56,10 +56,6 @@ def rollup(pid: int) -> tuple[int, int] | None:
     return values["Rss:"], values.get("Pss:", values["Rss:"])
 
 
-def _pss_now(pid: int) -> list[int]:
-    return [sample[1] for p in tree(pid) if (sample := rollup(p)) is not None]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=float, default=0.05)
@@ -74,20 +70,21 @@ def main() -> int:
     peak_total = 0
     per_process: dict[int, list[int]] = {}
     while proc.poll() is None:
-        total = 0
+        shares: list[int] = []  # this sample's PSS of each process
         for pid in tree(proc.pid):
             sample = rollup(pid)
             if sample is None:
                 continue
             rss, pss = sample
-            total += pss
+            shares.append(pss)
             peak = per_process.setdefault(pid, [0, 0])
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+        total = sum(shares)
         peak_total = max(peak_total, total)
         if args.trace:
-            shares = " + ".join(f"{pss // 1024}" for pss in _pss_now(proc.pid))
+            shown = " + ".join(f"{pss // 1024}" for pss in shares)
             print(
-                f"{time.perf_counter() - start:6.2f} s  {total // 1024} MB = {shares}",
+                f"{time.perf_counter() - start:6.2f} s  {total // 1024} MB = {shown}",
                 file=sys.stderr,
             )
         time.sleep(args.every)
