@@ -8,16 +8,12 @@ real, each with its reason. The wording lives in adopt.drift_text."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
-from alembic.ddl.postgresql import PostgresqlImpl
 from alembic.migration import MigrationContext
 from sqlalchemy import Column
 from sqlalchemy import ForeignKeyConstraint
@@ -31,6 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.util import md5_hex
 
+from adopt import pg_compare
 from adopt import schema
 from adopt.differences import Difference
 from adopt.differences import SetAside
@@ -93,43 +90,6 @@ def comparison_options(
     return opts
 
 
-_PG_STRING = re.compile(r"^'((?:[^']|'')*)'(?:::[\w\s\"]+)*$")
-
-
-@contextmanager
-def _quoted_defaults_compared_here() -> Iterator[None]:
-    """Alembic compares PostgreSQL defaults by running SELECT <models' default> = <database's>
-    with the models' string pasted in unescaped: a quote inside it ("it's") breaks that
-    statement. Such plain strings are compared here; everything else is left to Alembic.
-    (A compare_server_default callable would do, but Alembic then fails on identity columns.)"""
-    original: Any = PostgresqlImpl.compare_server_default
-
-    def compare(
-        impl: Any,
-        inspector_column: Any,
-        metadata_column: Any,
-        rendered_metadata_default: Any,
-        rendered_inspector_default: Any,
-    ) -> Any:
-        arg = getattr(metadata_column.server_default, "arg", None)
-        if not isinstance(arg, str) or "'" not in arg:
-            return original(
-                impl,
-                inspector_column,
-                metadata_column,
-                rendered_metadata_default,
-                rendered_inspector_default,
-            )
-        found = _PG_STRING.match(rendered_inspector_default or "")
-        return found is None or found.group(1).replace("''", "'") != arg
-
-    PostgresqlImpl.compare_server_default = compare  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        PostgresqlImpl.compare_server_default = original  # type: ignore[method-assign]
-
-
 def _only_schemas(schemas: set[str], user_hook: Any) -> Any:
     def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         if type_ == "schema":
@@ -149,7 +109,7 @@ def raw_differences(conn: Connection, metadata: MetaData, options: dict[str, Any
 def alembic_differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -> list[Any]:
     """Alembic's comparison of the database with the models, as autogenerate makes it."""
     context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
-    with _quoted_defaults_compared_here():
+    with pg_compare.answered_in_bulk(context):
         return _flatten(compare_metadata(context, metadata))
 
 
