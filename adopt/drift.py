@@ -13,8 +13,6 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import Column
 from sqlalchemy import ForeignKeyConstraint
 from sqlalchemy import Identity
@@ -22,12 +20,11 @@ from sqlalchemy import Index
 from sqlalchemy import MetaData
 from sqlalchemy import Table
 from sqlalchemy import UniqueConstraint
-from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.util import md5_hex
 
-from adopt import pg_compare
+from adopt import alembic_comparison
 from adopt import schema
 from adopt.differences import Difference
 from adopt.differences import SetAside
@@ -108,9 +105,7 @@ def raw_differences(conn: Connection, metadata: MetaData, options: dict[str, Any
 
 def alembic_differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -> list[Any]:
     """Alembic's comparison of the database with the models, as autogenerate makes it."""
-    context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
-    with pg_compare.answered_in_bulk(context):
-        return _flatten(compare_metadata(context, metadata))
+    return _flatten(alembic_comparison.differences(conn, metadata, options))
 
 
 def corrected(
@@ -566,7 +561,7 @@ def live_tables(
     conn: Connection, metadata: MetaData, options: dict[str, Any]
 ) -> list[schema.LiveTable]:
     """The model tables that exist in the database (and that the project's filters admit)."""
-    insp = inspect(conn)
+    insp = schema.inspector(conn)
     wanted: dict[str | None, list[Table]] = {}
     for table in metadata.tables.values():
         # Like Alembic: other schemas only with include_schemas.

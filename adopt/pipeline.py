@@ -187,11 +187,10 @@ def check(
             if options is None:
                 options = project_options(project)
             compared = drift.comparison_options(options, project.models.metadata)
-            # adopt's own reading of the live database, on a second read-only connection,
-            # fills the time Alembic's comparison spends waiting for the server's answers.
-            with background.running(lambda: _read_live(engine, project, compared), [engine]) as job:
-                alembic = drift.alembic_differences(conn, project.models.metadata, compared)
-                live_tables, snapshot, extra = job.result()
+            # One bulk reflection of the live database in this read-only transaction serves
+            # adopt's reading and then Alembic's comparison (adopt.alembic_comparison).
+            live_tables, snapshot, extra = _read_live(conn, project, compared)
+            alembic = drift.alembic_differences(conn, project.models.metadata, compared)
             raw = drift.corrected(alembic, live_tables, conn.dialect, compared)
             model_names = {t.name for t in project.models.metadata.tables.values()}
             hidden = drift.filtered_out(compared, [n for n in live_names if n not in model_names])
@@ -208,17 +207,14 @@ def check(
 
 
 def _read_live(
-    engine: Any, project: Project, options: dict[str, Any]
+    conn: Any, project: Project, options: dict[str, Any]
 ) -> tuple[list[schema.LiveTable], schema.Snapshot, Any]:
     """What the check reads of the live database besides Alembic's comparison: the model
     tables as adopt compares them, the snapshot verification needs, and what the baseline
     cannot hold."""
-    with connect.connection(engine) as conn, conn.begin() as transaction:
-        found = drift.live_tables(conn, project.models.metadata, options)
-        snapshot = schema.take_all(conn, project.models.schemas)
-        extra = inventory.not_in_baseline(conn)
-        transaction.rollback()
-    return found, snapshot, extra
+    found = drift.live_tables(conn, project.models.metadata, options)
+    snapshot = schema.take_all(conn, project.models.schemas)
+    return found, snapshot, inventory.not_in_baseline(conn)
 
 
 def preflight(project: Project) -> None:

@@ -83,23 +83,39 @@ def inspector(conn: Connection) -> Any:
     return insp
 
 
+def is_shared(insp: Any) -> bool:
+    """Whether `insp` is a read-only transaction's shared inspector (see `inspector`)."""
+    return bool(insp.info_cache.get(_SHARED))
+
+
 def _multi(insp: Any, kind: str, schema: str | None, names: list[str]) -> dict[Any, Any]:
     """insp.get_multi_<kind> for the tables `names`. A shared inspector (see `inspector`) reads
     every table of the schema in one pass and keeps it for the next; names it lacks are
     absent, as with filter_names. NotImplementedError: {} (the dialect has no such thing)."""
-    method = getattr(insp, "get_multi_" + kind)
-    try:
-        if not insp.info_cache.get(_SHARED):
-            return dict(method(schema=schema, filter_names=names))
-        key = (_SHARED, kind, schema)
-        if key not in insp.info_cache:
-            insp.info_cache[key] = dict(method(schema=schema))
-        everything = insp.info_cache[key]
-    except NotImplementedError:
+    if not is_shared(insp):
+        try:
+            return dict(getattr(insp, "get_multi_" + kind)(schema=schema, filter_names=names))
+        except NotImplementedError:
+            return {}
+    everything = reflected(insp, kind, schema)
+    if everything is NotImplementedError:
         return {}
     return {
         (schema, name): everything[(schema, name)] for name in names if (schema, name) in everything
     }
+
+
+def reflected(insp: Any, kind: str, schema: str | None) -> Any:
+    """A shared inspector's one bulk read of `kind` for every table of `schema`, keyed
+    (schema, table) as get_multi_<kind> keys it; NotImplementedError (the class) where the
+    dialect has no such thing. Readers must not change what it holds: it is read again."""
+    key = (_SHARED, kind, schema)
+    if key not in insp.info_cache:
+        try:
+            insp.info_cache[key] = dict(getattr(insp, "get_multi_" + kind)(schema=schema))
+        except NotImplementedError:
+            insp.info_cache[key] = NotImplementedError
+    return insp.info_cache[key]
 
 
 def table_names(conn: Connection, schema: str | None = None) -> list[str]:
@@ -147,8 +163,11 @@ def take(
             for cols in inline_uniques(insp, name, schema, primary_key):
                 table_uniques.setdefault(cols, None)
         table_columns = columns.get(key, [])
-        for column_name, default in bit_defaults(conn, name, schema, table_columns).items():
-            next(c for c in table_columns if c["name"] == column_name)["default"] = default
+        bits = bit_defaults(conn, name, schema, table_columns)
+        if bits:  # copies: the shared reflection is read again (by Alembic's comparison)
+            table_columns = [
+                dict(c, default=bits[c["name"]]) if c["name"] in bits else c for c in table_columns
+            ]
         tables[name] = TableShape(
             name=name,
             columns=tuple(_column(name, c, dialect, primary_key) for c in table_columns),

@@ -1,0 +1,99 @@
+"""Alembic's autogenerate comparison of a database with the models, made on adopt's reflection.
+
+Alembic's comparison reflects the database itself, in bulk (one get_multi_<kind> per kind), into
+its own inspector. The match check reads the same tables in bulk for its own comparisons and
+its snapshot; made apart, the two reflections doubled the server's catalog work and the
+parsing of its answers. Here Alembic's comparison is handed the check's inspector, its bulk
+reads already in place under the keys Alembic looks for (see alembic.autogenerate.compare.util
+._InspectorConv, which skips a kind it finds there), so that the database is reflected once.
+
+The answers are copied for Alembic, which changes what it reads (a serial's default removed,
+constraint names wrapped), while the check's own readers use them after it.
+
+Alembic has no public way to pass an inspector in: produce_migrations is rebuilt here around
+its AutogenContext (`inspector` is a memoized attribute of it) and
+compare._populate_migration_script, which is what produce_migrations calls."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+from alembic.autogenerate import compare as alembic_compare
+from alembic.autogenerate.api import AutogenContext
+from alembic.migration import MigrationContext
+from alembic.operations import ops
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import SchemaType
+
+from adopt import pg_compare
+from adopt import schema
+
+# The kinds Alembic's comparison reads in bulk, by the name of their get_multi_<kind> method;
+# it keeps each under "alembic_<kind>".
+KINDS = (
+    "columns",
+    "pk_constraint",
+    "foreign_keys",
+    "indexes",
+    "unique_constraints",
+    "table_comment",
+    "check_constraints",
+    "table_options",
+)
+
+
+def differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -> list[Any]:
+    """Alembic's comparison of the database on `conn` with `metadata`, as autogenerate makes it
+    (the list compare_metadata returns). In a read-only transaction it reads the tables through
+    the check's shared inspector (schema.inspector), in bulk reads made once for both."""
+    context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
+    autogen = AutogenContext(context, metadata=metadata)
+    insp = schema.inspector(conn)
+    if schema.is_shared(insp):
+        _hand_over(insp, _compared_schemas(metadata, options))
+        autogen.__dict__["inspector"] = insp  # see the module's docstring
+    script = ops.MigrationScript(
+        rev_id=None, upgrade_ops=ops.UpgradeOps([]), downgrade_ops=ops.DowngradeOps([])
+    )
+    with pg_compare.answered_in_bulk(context):
+        alembic_compare._populate_migration_script(autogen, script)
+    assert script.upgrade_ops is not None
+    return list(script.upgrade_ops.as_diffs())
+
+
+def _compared_schemas(metadata: MetaData, options: dict[str, Any]) -> list[str | None]:
+    """The default schema, and with include_schemas those the models name: Alembic may compare
+    others too (include_schemas with a filter of the project's), and reads those itself."""
+    named = {t.schema for t in metadata.tables.values() if t.schema}
+    return [None, *sorted(named)] if options.get("include_schemas") else [None]
+
+
+def _hand_over(insp: Any, schemas: Iterable[str | None]) -> None:
+    """Put the shared bulk reads where Alembic's comparison looks for its own."""
+    for kind in KINDS:
+        merged: dict[Any, Any] = {}
+        for name in schemas:
+            found = schema.reflected(insp, kind, name)
+            if found is NotImplementedError:
+                # Alembic's own mark: it then does not compare such things (or calls them none).
+                insp.info_cache["alembic_" + kind] = NotImplementedError
+                break
+            merged.update((key, _copied(value)) for key, value in found.items())
+        else:
+            insp.info_cache["alembic_" + kind] = merged
+
+
+def _copied(value: Any) -> Any:
+    """A copy of one table's reflected `value` that Alembic may change: each dict copied, and
+    types that attach to the table they are put in (enums) copied too."""
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    if isinstance(out.get("type"), SchemaType):
+        out["type"] = copy.copy(out["type"])
+    return out
