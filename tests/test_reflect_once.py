@@ -1,11 +1,13 @@
-"""PostgreSQL: Alembic's comparison with its per-column queries answered in bulk
-(adopt.pg_compare) finds exactly what Alembic finds alone, in a handful of queries."""
+"""The match check reflects the live database once, in bulk: adopt's reading and Alembic's
+comparison share one reflection (adopt.alembic_comparison), and Alembic's per-column
+PostgreSQL queries are answered in bulk (adopt.pg_compare), with Alembic's own findings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.ddl.postgresql import PostgresqlImpl
@@ -13,6 +15,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import event
 
 from adopt import pg_compare
+from adopt import pipeline
 
 LIVE_DDL = [
     "CREATE SEQUENCE loose_seq",
@@ -139,3 +142,59 @@ def test_other_dialects_pass_through() -> None:
         context = MigrationContext.configure(conn)
         with pg_compare.answered_in_bulk(context):
             assert PostgresqlImpl.compare_server_default is pg_compare._ORIGINAL_COMPARE
+
+
+def _tables(metadata: sa.MetaData, count: int) -> None:
+    for i in range(count):
+        sa.Table(
+            f"t{i}",
+            metadata,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("code", sa.String(20), nullable=False, unique=True),
+            sa.Column("qty", sa.BigInteger, server_default="0"),
+            sa.Column("made", sa.DateTime, server_default=sa.func.now()),
+            sa.Column("up", sa.Integer, sa.ForeignKey(f"t{max(i - 1, 0)}.id")),
+            sa.Index(f"ix_t{i}_qty", "qty"),
+        )
+
+
+def _check_statements(url: str, count: int) -> list[str]:
+    """The statements `pipeline.check` sends for a database of `count` tables that matches its
+    models, which it must find."""
+    metadata = sa.MetaData()
+    _tables(metadata, count)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+    engine.dispose()
+    project = pipeline.Project(
+        pipeline.Models(metadata, "test models"), pipeline.LiveTarget(sa.make_url(url), "test")
+    )
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(args[2])
+
+    event.listen(sa.Engine, "before_cursor_execute", record)
+    try:
+        report = pipeline.check(project).report
+    finally:
+        event.remove(sa.Engine, "before_cursor_execute", record)
+    assert report.model_tables == count and not report.differences, report
+    return sent
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_check_statements_do_not_grow_with_tables(
+    dialect: str, make_database: Callable[[str], str]
+) -> None:
+    few = _check_statements(make_database(dialect), 3)
+    many = _check_statements(make_database(dialect), 40)
+    if dialect == "mariadb":
+        # SQLAlchemy's MySQL dialect reflects a table from its SHOW CREATE TABLE, one per
+        # table (it has no bulk query): each table's once, shared by every kind and by both.
+        shown = [s for s in many if s.startswith("SHOW CREATE TABLE")]
+        assert sorted(shown) == sorted({f"SHOW CREATE TABLE `t{i}`" for i in range(40)})
+        assert len(many) - len(few) == 40 - 3
+    else:
+        assert len(many) == len(few), sorted(set(many) - set(few))[:5]
