@@ -17,6 +17,14 @@ indexes before it, which a foreign key of it may need. Whatever two connections 
 is thus independent, and the server's locks order the rest (a new foreign key waits for an
 index build on the table it refers to).
 
+On PostgreSQL through psycopg or psycopg2, in autocommit, a worker sends the CREATE TABLE and
+CREATE INDEX statements ready in its queue together, up to BATCH in one round trip: between two
+statements the server would otherwise wait for this process to take the result and send the
+next, which, while another thread holds the GIL (the check beside the rebuild), is longer than
+the statement itself (docs/performance.md, "Session 6"). Several statements in one query
+string run as one implicit transaction, so a batch that fails has changed nothing: its
+statements are then run again one by one, which finds the one that failed.
+
 The first statement that fails stops both workers; the statements queued after it are not run,
 and the error is raised at the caller's next statement (or when the block ends), naming the
 statement that failed, as SQLAlchemy would have."""
@@ -47,6 +55,14 @@ DEPTH = 64
 # The dialect methods that reach the connection: each waits for the queue first.
 _WAITING = ("do_execute_no_params", "do_executemany", "do_commit", "do_rollback", "do_close")
 
+# Statements sent in one round trip at most (see the module's docstring): enough that the
+# server rarely waits between them, few enough that a batch holds few locks.
+BATCH = 16
+
+# Drivers that send a query string with several statements as it is (the simple query
+# protocol), formatting it with empty parameters as they format one statement.
+_BATCHING_DRIVERS = ("psycopg", "psycopg2")
+
 _NONE = -1  # "after nothing"
 _TABLES, _INDEXES = 0, 1
 
@@ -57,6 +73,7 @@ class _Statement:
     text: str
     parameters: Any
     after: int  # runs once the other lane has run every statement up to this place
+    batchable: bool = False  # may be sent with the statements beside it (see _Lanes._take)
 
 
 @dataclass
@@ -72,8 +89,11 @@ class _Lanes:
     """Queued statements and the workers that run them: lane 0 on the caller's connection,
     lane 1 (indexes) on a second one when there is one."""
 
-    def __init__(self, dialect: Any, execute: Any, connections: list[Any]) -> None:
+    def __init__(
+        self, dialect: Any, execute: Any, connections: list[Any], *, batching: bool = False
+    ) -> None:
         self._dialect = dialect
+        self._batching = batching
         self._execute = execute  # the dialect's own do_execute
         self._connections = connections
         self._queues: list[deque[_Statement]] = [deque() for _ in connections]
@@ -93,14 +113,17 @@ class _Lanes:
     def parallel(self) -> bool:
         return len(self._connections) > 1
 
-    def submit(self, lane: int, text: str, parameters: Any, after: int) -> int:
+    def submit(
+        self, lane: int, text: str, parameters: Any, after: int, *, batchable: bool = False
+    ) -> int:
         """Queue a statement; its place in the order."""
         with self._changed:
             while len(self._queues[lane]) >= DEPTH and not self._failures:
                 self._changed.wait()
             self._raise_failure()
             self._seq += 1
-            self._queues[lane].append(_Statement(self._seq, text, parameters, after))
+            statement = _Statement(self._seq, text, parameters, after, batchable)
+            self._queues[lane].append(statement)
             self._changed.notify_all()
             return self._seq
 
@@ -142,8 +165,26 @@ class _Lanes:
         queue = self._queues[lane]
         if not queue or self._running[lane] is not None:
             return False
-        other = 1 - lane
-        return not self.parallel or self._oldest(other) > queue[0].after
+        return self._may_start(lane, queue[0])
+
+    def _may_start(self, lane: int, statement: _Statement) -> bool:
+        return not self.parallel or self._oldest(1 - lane) > statement.after
+
+    def _take(self, lane: int) -> list[_Statement]:
+        """The next statement of a ready lane, with the batchable ones after it that may start
+        now, up to BATCH (when batching)."""
+        queue = self._queues[lane]
+        batch = [queue.popleft()]
+        while (
+            self._batching
+            and batch[0].batchable
+            and queue
+            and len(batch) < BATCH
+            and queue[0].batchable
+            and self._may_start(lane, queue[0])
+        ):
+            batch.append(queue.popleft())
+        return batch
 
     def _work(self, lane: int) -> None:
         connection = self._connections[lane]
@@ -155,17 +196,9 @@ class _Lanes:
                     self._changed.wait()
                 if self._failures:
                     return
-                statement = self._queues[lane].popleft()
-                self._running[lane] = statement
-            failure = None
-            try:
-                cursor = connection.cursor()
-                try:
-                    self._execute(cursor, statement.text, statement.parameters)
-                finally:
-                    cursor.close()
-            except BaseException as exc:  # handed to the caller's thread
-                failure = _Failure(statement.seq, lane, exc, statement.text, statement.parameters)
+                batch = self._take(lane)
+                self._running[lane] = batch[0]  # the whole batch counts as not yet run
+            failure = self._run(lane, connection, batch)
             with self._changed:
                 self._running[lane] = None
                 if failure is not None:
@@ -175,6 +208,36 @@ class _Lanes:
                 self._changed.notify_all()
             if failure is not None:
                 return
+
+    def _run(self, lane: int, connection: Any, batch: list[_Statement]) -> _Failure | None:
+        """Run `batch` on `connection`; the failure of the statement that failed, if any."""
+        first = batch[0]
+        text = first.text if len(batch) == 1 else ";\n".join(s.text for s in batch)
+        try:
+            self._send(connection, text, first.parameters)
+            return None
+        except BaseException as exc:  # handed to the caller's thread
+            if len(batch) == 1 or not self._retryable(exc, connection):
+                return _Failure(first.seq, lane, exc, first.text, first.parameters)
+        for statement in batch:  # the batch changed nothing: find the statement that failed
+            try:
+                self._send(connection, statement.text, statement.parameters)
+            except BaseException as exc:
+                return _Failure(statement.seq, lane, exc, statement.text, statement.parameters)
+        return None  # it failed for a moment only (a lock timeout, a deadlock) and ran now
+
+    def _send(self, connection: Any, text: str, parameters: Any) -> None:
+        cursor = connection.cursor()
+        try:
+            self._execute(cursor, text, parameters)
+        finally:
+            cursor.close()
+
+    def _retryable(self, error: BaseException, connection: Any) -> bool:
+        """An error of the statements, not of the connection."""
+        return isinstance(error, self._dialect.loaded_dbapi.Error) and not (
+            self._dialect.is_disconnect(error, connection, None)
+        )
 
     def _raise_failure(self) -> None:
         if not self._failures:
@@ -225,7 +288,12 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
     second = _index_connection(conn)
     connections = [own] if second is None else [own, second.dbapi_connection]
     originals = {name: getattr(dialect, name) for name in ("do_execute", *_WAITING)}
-    lanes = _Lanes(dialect, originals["do_execute"], connections)
+    batching = (
+        dialect.name == "postgresql"
+        and dialect.driver in _BATCHING_DRIVERS
+        and bool(conn.info.get(connect.AUTOCOMMIT))
+    )
+    lanes = _Lanes(dialect, originals["do_execute"], connections, batching=batching)
     unique_index = _NONE  # the place of the last unique index queued
 
     def do_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
@@ -237,14 +305,15 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
             originals["do_execute"](cursor, statement, parameters, context)
             return
         element = context.compiled.statement
+        batchable = _batchable(element, statement, parameters)
         if not lanes.parallel:
-            lanes.submit(_TABLES, statement, parameters, _NONE)
-        elif isinstance(element, CreateIndex):
-            seq = lanes.submit(_INDEXES, statement, parameters, lanes.last())
+            lanes.submit(_TABLES, statement, parameters, _NONE, batchable=batchable)
+        elif isinstance(element, CreateIndex) and not _concurrently(statement):
+            seq = lanes.submit(_INDEXES, statement, parameters, lanes.last(), batchable=batchable)
             if element.element.unique:
                 unique_index = seq
         elif isinstance(element, CreateTable):
-            lanes.submit(_TABLES, statement, parameters, unique_index)
+            lanes.submit(_TABLES, statement, parameters, unique_index, batchable=batchable)
         else:
             lanes.submit(_TABLES, statement, parameters, lanes.last())
 
@@ -277,6 +346,23 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
             # log a traceback on a connection the server has dropped.
             with suppress(Exception):
                 second.invalidate()
+
+
+def _batchable(element: Any, statement: str, parameters: Any) -> bool:
+    """CREATE TABLE and CREATE INDEX without parameters: statements that may run in a
+    transaction, as a batch does (not CREATE INDEX CONCURRENTLY, which is refused there)."""
+    return (
+        isinstance(element, CreateTable | CreateIndex)
+        and not parameters
+        and not _concurrently(statement)
+    )
+
+
+def _concurrently(statement: str) -> bool:
+    """CREATE INDEX CONCURRENTLY waits for every transaction running beside it, one of which
+    may wait for it (a new foreign key to its table): it runs alone, as any statement that is
+    neither CREATE TABLE nor CREATE INDEX does."""
+    return "CONCURRENTLY" in statement.upper()
 
 
 def _end(lanes: _Lanes, dialect: Any, originals: dict[str, Any], *, discard: bool) -> None:

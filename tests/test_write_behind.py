@@ -184,3 +184,115 @@ def test_sqlite_runs_in_place() -> None:
         assert "do_execute" not in vars(engine.dialect)
         _build(conn, _models(3))
         assert len(sa.inspect(conn).get_table_names()) == 3
+
+
+def _driven(url: str, driver: str) -> sa.URL:
+    return parse_url(url).set(drivername="postgresql+" + driver)
+
+
+def _sent(engine: sa.Engine) -> list[str]:
+    """What the engine's dialect sends from now on, one query string per round trip."""
+    sent: list[str] = []
+    execute = engine.dialect.do_execute
+
+    def recording(cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+        execute(cursor, statement, *args)
+
+    engine.dialect.do_execute = recording  # type: ignore[method-assign]
+    return sent
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+def test_postgresql_sends_ready_statements_together(
+    make_database: Callable[[str], str], driver: str
+) -> None:
+    """In batches: fewer round trips, the same schema, a '%' kept as it is, and CREATE INDEX
+    CONCURRENTLY (refused inside a transaction, which a batch is) sent alone."""
+    metadata = sa.MetaData()
+    for i in range(40):  # foreign keys to primary keys: no table waits for an index
+        table = sa.Table(
+            f"t{i}",
+            metadata,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("code", sa.String(20), nullable=False),
+            sa.Column("name", sa.String(50)),
+            sa.Column("up", sa.Integer, sa.ForeignKey(f"t{max(i - 1, 0)}.id")),
+        )
+        sa.Index(f"ix_t{i}_code", table.c.code)
+        sa.Index(f"ix_t{i}_name", table.c.name)
+    first = metadata.tables["t0"]
+    first.append_constraint(sa.CheckConstraint("code LIKE 'x%'", name="ck_t0_code"))
+    sa.Index("ix_t0_both", first.c.code, first.c.name, postgresql_concurrently=True)
+    behind, plain = make_database("postgresql"), make_database("postgresql")
+    engine = connect.create(_driven(behind, driver), autocommit=True)
+    sent = _sent(engine)
+    try:
+        with engine.connect() as conn, conn.begin(), write_behind.ddl_behind(conn):
+            _build(conn, metadata)
+        with engine.connect() as conn:
+            check = conn.exec_driver_sql(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ck_t0_code'"
+            ).scalar()
+    finally:
+        engine.dispose()
+    statements = len(metadata.tables) + sum(len(t.indexes) for t in metadata.tables.values())
+    ddl = [s for s in sent if s.lstrip().upper().startswith("CREATE")]
+    assert len(ddl) < statements / 3, (len(ddl), statements)
+    assert max(s.count("CREATE ") for s in ddl) <= write_behind.BATCH
+    assert [s for s in ddl if "CONCURRENTLY" in s] == [
+        next(s for s in ddl if "CONCURRENTLY" in s and s.count("CREATE ") == 1)
+    ]
+    assert check == "CHECK (((code)::text ~~ 'x%'::text))"
+    reference = sa.create_engine(plain, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    with reference.connect() as conn:
+        _build(conn, metadata)
+    reference.dispose()
+    assert _reflected(behind) == _reflected(plain)
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+def test_a_batch_that_fails_is_run_again_one_statement_at_a_time(
+    make_database: Callable[[str], str], driver: str
+) -> None:
+    """A table in the middle of a batch fails: the error names its statement, the tables
+    before it are made, and none after it (as statement by statement)."""
+    metadata = sa.MetaData()
+    tables = [
+        sa.Table(f"p{i}", metadata, sa.Column("id", sa.Integer, primary_key=True))
+        for i in range(12)
+    ]
+    url = make_database("postgresql")
+    engine = connect.create(_driven(url, driver), autocommit=True)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE p5 (other INTEGER)")
+    sent = _sent(engine)
+    gate = threading.Event()
+    execute = engine.dialect.do_execute
+
+    def held(cursor: Any, statement: str, *args: Any) -> None:
+        gate.wait(10)  # the caller queues every statement before the first runs: one batch
+        execute(cursor, statement, *args)
+
+    engine.dialect.do_execute = held  # type: ignore[method-assign]
+    try:
+        with (
+            pytest.raises(DBAPIError) as raised,
+            engine.connect() as conn,
+            conn.begin(),
+            write_behind.ddl_behind(conn),
+        ):
+            for table in tables:
+                conn.execute(sa.schema.CreateTable(table))
+            gate.set()
+    finally:
+        gate.set()
+        engine.dispose()
+    assert sent[0].count("CREATE TABLE") == 12  # one batch, which failed as a whole
+    assert "CREATE TABLE p5" in str(raised.value.statement)
+    assert "p4" not in str(raised.value.statement)
+    assert "already exists" in str(raised.value.orig)
+    made = sorted(_reflected(url))
+    assert made == ["p0", "p1", "p2", "p3", "p4", "p5"]
+    with sa.create_engine(url, poolclass=sa.pool.NullPool).connect() as conn:
+        assert [c["name"] for c in sa.inspect(conn).get_columns("p5")] == ["other"]
