@@ -12,7 +12,10 @@ constraint names wrapped), while the check's own readers use them after it.
 
 Alembic has no public way to pass an inspector in: produce_migrations is rebuilt here around
 its AutogenContext (`inspector` is a memoized attribute of it) and
-compare._populate_migration_script, which is what produce_migrations calls."""
+compare._populate_migration_script, which is what produce_migrations calls. An Alembic without
+that function gets compare_metadata as it is, and reflects the tables itself again; an Alembic
+that no longer looks for its bulk reads under these keys simply reads them again.
+tests/test_reflect_once.py counts the statements, which tells either apart."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from alembic.autogenerate import compare as alembic_compare
+from alembic.autogenerate import compare_metadata
 from alembic.autogenerate.api import AutogenContext
 from alembic.migration import MigrationContext
 from alembic.operations import ops
@@ -50,25 +54,33 @@ def differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -
     (the list compare_metadata returns). In a read-only transaction it reads the tables through
     the check's shared inspector (schema.inspector), in bulk reads made once for both."""
     context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
-    autogen = AutogenContext(context, metadata=metadata)
+    populate = getattr(alembic_compare, "_populate_migration_script", None)
     insp = schema.inspector(conn)
-    if schema.is_shared(insp):
-        _hand_over(insp, _compared_schemas(metadata, options))
-        autogen.__dict__["inspector"] = insp  # see the module's docstring
-    script = ops.MigrationScript(
-        rev_id=None, upgrade_ops=ops.UpgradeOps([]), downgrade_ops=ops.DowngradeOps([])
-    )
     with pg_compare.answered_in_bulk(context):
-        alembic_compare._populate_migration_script(autogen, script)
+        if populate is None or not pg_compare.ALEMBIC_TESTED or not schema.is_shared(insp):
+            # An Alembic not tested with this (or no shared reflection): Alembic's comparison
+            # as it comes, which reflects the tables itself.
+            return list(compare_metadata(context, metadata))
+        autogen = AutogenContext(context, metadata=metadata)
+        _hand_over(insp, _compared_schemas(autogen, insp))
+        autogen.__dict__["inspector"] = insp  # see the module's docstring
+        script = ops.MigrationScript(
+            rev_id=None, upgrade_ops=ops.UpgradeOps([]), downgrade_ops=ops.DowngradeOps([])
+        )
+        populate(autogen, script)
     assert script.upgrade_ops is not None
     return list(script.upgrade_ops.as_diffs())
 
 
-def _compared_schemas(metadata: MetaData, options: dict[str, Any]) -> list[str | None]:
-    """The default schema, and with include_schemas those the models name: Alembic may compare
-    others too (include_schemas with a filter of the project's), and reads those itself."""
-    named = {t.schema for t in metadata.tables.values() if t.schema}
-    return [None, *sorted(named)] if options.get("include_schemas") else [None]
+def _compared_schemas(autogen: AutogenContext, insp: Any) -> list[str | None]:
+    """The schemas the check has read that Alembic's comparison will look at: the default one
+    (None) and, with include_schemas, the others through the project's include_name, as
+    alembic.autogenerate.compare.schema finds them. Others it compares it reads itself."""
+    read = schema.reflected_schemas(insp)
+    wanted = [None, *sorted(s for s in read if s is not None)]
+    if not autogen.opts.get("include_schemas"):
+        wanted = [None]
+    return [name for name in wanted if autogen.run_name_filters(name, "schema", {})]
 
 
 def _hand_over(insp: Any, schemas: Iterable[str | None]) -> None:

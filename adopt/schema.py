@@ -105,6 +105,11 @@ def _multi(insp: Any, kind: str, schema: str | None, names: list[str]) -> dict[A
     }
 
 
+def reflected_schemas(insp: Any) -> set[str | None]:
+    """The schemas whose tables a shared inspector has read (their columns, at least)."""
+    return {key[2] for key in insp.info_cache if key[:2] == (_SHARED, "columns")}
+
+
 def reflected(insp: Any, kind: str, schema: str | None) -> Any:
     """A shared inspector's one bulk read of `kind` for every table of `schema`, keyed
     (schema, table) as get_multi_<kind> keys it; NotImplementedError (the class) where the

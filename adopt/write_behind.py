@@ -23,7 +23,8 @@ statements the server would otherwise wait for this process to take the result a
 next, which, while another thread holds the GIL (the check beside the rebuild), is longer than
 the statement itself (docs/performance.md, "Session 6"). Several statements in one query
 string run as one implicit transaction, so a batch that fails has changed nothing: its
-statements are then run again one by one, which finds the one that failed.
+statements are then run again one by one, which finds the one that failed. Beside the table
+lane, an index batch keeps to the indexes of one table (see _Lanes._take).
 
 The first statement that fails stops both workers; the statements queued after it are not run,
 and the error is raised at the caller's next statement (or when the block ends), naming the
@@ -74,6 +75,7 @@ class _Statement:
     parameters: Any
     after: int  # runs once the other lane has run every statement up to this place
     batchable: bool = False  # may be sent with the statements beside it (see _Lanes._take)
+    table: str | None = None  # the table a CREATE INDEX locks
 
 
 @dataclass
@@ -99,6 +101,7 @@ class _Lanes:
         self._queues: list[deque[_Statement]] = [deque() for _ in connections]
         self._running: list[_Statement | None] = [None for _ in connections]
         self._closing = False
+        self._discarded = False
         self._failures: list[_Failure] = []
         self._seq = 0
         self._changed = threading.Condition()
@@ -114,7 +117,14 @@ class _Lanes:
         return len(self._connections) > 1
 
     def submit(
-        self, lane: int, text: str, parameters: Any, after: int, *, batchable: bool = False
+        self,
+        lane: int,
+        text: str,
+        parameters: Any,
+        after: int,
+        *,
+        batchable: bool = False,
+        table: str | None = None,
     ) -> int:
         """Queue a statement; its place in the order."""
         with self._changed:
@@ -122,7 +132,7 @@ class _Lanes:
                 self._changed.wait()
             self._raise_failure()
             self._seq += 1
-            statement = _Statement(self._seq, text, parameters, after, batchable)
+            statement = _Statement(self._seq, text, parameters, after, batchable, table)
             self._queues[lane].append(statement)
             self._changed.notify_all()
             return self._seq
@@ -143,6 +153,7 @@ class _Lanes:
         the server is running finishes first: the connections stay usable)."""
         with self._changed:
             if discard:
+                self._discarded = True
                 for queue in self._queues:
                     queue.clear()
             self._closing = True
@@ -172,7 +183,10 @@ class _Lanes:
 
     def _take(self, lane: int) -> list[_Statement]:
         """The next statement of a ready lane, with the batchable ones after it that may start
-        now, up to BATCH (when batching)."""
+        now, up to BATCH (when batching). Beside the table lane, an index batch keeps to one
+        table: a batch holds its locks to its end, and an index lane holding one table while it
+        waited for another could wait for a table batch that waits for it (a new foreign key
+        locks the table it refers to, which an index build locks too)."""
         queue = self._queues[lane]
         batch = [queue.popleft()]
         while (
@@ -181,6 +195,7 @@ class _Lanes:
             and queue
             and len(batch) < BATCH
             and queue[0].batchable
+            and (lane != _INDEXES or queue[0].table == batch[0].table)
             and self._may_start(lane, queue[0])
         ):
             batch.append(queue.popleft())
@@ -218,8 +233,12 @@ class _Lanes:
             return None
         except BaseException as exc:  # handed to the caller's thread
             if len(batch) == 1 or not self._retryable(exc, connection):
-                return _Failure(first.seq, lane, exc, first.text, first.parameters)
+                # The connection is gone: which of the batch failed cannot be told.
+                return _Failure(first.seq, lane, exc, text, first.parameters)
         for statement in batch:  # the batch changed nothing: find the statement that failed
+            with self._changed:
+                if self._failures or self._discarded:  # the other lane failed, or the caller
+                    return None
             try:
                 self._send(connection, statement.text, statement.parameters)
             except BaseException as exc:
@@ -309,7 +328,14 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
         if not lanes.parallel:
             lanes.submit(_TABLES, statement, parameters, _NONE, batchable=batchable)
         elif isinstance(element, CreateIndex) and not _concurrently(statement):
-            seq = lanes.submit(_INDEXES, statement, parameters, lanes.last(), batchable=batchable)
+            seq = lanes.submit(
+                _INDEXES,
+                statement,
+                parameters,
+                lanes.last(),
+                batchable=batchable,
+                table=_table_of(element.element),
+            )
             if element.element.unique:
                 unique_index = seq
         elif isinstance(element, CreateTable):
@@ -356,6 +382,11 @@ def _batchable(element: Any, statement: str, parameters: Any) -> bool:
         and not parameters
         and not _concurrently(statement)
     )
+
+
+def _table_of(index: Any) -> str | None:
+    table = getattr(index, "table", None)
+    return table.fullname if table is not None else None
 
 
 def _concurrently(statement: str) -> bool:
