@@ -23,8 +23,8 @@ statements the server would otherwise wait for this process to take the result a
 next, which, while another thread holds the GIL (the check beside the rebuild), is longer than
 the statement itself (docs/performance.md, "Session 6"). Several statements in one query
 string run as one implicit transaction, so a batch that fails has changed nothing: its
-statements are then run again one by one, which finds the one that failed. Beside the table
-lane, an index batch keeps to the indexes of one table (see _Lanes._take).
+statements are then run again one by one, which finds the one that failed. A batch keeps its
+locks to its end: the two lanes' running batches never share a table (see _Lanes._may_start).
 
 The first statement that fails stops both workers; the statements queued after it are not run,
 and the error is raised at the caller's next statement (or when the block ends), naming the
@@ -75,7 +75,9 @@ class _Statement:
     parameters: Any
     after: int  # runs once the other lane has run every statement up to this place
     batchable: bool = False  # may be sent with the statements beside it (see _Lanes._take)
-    table: str | None = None  # the table a CREATE INDEX locks
+    # Tables made before that it locks and that the other lane's statements lock too: those a
+    # CREATE TABLE's foreign keys refer to, the table a CREATE INDEX is on.
+    locks: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -100,6 +102,7 @@ class _Lanes:
         self._connections = connections
         self._queues: list[deque[_Statement]] = [deque() for _ in connections]
         self._running: list[_Statement | None] = [None for _ in connections]
+        self._holding: list[frozenset[str]] = [frozenset() for _ in connections]
         self._closing = False
         self._discarded = False
         self._failures: list[_Failure] = []
@@ -124,7 +127,7 @@ class _Lanes:
         after: int,
         *,
         batchable: bool = False,
-        table: str | None = None,
+        locks: frozenset[str] = frozenset(),
     ) -> int:
         """Queue a statement; its place in the order."""
         with self._changed:
@@ -132,7 +135,7 @@ class _Lanes:
                 self._changed.wait()
             self._raise_failure()
             self._seq += 1
-            statement = _Statement(self._seq, text, parameters, after, batchable, table)
+            statement = _Statement(self._seq, text, parameters, after, batchable, locks)
             self._queues[lane].append(statement)
             self._changed.notify_all()
             return self._seq
@@ -179,14 +182,19 @@ class _Lanes:
         return self._may_start(lane, queue[0])
 
     def _may_start(self, lane: int, statement: _Statement) -> bool:
-        return not self.parallel or self._oldest(1 - lane) > statement.after
+        """Whether `statement` may start now beside what the other lane is running: once every
+        statement before its `after` has run, and never on a table the other lane's running
+        batch locks. A batch holds its locks to its end; two batches each holding a table the
+        other waits for (an index batch on A then B, a table batch with foreign keys to B then
+        A) would deadlock, so the two running batches never share a table."""
+        if not self.parallel:
+            return True
+        other = 1 - lane
+        return self._oldest(other) > statement.after and not statement.locks & self._holding[other]
 
     def _take(self, lane: int) -> list[_Statement]:
         """The next statement of a ready lane, with the batchable ones after it that may start
-        now, up to BATCH (when batching). Beside the table lane, an index batch keeps to one
-        table: a batch holds its locks to its end, and an index lane holding one table while it
-        waited for another could wait for a table batch that waits for it (a new foreign key
-        locks the table it refers to, which an index build locks too)."""
+        now (see _may_start), up to BATCH (when batching)."""
         queue = self._queues[lane]
         batch = [queue.popleft()]
         while (
@@ -195,7 +203,6 @@ class _Lanes:
             and queue
             and len(batch) < BATCH
             and queue[0].batchable
-            and (lane != _INDEXES or queue[0].table == batch[0].table)
             and self._may_start(lane, queue[0])
         ):
             batch.append(queue.popleft())
@@ -213,9 +220,11 @@ class _Lanes:
                     return
                 batch = self._take(lane)
                 self._running[lane] = batch[0]  # the whole batch counts as not yet run
+                self._holding[lane] = frozenset().union(*(s.locks for s in batch))
             failure = self._run(lane, connection, batch)
             with self._changed:
                 self._running[lane] = None
+                self._holding[lane] = frozenset()
                 if failure is not None:
                     self._failures.append(failure)
                     for queue in self._queues:
@@ -334,12 +343,19 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
                 parameters,
                 lanes.last(),
                 batchable=batchable,
-                table=_table_of(element.element),
+                locks=_index_locks(element.element),
             )
             if element.element.unique:
                 unique_index = seq
         elif isinstance(element, CreateTable):
-            lanes.submit(_TABLES, statement, parameters, unique_index, batchable=batchable)
+            lanes.submit(
+                _TABLES,
+                statement,
+                parameters,
+                unique_index,
+                batchable=batchable,
+                locks=_foreign_key_locks(element.element),
+            )
         else:
             lanes.submit(_TABLES, statement, parameters, lanes.last())
 
@@ -384,9 +400,18 @@ def _batchable(element: Any, statement: str, parameters: Any) -> bool:
     )
 
 
-def _table_of(index: Any) -> str | None:
+def _index_locks(index: Any) -> frozenset[str]:
     table = getattr(index, "table", None)
-    return table.fullname if table is not None else None
+    return frozenset([table.fullname]) if table is not None else frozenset()
+
+
+def _foreign_key_locks(table: Any) -> frozenset[str]:
+    """The tables a new table's foreign keys refer to ("schema.table" as Table.fullname)."""
+    found = set()
+    for constraint in getattr(table, "foreign_key_constraints", ()):
+        for element in constraint.elements:
+            found.add(element.target_fullname.rsplit(".", 1)[0])
+    return frozenset(found)
 
 
 def _concurrently(statement: str) -> bool:

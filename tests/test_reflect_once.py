@@ -128,8 +128,8 @@ def test_bulk_answers_equal_alembics_own(make_database: Callable[[str], str]) ->
     for quiet in ("'a'", "'b'", "'d'", "'g'", "'h'", "'n'", "'label'", "'borrow_same'"):
         assert quiet not in alone, quiet
     # Alembic asks once per nextval() default (6) and once per differently spelled default
-    # (6: '', 1 twice, 'x' against 'y' twice, 'x' against "'x'"); in bulk, never (every sequence is read at once, with its
-    # owner or none), and once per distinct pair of defaults
+    # (6: '', 1 twice, 'x' against 'y' twice, 'x' against "'x'"); in bulk, never (every
+    # sequence is read at once, with its owner or none), and once per distinct pair of defaults
     assert (_serial_lookups(alone_sent), _default_queries(alone_sent)) == (6, 6)
     assert (_serial_lookups(bulk_sent), _default_queries(bulk_sent)) == (0, 4)
     # and Alembic's methods are back in place afterwards

@@ -3,7 +3,6 @@ statement."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -239,12 +238,8 @@ def test_postgresql_sends_ready_statements_together(
         engine.dispose()
     statements = len(metadata.tables) + sum(len(t.indexes) for t in metadata.tables.values())
     ddl = [s for s in sent if s.lstrip().upper().startswith("CREATE")]
-    assert len(ddl) < statements / 2, (len(ddl), statements)
+    assert len(ddl) < statements / 3, (len(ddl), statements)
     assert max(s.count("CREATE ") for s in ddl) <= write_behind.BATCH
-    # an index batch keeps to one table (which avoids a lock cycle with a table batch)
-    for batch in ddl:
-        if "CREATE TABLE" not in batch:
-            assert len(set(re.findall(r" ON (\w+)", batch))) == 1, batch
     assert [s for s in ddl if "CONCURRENTLY" in s] == [
         next(s for s in ddl if "CONCURRENTLY" in s and s.count("CREATE ") == 1)
     ]
@@ -301,3 +296,54 @@ def test_a_batch_that_fails_is_run_again_one_statement_at_a_time(
     assert made == ["p0", "p1", "p2", "p3", "p4", "p5"]
     with sa.create_engine(url, poolclass=sa.pool.NullPool).connect() as conn:
         assert [c["name"] for c in sa.inspect(conn).get_columns("p5")] == ["other"]
+
+
+def test_batches_of_the_two_lanes_never_lock_the_same_table(
+    make_database: Callable[[str], str],
+) -> None:
+    """Tables whose foreign keys lock two earlier tables in the order opposite to their
+    indexes': with batches holding their locks to their end, an index batch on A then B beside
+    a table batch locking B then A would deadlock (the server then kills one, after a second).
+    Every statement is queued before the first runs, so that both lanes have full batches."""
+    assert write_behind.DEPTH > 2 + 2 * 30
+    metadata = sa.MetaData()
+    hubs = [
+        sa.Table(name, metadata, sa.Column("id", sa.Integer, primary_key=True)) for name in "ab"
+    ]
+    for hub in hubs:
+        sa.Index(f"ix_{hub.name}_id", hub.c.id)
+    for i in range(30):  # the indexes fit in one lane's queue (write_behind.DEPTH)
+        table = sa.Table(
+            f"t{i}",
+            metadata,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("b_id", sa.Integer, sa.ForeignKey("b.id")),
+            sa.Column("a_id", sa.Integer, sa.ForeignKey("a.id")),
+        )
+        sa.Index(f"ix_t{i}_a", table.c.a_id)
+        sa.Index(f"ix_t{i}_b", table.c.b_id)
+    url = make_database("postgresql")
+    engine = connect.create(parse_url(url), autocommit=True)
+    errors: list[str] = []
+    gate = threading.Event()
+    execute = engine.dialect.do_execute
+
+    def held(cursor: Any, statement: str, *args: Any) -> None:
+        if "CREATE" in statement:  # not the queries of the first connection
+            gate.wait(10)
+        try:
+            execute(cursor, statement, *args)
+        except Exception as exc:
+            errors.append(type(exc).__name__)
+            raise
+
+    engine.dialect.do_execute = held  # type: ignore[method-assign]
+    try:
+        with engine.connect() as conn, conn.begin(), write_behind.ddl_behind(conn):
+            _build(conn, metadata)
+            gate.set()
+    finally:
+        gate.set()
+        engine.dispose()
+    assert errors == []
+    assert len(_reflected(url)) == 32
