@@ -3,9 +3,11 @@ statement."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -112,12 +114,7 @@ def test_the_first_failing_statement_is_raised_and_nothing_after_it_runs(
     engine = connect.create(parse_url(url), autocommit=True)
     dialect_obj = engine.dialect
     try:
-        with (
-            pytest.raises(DBAPIError) as raised,
-            engine.connect() as conn,
-            conn.begin(),
-            write_behind.ddl_behind(conn),
-        ):
+        with pytest.raises(DBAPIError) as raised, _behind(engine) as conn:
             for table in metadata.sorted_tables:
                 conn.execute(sa.schema.CreateTable(table))
                 for index in table.indexes:
@@ -184,6 +181,33 @@ def test_sqlite_runs_in_place() -> None:
         assert "do_execute" not in vars(engine.dialect)
         _build(conn, _models(3))
         assert len(sa.inspect(conn).get_table_names()) == 3
+
+
+@contextlib.contextmanager
+def _behind(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection of `engine` whose DDL runs behind it (write_behind.ddl_behind)."""
+    with engine.connect() as conn, conn.begin(), write_behind.ddl_behind(conn):
+        yield conn
+
+
+def _gated(engine: sa.Engine) -> tuple[threading.Event, list[str]]:
+    """The engine's CREATE statements wait for the event (so that the caller queues them all
+    before the first runs, and the workers take full batches); the errors they raise, by type."""
+    gate = threading.Event()
+    errors: list[str] = []
+    execute = engine.dialect.do_execute
+
+    def held(cursor: Any, statement: str, *args: Any) -> None:
+        if "CREATE" in statement:  # not the queries of the first connection
+            gate.wait(10)
+        try:
+            execute(cursor, statement, *args)
+        except Exception as exc:
+            errors.append(type(exc).__name__)
+            raise
+
+    engine.dialect.do_execute = held  # type: ignore[method-assign]
+    return gate, errors
 
 
 def _driven(url: str, driver: str) -> sa.URL:
@@ -267,21 +291,9 @@ def test_a_batch_that_fails_is_run_again_one_statement_at_a_time(
     with engine.connect() as conn:
         conn.exec_driver_sql("CREATE TABLE p5 (other INTEGER)")
     sent = _sent(engine)
-    gate = threading.Event()
-    execute = engine.dialect.do_execute
-
-    def held(cursor: Any, statement: str, *args: Any) -> None:
-        gate.wait(10)  # the caller queues every statement before the first runs: one batch
-        execute(cursor, statement, *args)
-
-    engine.dialect.do_execute = held  # type: ignore[method-assign]
+    gate, _ = _gated(engine)  # every statement queued before the first runs: one batch
     try:
-        with (
-            pytest.raises(DBAPIError) as raised,
-            engine.connect() as conn,
-            conn.begin(),
-            write_behind.ddl_behind(conn),
-        ):
+        with pytest.raises(DBAPIError) as raised, _behind(engine) as conn:
             for table in tables:
                 conn.execute(sa.schema.CreateTable(table))
             gate.set()
@@ -324,22 +336,9 @@ def test_batches_of_the_two_lanes_never_lock_the_same_table(
         sa.Index(f"ix_t{i}_b", table.c.b_id)
     url = make_database("postgresql")
     engine = connect.create(parse_url(url), autocommit=True)
-    errors: list[str] = []
-    gate = threading.Event()
-    execute = engine.dialect.do_execute
-
-    def held(cursor: Any, statement: str, *args: Any) -> None:
-        if "CREATE" in statement:  # not the queries of the first connection
-            gate.wait(10)
-        try:
-            execute(cursor, statement, *args)
-        except Exception as exc:
-            errors.append(type(exc).__name__)
-            raise
-
-    engine.dialect.do_execute = held  # type: ignore[method-assign]
+    gate, errors = _gated(engine)
     try:
-        with engine.connect() as conn, conn.begin(), write_behind.ddl_behind(conn):
+        with _behind(engine) as conn:
             _build(conn, metadata)
             gate.set()
     finally:
