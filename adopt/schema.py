@@ -124,7 +124,7 @@ def reflected(insp: Any, kind: str, schema: str | None) -> Any:
 
 
 def table_names(conn: Connection, schema: str | None = None) -> list[str]:
-    return sorted(inspect(conn).get_table_names(schema=schema))
+    return sorted(inspector(conn).get_table_names(schema=schema))
 
 
 def take_all(conn: Connection, schemas: Iterable[str] = ()) -> Snapshot:

@@ -101,8 +101,8 @@ class _Lanes:
         self._execute = execute  # the dialect's own do_execute
         self._connections = connections
         self._queues: list[deque[_Statement]] = [deque() for _ in connections]
-        self._running: list[_Statement | None] = [None for _ in connections]
-        self._holding: list[frozenset[str]] = [frozenset() for _ in connections]
+        # The batch each lane is running (empty when idle): all of it counts as not yet run.
+        self._running: list[list[_Statement]] = [[] for _ in connections]
         self._closing = False
         self._discarded = False
         self._failures: list[_Failure] = []
@@ -165,19 +165,19 @@ class _Lanes:
             thread.join()
 
     def _busy(self) -> bool:
-        return any(self._queues) or any(r is not None for r in self._running)
+        return any(self._queues) or any(self._running)
 
     def _oldest(self, lane: int) -> float:
         """The place of the oldest statement of `lane` not yet run (infinity when none)."""
         running = self._running[lane]
-        if running is not None:
-            return running.seq
+        if running:
+            return running[0].seq
         queue = self._queues[lane]
         return queue[0].seq if queue else float("inf")
 
     def _ready(self, lane: int) -> bool:
         queue = self._queues[lane]
-        if not queue or self._running[lane] is not None:
+        if not queue or self._running[lane]:
             return False
         return self._may_start(lane, queue[0])
 
@@ -190,7 +190,9 @@ class _Lanes:
         if not self.parallel:
             return True
         other = 1 - lane
-        return self._oldest(other) > statement.after and not statement.locks & self._holding[other]
+        if self._oldest(other) <= statement.after:
+            return False
+        return not any(statement.locks & running.locks for running in self._running[other])
 
     def _take(self, lane: int) -> list[_Statement]:
         """The next statement of a ready lane, with the batchable ones after it that may start
@@ -219,12 +221,10 @@ class _Lanes:
                 if self._failures:
                     return
                 batch = self._take(lane)
-                self._running[lane] = batch[0]  # the whole batch counts as not yet run
-                self._holding[lane] = frozenset().union(*(s.locks for s in batch))
+                self._running[lane] = batch
             failure = self._run(lane, connection, batch)
             with self._changed:
-                self._running[lane] = None
-                self._holding[lane] = frozenset()
+                self._running[lane] = []
                 if failure is not None:
                     self._failures.append(failure)
                     for queue in self._queues:
