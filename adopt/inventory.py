@@ -1,8 +1,11 @@
 """What the live database holds beyond tables: views, triggers, routines, sequences of their
-own, extensions and column collations. A baseline generated from the models cannot carry
-these, so they are listed as "not in the baseline" instead of being silently left out."""
+own that the models do not declare, extensions. A baseline generated from the models cannot
+carry these, so they are listed as "not in the baseline" instead of being silently left out.
+(Column collations are compared with what the models make of them: adopt.catalog.)"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -28,9 +31,6 @@ _POSTGRESQL = [
     "(SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
     "AND d.deptype IN ('a', 'i'))",
     "SELECT 'extension', extname FROM pg_extension WHERE extname <> 'plpgsql'",
-    "SELECT 'collation', table_name || '.' || column_name || ' ' || collation_name "
-    "FROM information_schema.columns "
-    "WHERE table_schema = current_schema() AND collation_name IS NOT NULL",
 ]
 _MYSQL = [
     "SELECT 'view', table_name FROM information_schema.views WHERE table_schema = database()",
@@ -40,46 +40,20 @@ _MYSQL = [
     "WHERE routine_schema = database()",
     "SELECT 'event', event_name FROM information_schema.events WHERE event_schema = database()",
 ]
-# Columns whose collation is not their table's default (see _mysql_collations): read apart and
-# matched here, as MariaDB joins information_schema.columns to .tables in 0.8 s at 1,000 tables
-# where the two queries take 0.1 s.
-_MYSQL_TABLE_COLLATIONS = (
-    "SELECT table_name, table_collation FROM information_schema.tables "
-    "WHERE table_schema = database()"
-)
-_MYSQL_COLUMN_COLLATIONS = (
-    "SELECT table_name, column_name, collation_name, data_type FROM information_schema.columns "
-    "WHERE table_schema = database() AND collation_name IS NOT NULL"
-)
 _SQLITE = [
     "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') "
     "AND name NOT LIKE 'sqlite_%'",
 ]
 
 
-def not_in_baseline(conn: Connection) -> tuple[str, ...]:
-    """'kind name' for each object of the live database that the baseline will not create."""
+def not_in_baseline(conn: Connection, sequences: Iterable[str] = ()) -> tuple[str, ...]:
+    """'kind name' for each object of the live database that the baseline will not create;
+    `sequences` are those the models declare (`sa.Sequence`), which it does create."""
     queries = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL}.get(
         conn.dialect.name, _SQLITE if conn.dialect.name == "sqlite" else []
     )
+    declared = {f"sequence {name}" for name in sequences}
     found: list[str] = []
     for query in queries:
         found.extend(f"{kind} {name}" for kind, name in conn.execute(text(query)))
-    if conn.dialect.name in ("mysql", "mariadb"):
-        found.extend(_mysql_collations(conn))
-    return tuple(sorted(found))
-
-
-def _mysql_collations(conn: Connection) -> list[str]:
-    """'collation table.column name' for each column whose collation is not its table's."""
-    # Views have no collation of their own (NULL): their columns are never listed.
-    tables = {t: c.lower() for t, c in conn.execute(text(_MYSQL_TABLE_COLLATIONS)) if c is not None}
-    found = []
-    for table, column, collation, data_type in conn.execute(text(_MYSQL_COLUMN_COLLATIONS)):
-        if table not in tables or collation.lower() == tables[table]:
-            continue
-        # MariaDB's JSON is LONGTEXT in utf8mb4_bin: the type itself brings that collation.
-        if data_type.lower() == "longtext" and collation.lower() == "utf8mb4_bin":
-            continue
-        found.append(f"collation {table}.{column} {collation}")
-    return found
+    return tuple(sorted(item for item in found if item not in declared))

@@ -13,12 +13,15 @@ from dataclasses import field
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import Sequence as SequenceObject
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from adopt import audit
 from adopt import background
 from adopt import baseline as baseline_mod
 from adopt import config
+from adopt import confirmation
 from adopt import connect
 from adopt import drift
 from adopt import envrun
@@ -39,7 +42,9 @@ from adopt.discovery import Models
 from adopt.discovery import bind_target
 from adopt.discovery import live_target
 from adopt.discovery import load_models
+from adopt.errors import AdoptError
 from adopt.errors import DriftError
+from adopt.errors import UnreachableError
 from adopt.errors import UsageError
 from adopt.targets import Target
 from adopt.urls import describe
@@ -172,9 +177,14 @@ def check(
     *,
     stamped_ok: bool = False,
     options: dict[str, Any] | None = None,
+    scratch: str = "auto",
 ) -> Checked:
-    """Compare the live database with the models, read-only; nothing is written. `options`
-    are the project's comparison options, when already read (`project_options`)."""
+    """Compare the live database with the models, read-only; nothing is written to it.
+    `options` are the project's comparison options, when already read (`project_options`).
+    Where Alembic's comparison finds a difference, or a table says more than it compares,
+    those tables are built from the models in a scratch database (`scratch`: a strategy or a
+    URL, as for the baseline; "none" for no confirmation) and compared like with like
+    (adopt.confirmation)."""
     engine = connect.create(project.live.url, read_only=True)
     progress(f"Reading {project.live_label}")
     try:
@@ -198,12 +208,54 @@ def check(
             transaction.rollback()
     finally:
         engine.dispose()
+    compared_tables = [t.model.key for t in live_tables]
+    classified, confirmed = _confirmed(project, classified, snapshot, compared_tables, scratch)
     report = replace(
         _report(project, state, live_names, classified),
         not_in_baseline=extra,
         filtered_out=tuple(hidden),
     )
+    if confirmed:
+        report = replace(report, notes=(*report.notes, confirmed))
     return Checked(report, snapshot)
+
+
+def _confirmed(
+    project: Project,
+    classified: list[Any],
+    snapshot: schema.Snapshot,
+    compared: list[str],
+    choice: str,
+) -> tuple[list[Any], str]:
+    """`classified` confirmed by what the live server makes of the models (see
+    adopt.confirmation), and a note when that could not be done."""
+    metadata = project.models.metadata
+    if not confirmation.needing_review(classified, snapshot, metadata, compared):
+        return classified, ""
+    if choice == "none":
+        return classified, (
+            "The differences were not confirmed on the server (--scratch none): some may be "
+            "two spellings the server stores alike, and index and constraint details beyond "
+            "columns were not compared."
+        )
+    plan = scratch_mod.plan(project.live.url, choice)
+    try:
+        return confirmation.reviewed(
+            classified,
+            snapshot,
+            metadata,
+            compared,
+            lambda: scratch_mod.open_scratch(project.live.url, plan),
+        ), ""
+    except UnreachableError:
+        raise
+    except (SQLAlchemyError, AdoptError) as exc:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        return classified, (
+            f"The models could not be built in {plan.label} to confirm the differences "
+            f"({first}); they are Alembic's view, and index and constraint details beyond "
+            "columns were not compared."
+        )
 
 
 def _read_live(
@@ -214,7 +266,17 @@ def _read_live(
     cannot hold."""
     found = drift.live_tables(conn, project.models.metadata, options)
     snapshot = schema.take_all(conn, project.models.schemas)
-    return found, snapshot, inventory.not_in_baseline(conn)
+    return found, snapshot, inventory.not_in_baseline(conn, _declared_sequences(project))
+
+
+def _declared_sequences(project: Project) -> list[str]:
+    """The sequences the model columns declare (`sa.Sequence`): created by the baseline."""
+    return [
+        column.default.name
+        for table in project.models.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.default, SequenceObject)
+    ]
 
 
 def preflight(project: Project) -> None:

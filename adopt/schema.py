@@ -18,6 +18,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 
+from adopt import catalog
 from adopt.connect import READ_ONLY
 from adopt.differences import Difference
 
@@ -49,6 +50,8 @@ class TableShape:
     # generated columns, expression indexes, foreign-key timing): compared only by
     # `same_details`, which tells the verification whether that comparison can be spared.
     details: tuple[Any, ...] = field(default=(), compare=False)
+    # What the server's catalog says beyond the reflection (adopt.catalog), names taken out.
+    definitions: tuple[catalog.Definition, ...] = ()
 
     def column(self, name: str) -> ColumnShape | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -159,6 +162,7 @@ def take(
         if getattr(dialect, "supports_comments", False)
         else {}
     )
+    definitions = catalog.read(conn, names, schema)
     tables = {}
     for name in names:
         key = (schema, name)
@@ -188,6 +192,7 @@ def take(
             details=_details(
                 table_columns, indexes.get(key, []), fks.get(key, []), comments.get(key)
             ),
+            definitions=definitions.get(name, ()),
         )
     return Snapshot(tables)
 
@@ -577,7 +582,118 @@ def _compare_table(exp: TableShape, act: TableShape, el: str, al: str) -> list[D
     out += _keyed(t, "unique", exp.uniques, act.uniques, el, al, _cols_label)
     out += _keyed(t, "foreign_key", exp.foreign_keys, act.foreign_keys, el, al, _fk_label)
     out += _keyed(t, "check", exp.checks, act.checks, el, al, str)
+    out += _detail_differences(exp, act, el, al)
+    out += _definition_differences(exp, act, el, al, {d.object for d in out})
     return out
+
+
+def _detail_differences(exp: TableShape, act: TableShape, el: str, al: str) -> list[Difference]:
+    """Comments, generated columns, expression indexes and foreign-key timing (see
+    TableShape.details): what the reflection reads that the comparison above does not."""
+    if not exp.details or not act.details or exp.details == act.details:
+        return []
+    t = exp.name
+    out = []
+    (e_comment, e_cols, e_gen, e_expr, e_timing) = exp.details
+    (a_comment, a_cols, a_gen, a_expr, a_timing) = act.details
+    # A comment on one side only is not held against a schema (see docs/differences.md,
+    # "What is set aside"); two different comments are.
+    if None not in (e_comment, a_comment) and e_comment != a_comment:
+        out.append(Difference("comment", t, "", f"{el} {e_comment!r}, {al} {a_comment!r}"))
+    for kind, want, have in (("comment", e_cols, a_cols), ("computed", e_gen, a_gen)):
+        wanted = {item[0]: item[1:] for item in want}
+        had = {item[0]: item[1:] for item in have}
+        for column in sorted(wanted.keys() | had.keys()):
+            one_sided = column not in wanted or column not in had
+            if kind == "comment" and one_sided:
+                continue
+            if wanted.get(column) != had.get(column):
+                out.append(
+                    Difference(
+                        kind,
+                        t,
+                        column,
+                        f"{el} {_detail(wanted.get(column))}, {al} {_detail(had.get(column))}",
+                    )
+                )
+    compared = [("index", e_expr, a_expr)]
+    if not (_has_family(exp, "foreign_key") and _has_family(act, "foreign_key")):
+        # Where the catalog prints foreign keys (PostgreSQL), their timing is in the print.
+        compared.append(("foreign_key", e_timing, a_timing))
+    for kind, want, have in compared:
+        for item in sorted(set(want) - set(have), key=repr):
+            out.append(Difference(kind, t, _detail_object(item), f"{item} in the {el} only"))
+        for item in sorted(set(have) - set(want), key=repr):
+            out.append(Difference(kind, t, _detail_object(item), f"{item} in the {al} only"))
+    return out
+
+
+def _has_family(table: TableShape, family: str) -> bool:
+    return any(d.family == family for d in table.definitions)
+
+
+def _detail(value: Any) -> str:
+    if value is None:
+        return "none"
+    return " ".join(str(v) for v in value if v is not None) or "none"
+
+
+def _detail_object(item: Any) -> str:
+    # An expression index (expressions, unique, name); a foreign key's timing (key, ...).
+    return str(item[2]) if isinstance(item[2], str) else _fk_label(item[0])
+
+
+def _definition_differences(
+    exp: TableShape, act: TableShape, el: str, al: str, reported: set[str]
+) -> list[Difference]:
+    """What the catalogs say differently of the same table (adopt.catalog), for the objects
+    the comparisons above have not already reported. An object whose definition changed
+    (the same name or column on both sides) is one difference."""
+    want = _by_ident(exp.definitions)
+    have = _by_ident(act.definitions)
+    only_exp: list[catalog.Definition] = []
+    only_act: list[catalog.Definition] = []
+    for ident in want.keys() | have.keys():
+        wanted, had = list(want.get(ident, [])), list(have.get(ident, []))
+        for item in list(wanted):
+            twin = next((h for h in had if h.text == item.text), None)
+            if twin is not None:
+                wanted.remove(item)
+                had.remove(twin)
+        only_exp += wanted
+        only_act += had
+    out = []
+    for label, family in sorted({(_object_of(d), d.family) for d in only_exp + only_act}):
+        if label in reported:
+            continue
+        wanted = [d for d in only_exp if (_object_of(d), d.family) == (label, family)]
+        had = [d for d in only_act if (_object_of(d), d.family) == (label, family)]
+        out.append(
+            Difference(
+                f"{family}_definition",
+                exp.name,
+                label,
+                f"{el} {_texts(wanted)}; {al} {_texts(had)}",
+            )
+        )
+    return out
+
+
+def _object_of(item: catalog.Definition) -> str:
+    return item.key if item.family == "column" else item.name or item.key
+
+
+def _by_ident(items: Iterable[catalog.Definition]) -> dict[tuple[str, str], list[Any]]:
+    found: dict[tuple[str, str], list[Any]] = {}
+    for item in items:
+        found.setdefault(item.ident, []).append(item)
+    return found
+
+
+def _texts(items: list[Any]) -> str:
+    if not items:
+        return "has none"
+    return " and ".join(f"`{d.text}`" for d in items)
 
 
 def _keyed(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ from conftest import require_server
 from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
 
+from adopt import confirmation
 from adopt import drift
 from adopt import schema
 from adopt.differences import Difference
@@ -97,6 +100,26 @@ PARENTS = [
     "CREATE TABLE {p}parent (id {pk})",
     "CREATE TABLE {p}other (id {pk})",
 ]
+
+
+class PreciseDateTime(sa.types.UserDefinedType[Any]):
+    """A project type with its own DDL rule: DATETIME(6) on MySQL/MariaDB."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "DATETIME"
+
+
+@compiles(PreciseDateTime, "mysql")
+@compiles(PreciseDateTime, "mariadb")
+def _precise_on_mysql(type_: Any, compiler: Any, **kw: Any) -> str:
+    return "DATETIME(6)"
+
+
+def _desc_index(md: sa.MetaData, p: str) -> None:
+    t = table(md, p + "t", col("qty"))
+    sa.Index(p + "ix", t.c.qty.desc())
 
 
 # --- drift: each must be reported with the right kind and object --------------------------------
@@ -567,6 +590,104 @@ DRIFT = [
         (("server_default", "t", "changed"),),
         dialects=MARIADB,
     ),
+    # --- what only the server's catalog shows: the models make a plain object -------------
+    Case(
+        "partial_index",
+        [
+            "CREATE TABLE {p}t (id {pk}, qty INTEGER)",
+            "CREATE INDEX {p}ix ON {p}t (qty) WHERE qty > 0",
+        ],
+        lambda md, p, d: table(md, p + "t", col("qty"), sa.Index(p + "ix", "qty")),
+        (("index_definition", "t", "ix"),),
+        dialects=NOT_MARIADB,
+    ),
+    Case(
+        "descending_index_column",
+        ["CREATE TABLE {p}t (id {pk}, qty INTEGER)", "CREATE INDEX {p}ix ON {p}t (qty DESC)"],
+        lambda md, p, d: table(md, p + "t", col("qty"), sa.Index(p + "ix", "qty")),
+        (("index_definition", "t", "ix"),),
+    ),
+    Case(
+        "hash_index",
+        ["CREATE TABLE {p}t (id {pk}, qty INTEGER)", "CREATE INDEX {p}ix ON {p}t USING hash (qty)"],
+        lambda md, p, d: table(md, p + "t", col("qty"), sa.Index(p + "ix", "qty")),
+        (("index_definition", "t", "ix"),),
+        dialects=PG,
+    ),
+    Case(
+        "index_include_columns",
+        [
+            "CREATE TABLE {p}t (id {pk}, qty INTEGER, name VARCHAR(20))",
+            "CREATE INDEX {p}ix ON {p}t (qty) INCLUDE (name)",
+        ],
+        lambda md, p, d: table(
+            md, p + "t", col("qty"), col("name", sa.String(20)), sa.Index(p + "ix", "qty")
+        ),
+        (("index_definition", "t", "ix"),),
+        dialects=PG,
+    ),
+    Case(
+        "index_operator_class",
+        [
+            "CREATE TABLE {p}t (id {pk}, name VARCHAR(20))",
+            "CREATE INDEX {p}ix ON {p}t (name varchar_pattern_ops)",
+        ],
+        lambda md, p, d: table(md, p + "t", col("name", sa.String(20)), sa.Index(p + "ix", "name")),
+        (("index_definition", "t", "ix"),),
+        dialects=PG,
+    ),
+    Case(
+        "deferrable_foreign_key",
+        [
+            *PARENTS,
+            "CREATE TABLE {p}child (id {pk}, parent_id INTEGER, CONSTRAINT {p}fk FOREIGN KEY"
+            " (parent_id) REFERENCES {p}parent (id) DEFERRABLE INITIALLY DEFERRED)",
+        ],
+        lambda md, p, d: parent_child(
+            md,
+            p,
+            col("parent_id"),
+            sa.ForeignKeyConstraint(["parent_id"], [p + "parent.id"], name=p + "fk"),
+        ),
+        (("foreign_key_definition", "child", "fk"),),
+        dialects=PG,
+    ),
+    Case(
+        "unique_nulls_not_distinct",
+        [
+            "CREATE TABLE {p}t (id {pk}, code INTEGER,"
+            " CONSTRAINT {p}uq UNIQUE NULLS NOT DISTINCT (code))"
+        ],
+        lambda md, p, d: table(
+            md, p + "t", col("code"), sa.UniqueConstraint("code", name=p + "uq")
+        ),
+        (("unique_definition", "t", "uq"),),
+        dialects=PG,
+    ),
+    Case(
+        "index_prefix_length",
+        ["CREATE TABLE {p}t (id {pk}, name VARCHAR(50))", "CREATE INDEX {p}ix ON {p}t (name(10))"],
+        lambda md, p, d: table(md, p + "t", col("name", sa.String(50)), sa.Index(p + "ix", "name")),
+        (("index_definition", "t", "ix"),),
+        dialects=MARIADB,
+    ),
+    Case(
+        "column_collation",
+        ["CREATE TABLE {p}t (id {pk}, name VARCHAR(20) COLLATE NOCASE)"],
+        lambda md, p, d: table(md, p + "t", col("name", sa.String(20))),
+        (("column_definition", "t", "name"),),
+        dialects=SQLITE,
+    ),
+    Case(
+        "column_collation_in_the_type",
+        {
+            "postgresql": ['CREATE TABLE {p}t (id {pk}, name VARCHAR(20) COLLATE "C")'],
+            "mariadb": ["CREATE TABLE {p}t (id {pk}, name VARCHAR(20) COLLATE utf8mb4_bin)"],
+        },
+        lambda md, p, d: table(md, p + "t", col("name", sa.String(20))),
+        (("type", "t", "name"),),
+        dialects=SERVER_DIALECTS,
+    ),
 ]
 
 
@@ -1016,6 +1137,58 @@ BENIGN = [
         ),
         dialects=MARIADB,
     ),
+    # --- what the server stores alike: Alembic reports them, the server's build confirms none
+    Case(
+        "float_53_is_double",
+        ["CREATE TABLE {p}t (id {pk}, x DOUBLE)"],
+        lambda md, p, d: table(md, p + "t", col("x", sa.Float(53))),
+        dialects=MARIADB,
+    ),
+    Case(
+        "large_binary_sized_is_mediumblob",
+        ["CREATE TABLE {p}t (id {pk}, x MEDIUMBLOB)"],
+        lambda md, p, d: table(md, p + "t", col("x", sa.LargeBinary(65536))),
+        dialects=MARIADB,
+    ),
+    Case(
+        "type_with_its_own_compiles_rule",
+        ["CREATE TABLE {p}t (id {pk}, at DATETIME(6))"],
+        lambda md, p, d: table(md, p + "t", col("at", PreciseDateTime())),
+        dialects=MARIADB,
+    ),
+    Case(
+        "collation_alias",
+        ["CREATE TABLE {p}t (id {pk}, code VARCHAR(20) COLLATE utf8mb3_bin)"],
+        lambda md, p, d: table(md, p + "t", col("code", sa.String(20, collation="utf8_bin"))),
+        dialects=MARIADB,
+    ),
+    Case(
+        "identity_on_sqlite",
+        ["CREATE TABLE {p}t (id INTEGER NOT NULL, PRIMARY KEY (id))"],
+        lambda md, p, d: sa.Table(
+            p + "t", md, sa.Column("id", sa.Integer, sa.Identity(), primary_key=True)
+        ),
+        dialects=SQLITE,
+    ),
+    Case(
+        "descending_index_in_both",
+        ["CREATE TABLE {p}t (id {pk}, qty INTEGER)", "CREATE INDEX {p}ix ON {p}t (qty DESC)"],
+        lambda md, p, d: _desc_index(md, p),
+    ),
+    Case(
+        "explicit_sequence_primary_key",
+        [
+            "CREATE SEQUENCE {p}t_id_seq",
+            "CREATE TABLE {p}t (id INTEGER NOT NULL, n INTEGER, PRIMARY KEY (id))",
+        ],
+        lambda md, p, d: sa.Table(
+            p + "t",
+            md,
+            sa.Column("id", sa.Integer, sa.Sequence(p + "t_id_seq"), primary_key=True),
+            sa.Column("n", sa.Integer),
+        ),
+        dialects=PG,
+    ),
 ]
 
 CASES = [(c, d) for c in DRIFT + BENIGN for d in c.dialects]
@@ -1092,7 +1265,7 @@ def test_match_check(case: Case, dialect: str, databases: Databases) -> None:
     md = sa.MetaData()
     case.model(md, prefix, dialect)
 
-    diffs, set_aside, unmanaged = check(live, md, prefix)
+    diffs, set_aside, unmanaged = check(live, md, prefix, databases.engine(dialect, "rebuilt"))
 
     for d in diffs:
         assert d.detail and d.fix, d
@@ -1113,9 +1286,11 @@ def test_match_check(case: Case, dialect: str, databases: Databases) -> None:
 
 
 def check(
-    engine: sa.Engine, md: sa.MetaData, prefix: str
+    engine: sa.Engine, md: sa.MetaData, prefix: str, scratch: sa.Engine
 ) -> tuple[list[Difference], list[SetAside], list[str]]:
-    """The core of `adopt check`, limited to this case's tables."""
+    """The core of `adopt check`, limited to this case's tables: Alembic's comparison, then
+    the server's build of the models (in `scratch`, where each case's tables have their own
+    names) where that is needed."""
 
     def only_this_case(name: str | None, type_: str, parents: Any) -> bool:
         return type_ != "table" or (name or "").startswith(prefix)
@@ -1123,6 +1298,10 @@ def check(
     with engine.connect() as conn:
         options = drift.comparison_options({"include_name": only_this_case})
         found = drift.classify(drift.raw_differences(conn, md, options), conn.dialect)
+        live = schema.take(conn, only=list(md.tables))
+    found = confirmation.reviewed(
+        found, live, md, [k for k in md.tables if k in live.tables], lambda: nullcontext(scratch)
+    )
     return (
         [f for f in found if isinstance(f, Difference)],
         [f for f in found if isinstance(f, SetAside)],
