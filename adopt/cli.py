@@ -299,6 +299,14 @@ def _merged(ctx: click.Context, /, opts: dict[str, Any]) -> dict[str, Any]:
     is_flag=True,
     help="Accept database tables that have no model (they stay out of migrations).",
 )
+@click.option(
+    "--scratch",
+    default=None,
+    metavar="auto|memory|server|URL|none",
+    help="Where the tables Alembic's comparison cannot settle are built from the models, "
+    "to compare like with like: in-memory SQLite, a temporary database on the live server "
+    "(adopt_scratch_*), an empty database URL, or none (a weaker check, said in the report).",
+)
 @click.pass_context
 def check(ctx: click.Context, /, verbose: bool, exclude_unmanaged: bool, **opts: Any) -> None:
     """Check that the live database matches the models (read-only)."""
@@ -306,8 +314,9 @@ def check(ctx: click.Context, /, verbose: bool, exclude_unmanaged: bool, **opts:
     ctx.obj["verbose"] = verbose
     project = _locate(opts)
     console = output.make_console()
+    choice = opts.get("scratch") or "auto"
     with output.progress(console) as step:
-        checks = [(part, pipeline.check(part, step)) for part in project.parts()]
+        checks = [(part, pipeline.check(part, step, scratch=choice)) for part in project.parts()]
     failure: DriftError | None = None
     for part, checked in checks:
         # Drift (and unmanaged tables, unless accepted) fail the check the way they fail

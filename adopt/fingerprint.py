@@ -1,6 +1,7 @@
 """A schema fingerprint: one hash that is equal exactly when two snapshots of the same dialect
-describe the same schema (columns, keys, indexes, uniques, foreign keys, checks), names the
-server made up for unnamed constraints aside."""
+describe the same schema (columns, keys, indexes, uniques, foreign keys, checks, and what the
+server's catalog says of them: adopt.catalog), names the server made up for unnamed
+constraints aside."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def _table(name: str, table: Any) -> list[Any]:
         _named(table.uniques),
         _named(table.foreign_keys),
         _named(table.checks),
+        sorted((d.family, d.key, d.text) for d in table.definitions),
     ]
 
 

@@ -463,11 +463,16 @@ def baseline(
     if checks:
         _require_matches(checks, accept_differences, exclude_unmanaged)
     options: list[dict[str, Any]] = []
+    plans = [_scratch_plan(part, scratch) for part in parts]
+    if not checks and any(plan.strategy == "url" for plan in plans):
+        # A lent scratch database serves one thing at a time: the check's confirmation
+        # (adopt.confirmation) before the generation, not beside the rebuild.
+        checks = [check(part, progress, scratch=scratch) for part in parts]
+        _require_matches(checks, accept_differences, exclude_unmanaged)
     if not checks:
         preflight(project)
         # Read before the repository is made, as a check before the baseline would.
         options = [project_options(part) for part in parts]
-    plans = [_scratch_plan(part, scratch) for part in parts]
     repo = prepare_repository(project)
     env_before = _env_text(repo)
     written: list[Any] = []
@@ -491,7 +496,7 @@ def baseline(
             if checks:
                 rebuilding.run(project, repo, engines)
             else:
-                checks = rebuilding.run(project, repo, engines, options)
+                checks = rebuilding.run(project, repo, engines, options, scratch)
                 try:
                     _require_matches(checks, accept_differences, exclude_unmanaged)
                 except DriftError as exc:
@@ -593,6 +598,7 @@ class _Rebuilding:
         repo: repository.Repository,
         engines: dict[str | None, Any],
         options: list[dict[str, Any]] | None = None,
+        scratch: str = "auto",
     ) -> list[Checked]:
         self.progress(
             f"Verifying: rebuilding the schema in {self.label}"
@@ -604,7 +610,7 @@ class _Rebuilding:
             checks = []
             if options is not None:
                 checks = [
-                    check(part, self.progress, options=opts)
+                    check(part, self.progress, options=opts, scratch=scratch)
                     for part, opts in zip(project.parts(), options, strict=True)
                 ]
             while not job.wait(1.0):

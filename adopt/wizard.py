@@ -124,7 +124,8 @@ class Wizard:
         """The match check of every database (one without binds)."""
         self.console.rule("2. Does the live database match the models?")
         with output.progress(self.console) as step:
-            checks = [pipeline.check(part, step) for part in project.parts()]
+            choice = self.opts.get("scratch") or "auto"
+            checks = [pipeline.check(part, step, scratch=choice) for part in project.parts()]
         for part, checked in zip(project.parts(), checks, strict=True):
             if part.bind_label:
                 self.console.print(f"[bold]{escape(part.bind_label)}[/bold]")

@@ -1,0 +1,184 @@
+"""Databases built by create_all from the very models they are checked against match them, on
+every dialect, whatever the server makes of the models' spellings; drift that only the server's
+catalog shows is reported by `adopt check`, refused by `adopt stamp`, and never "verified".
+
+Each project here is a model module written into the test's folder, reproducing a construct
+met in real projects, and its legacy database is built with `create_all`, as a legacy app
+built it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from helpers import adopt
+from helpers import engine
+from helpers import version_rows
+
+# Models that Alembic's comparison alone reports against their own create_all database.
+MODELS = {
+    "mariadb": """
+        import sqlalchemy as sa
+        from sqlalchemy.ext.compiler import compiles
+
+        class PreciseDateTime(sa.types.TypeDecorator):
+            impl = sa.DateTime
+            cache_ok = True
+
+        @compiles(PreciseDateTime, "mysql")
+        @compiles(PreciseDateTime, "mariadb")
+        def _fsp(type_, compiler, **kw):
+            return "DATETIME(6)"
+
+        metadata = sa.MetaData()
+        reading = sa.Table(
+            "reading", metadata,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("value", sa.Float(53)),
+            sa.Column("blob", sa.LargeBinary(65536)),
+            sa.Column("at", PreciseDateTime()),
+            sa.Column("code", sa.String(20, collation="utf8_bin")),
+            sa.Column("qty", sa.Integer),
+        )
+        sa.Index("ix_reading_qty", reading.c.qty)
+    """,
+    "sqlite": """
+        import sqlalchemy as sa
+
+        metadata = sa.MetaData()
+        reading = sa.Table(
+            "reading", metadata,
+            sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+            sa.Column("qty", sa.Integer),
+        )
+        sa.Index("ix_reading_qty", reading.c.qty)
+        sa.Index("ix_reading_qty_desc", reading.c.qty.desc())
+    """,
+    "postgresql": """
+        import sqlalchemy as sa
+
+        metadata = sa.MetaData()
+        reading = sa.Table(
+            "reading", metadata,
+            sa.Column("id", sa.Integer, sa.Sequence("reading_id_seq"), primary_key=True),
+            sa.Column("qty", sa.Integer),
+        )
+        sa.Index("ix_reading_qty", reading.c.qty)
+    """,
+}
+
+# Drift made by hand on a copy: the same index, as only the catalog tells it apart.
+PARTIAL = {
+    "sqlite": "CREATE INDEX ix_reading_qty ON reading (qty) WHERE qty > 0",
+    "postgresql": "CREATE INDEX ix_reading_qty ON reading (qty) WHERE qty > 0",
+    "mariadb": "CREATE INDEX ix_reading_qty ON reading (qty DESC)",
+}
+DROP = {
+    "sqlite": "DROP INDEX ix_reading_qty",
+    "postgresql": "DROP INDEX ix_reading_qty",
+    "mariadb": "DROP INDEX ix_reading_qty ON reading",
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def dialect(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dialect: str
+) -> Callable[[Callable[[str], str]], str]:
+    """project(make_database) -> URL of a legacy database built from this dialect's models,
+    with the model module importable as `readings` and the folder the working directory."""
+    (tmp_path / "readings.py").write_text(textwrap.dedent(MODELS[dialect]))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def build(make_database: Callable[[str], str]) -> str:
+        url = make_database(dialect)
+        sys.modules.pop("readings", None)
+        import readings  # type: ignore[import-not-found]
+
+        e = engine(url)
+        readings.metadata.create_all(e)
+        with e.begin() as conn:
+            conn.execute(readings.reading.insert(), [{"qty": 1}, {"qty": 2}])
+        e.dispose()
+        return url
+
+    return build
+
+
+def _drift(url: str, dialect: str) -> None:
+    e = engine(url)
+    with e.begin() as conn:
+        conn.exec_driver_sql(DROP[dialect])
+        conn.exec_driver_sql(PARTIAL[dialect])
+    e.dispose()
+
+
+def _check(url: str) -> tuple[int, dict[str, object]]:
+    result = adopt("check", "--models", "readings:metadata", "--url", url, "--json")
+    document = json.loads(result.stdout)
+    return result.exit_code, document.get("details", document)
+
+
+def test_a_database_built_from_the_models_matches_them(
+    project: Callable[[Callable[[str], str]], str], make_database: Callable[[str], str]
+) -> None:
+    url = project(make_database)
+    code, report = _check(url)
+    assert code == 0, report["differences"]
+    assert report["differences"] == []
+    assert not any("sequence" in item for item in report["not_in_baseline"])  # type: ignore[attr-defined]
+    assert not any("collation" in item for item in report["not_in_baseline"])  # type: ignore[attr-defined]
+
+
+def test_drift_only_the_catalog_shows_is_reported_and_refused(
+    project: Callable[[Callable[[str], str]], str],
+    make_database: Callable[[str], str],
+    dialect: str,
+) -> None:
+    live = project(make_database)
+    result = adopt("run", "--yes", "--models", "readings:metadata", "--url", live)
+    assert result.exit_code == 0, result.output
+    assert "Verified" in result.output
+    [head] = version_rows(live) or [""]
+
+    teammate = project(make_database)
+    _drift(teammate, dialect)
+    code, report = _check(teammate)
+    assert code == 3
+    [difference] = report["differences"]  # type: ignore[misc]
+    assert difference["kind"] == "index_definition"
+    assert difference["object"] == "ix_reading_qty"
+
+    refused = adopt("stamp", "--models", "readings:metadata", teammate)
+    assert refused.exit_code == 3, refused.output
+    assert version_rows(teammate) is None
+    assert head
+
+
+def test_a_baseline_that_cannot_carry_the_drift_is_never_called_verified(
+    project: Callable[[Callable[[str], str]], str],
+    make_database: Callable[[str], str],
+    dialect: str,
+) -> None:
+    live = project(make_database)
+    _drift(live, dialect)
+    result = adopt(
+        "run", "--yes", "--accept-differences", "--models", "readings:metadata", "--url", live
+    )
+    assert "Verified" not in result.output
+    assert "does not rebuild the live schema exactly" in result.output
+    assert "ix_reading_qty" in result.output
+    e = engine(live)
+    with e.connect() as conn:
+        assert sa.inspect(conn).has_table("reading")
+    e.dispose()
