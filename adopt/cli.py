@@ -25,6 +25,7 @@ from adopt import audit
 from adopt import config
 from adopt import fleet
 from adopt import interrupts
+from adopt import library_warnings
 from adopt import output
 from adopt import pipeline
 from adopt import repository
@@ -199,6 +200,14 @@ class AdoptGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         interrupts.install()  # SIGTERM unwinds like Ctrl-C: scratch dropped, files removed
+        with library_warnings.held() as held:
+            try:
+                return self._invoke(ctx)
+            finally:
+                for message in held.messages:
+                    output.note(message)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AdoptError as exc:

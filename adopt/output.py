@@ -251,6 +251,14 @@ def error(message: str) -> None:
     sys.stderr.flush()
 
 
+def note(message: str) -> None:
+    """A remark on stderr, after the report: what a library warned of, in adopt's words."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[yellow]Note:[/yellow] {escape(message)}"
+    )
+    sys.stderr.flush()
+
+
 def status(console: Console, result: Any) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_row("Database", escape(result.database))

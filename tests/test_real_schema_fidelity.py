@@ -182,3 +182,53 @@ def test_a_baseline_that_cannot_carry_the_drift_is_never_called_verified(
     with e.connect() as conn:
         assert sa.inspect(conn).has_table("reading")
     e.dispose()
+
+
+def test_library_warnings_are_said_once_in_adopts_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_database: Callable[[str], str]
+) -> None:
+    """SQLite's reflection warns of expression indexes (once per index, with adopt's source
+    path); the catalog comparison covers them, so nothing is said, and the check passes."""
+    (tmp_path / "lowered.py").write_text(
+        textwrap.dedent(
+            """
+            import sqlalchemy as sa
+
+            metadata = sa.MetaData()
+            person = sa.Table(
+                "person", metadata,
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("email", sa.String(80)),
+            )
+            sa.Index("ix_person_email_lower", sa.func.lower(person.c.email), unique=True)
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    url = make_database("sqlite")
+    import lowered  # type: ignore[import-not-found]
+
+    e = engine(url)
+    lowered.metadata.create_all(e)
+    e.dispose()
+    result = adopt("check", "--models", "lowered:metadata", "--url", url)
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output and "adopt/" not in result.output
+    assert "expression-based" not in result.output
+
+
+def test_reworded_warnings() -> None:
+    from adopt.library_warnings import reworded
+
+    cycle = (
+        "Cannot correctly sort tables; there are unresolvable cycles between tables "
+        '"teams, users", which is usually caused by mutually dependent foreign key constraints.'
+    )
+    assert reworded(cycle) == (
+        "tables teams, users refer to each other: their foreign keys are created after the tables"
+    )
+    assert reworded("Generating approximate signature for index ix.") is None
+    assert reworded("Did not recognize type 'citext' of column 'email'") == (
+        "column email has the type citext, which SQLAlchemy does not know: its type is compared "
+        "as the server prints it"
+    )
