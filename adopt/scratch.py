@@ -146,7 +146,7 @@ def _server_database(live: URL, timeout: int | None = None) -> Iterator[Engine]:
             if not _try_lock(holder, name):
                 raise AdoptError(f"Could not take the lock for scratch database {name}.")
             try:
-                _create_database(holder, name)
+                _create_database(holder, name, live.database)
                 # Dropped afterwards, so nothing in it needs a transaction: built statement by
                 # statement, the baseline never holds more locks than one statement takes, and
                 # PostgreSQL's lock table (max_locks_per_transaction) bounds no schema's size.
@@ -231,7 +231,10 @@ def _admin_url(live: URL) -> URL:
     return live.set(database=None)
 
 
-def _create_database(conn: Connection, name: str) -> None:
+def _create_database(conn: Connection, name: str, like: str | None = None) -> None:
+    """Create the scratch database `name`; on MySQL/MariaDB with the character set and
+    collation of the live database `like`, which its tables inherit: the scratch schema is
+    compared with the live one, table options included (adopt.catalog)."""
     backend = conn.dialect.name
     try:
         if backend == "postgresql":
@@ -239,7 +242,8 @@ def _create_database(conn: Connection, name: str) -> None:
             conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{MARKER}'"))
         elif backend in ("mysql", "mariadb"):
             comment = f" COMMENT '{MARKER}'" if conn.dialect._is_mariadb else ""  # type: ignore[attr-defined]
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4{comment}"))
+            charset = _mysql_charset(conn, like)
+            conn.execute(text(f"CREATE DATABASE `{name}` {charset}{comment}"))
         else:
             raise UsageError(
                 f"Scratch databases on {backend} servers are not supported; use --scratch URL."
@@ -250,6 +254,25 @@ def _create_database(conn: Connection, name: str) -> None:
             f"({str(exc.orig).splitlines()[0]}); "
             "grant this user CREATEDB/CREATE, or pass an empty database with --scratch URL."
         ) from None
+
+
+def _mysql_charset(conn: Connection, like: str | None) -> str:
+    row = None
+    if like:
+        row = conn.execute(
+            text(
+                "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+                "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :name"
+            ),
+            {"name": like},
+        ).first()
+    if (
+        row is None
+        or not re.fullmatch(r"\w+", row[0] or "")
+        or not re.fullmatch(r"\w+", row[1] or "")
+    ):
+        return "CHARACTER SET utf8mb4"
+    return f"CHARACTER SET {row[0]} COLLATE {row[1]}"
 
 
 def drop(admin: Engine, name: str) -> None:
