@@ -150,7 +150,7 @@ def _type_note(live: Any, model: Any, dialect: Dialect) -> str:
     for sizes, what in ((_TEXT_SIZES, "text"), (_INT_SIZES, "numbers")):
         if live_name in sizes and model_name in sizes and sizes[model_name] < sizes[live_name]:
             return f"the models' {model_name} holds less {what} than the database's {live_name}"
-    live_bits, model_bits = _float_bits(live_name, dialect), _float_bits(model_name, dialect)
+    live_bits, model_bits = _float_bits(live, dialect), _float_bits(model, dialect)
     if live_bits and model_bits and live_bits != model_bits:
         return (
             f"{'single' if model_bits < live_bits else 'double'} precision in the models, "
@@ -161,13 +161,19 @@ def _type_note(live: Any, model: Any, dialect: Dialect) -> str:
     return ""
 
 
-def _float_bits(name: str, dialect: Dialect) -> int | None:
+def _float_bits(type_: Any, dialect: Dialect) -> int | None:
+    """The bits a floating-point type stores on `dialect`: FLOAT(p) is single precision up to
+    24 bits of mantissa and double above (MySQL, MariaDB and PostgreSQL alike)."""
+    name = _base(type_, dialect)
     if name in ("DOUBLE", "DOUBLE PRECISION"):
         return 64
     if name == "REAL":  # MySQL's REAL is a DOUBLE
         return 32 if dialect.name == "postgresql" else 64
-    if name == "FLOAT":  # PostgreSQL's FLOAT is a DOUBLE PRECISION
-        return 64 if dialect.name == "postgresql" else 32
+    if name == "FLOAT":
+        precision = getattr(type_, "precision", None)
+        if isinstance(precision, int):
+            return 64 if precision > 24 else 32
+        return 64 if dialect.name == "postgresql" else 32  # PostgreSQL's FLOAT is a DOUBLE
     return None
 
 
