@@ -142,6 +142,34 @@ def _pg_plain_index(unnamed: str) -> bool:
     return _PG_PLAIN_INDEX.fullmatch(unnamed) is not None
 
 
+_PG_SEQUENCES = """
+SELECT c.relname::text, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin,
+       s.seqmax, s.seqcache, s.seqcycle
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+WHERE c.relnamespace = (SELECT oid FROM pg_namespace
+                        WHERE nspname = coalesce(:schema, current_schema()))
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
+"""
+
+
+def sequences(conn: Connection, schema: str | None = None) -> dict[str, str]:
+    """PostgreSQL: the sequences no column owns (the models' `sa.Sequence` objects, and any
+    other), by name, with their options as one text; {} elsewhere. Serial and identity
+    sequences belong to their columns, which the snapshot compares."""
+    if conn.dialect.name != "postgresql":
+        return {}
+    found = {}
+    for name, type_, start, step, low, high, cache, cycle in conn.execute(
+        text(_PG_SEQUENCES), {"schema": schema}
+    ):
+        found[name] = (
+            f"AS {type_} START {start} INCREMENT {step} MINVALUE {low} MAXVALUE {high} "
+            f"CACHE {cache}{' CYCLE' if cycle else ''}"
+        )
+    return found
+
+
 # --- MariaDB / MySQL ---------------------------------------------------------------------------
 
 _MY_WHERE = "TABLE_SCHEMA = " + "coalesce(:schema, DATABASE())"

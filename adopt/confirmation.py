@@ -136,7 +136,19 @@ def built(opener: ScratchOpener, metadata: MetaData, tables: set[str]) -> schema
             metadata.create_all(conn, tables=wanted)
         with conn.begin():
             snapshot = schema.take_all(conn, schemas)
-    return schema.Snapshot({k: v for k, v in snapshot.tables.items() if k in tables})
+    return snapshot.only(tables, declared_sequences(wanted))
+
+
+def declared_sequences(tables: Iterable[Table]) -> list[str]:
+    """The sequences the columns of `tables` declare (`sa.Sequence`), as snapshots name them."""
+    return [
+        f"{column.default.schema}.{column.default.name}"
+        if column.default.schema
+        else column.default.name
+        for table in tables
+        for column in table.columns
+        if isinstance(column.default, Sequence)
+    ]
 
 
 def _quoted(conn: Any, name: str) -> str:
@@ -171,12 +183,13 @@ def confirm(
         d
         for d in schema.compare(
             models,
-            schema.Snapshot({k: v for k, v in live.tables.items() if k in tables}),
+            live.only(tables, models.sequences),
             expected_label="models",
             actual_label="database",
         )
         if not d.kind.endswith("_generated_name")
     ]
+    found += schema.missing_sequences(models.sequences, models, live, "models", "database")
     out: list[Classified] = []
     covered: set[int] = set()
     for item in classified:
@@ -239,6 +252,8 @@ _FIXES = {
     "table": "declare the table's options in the model as the database has them "
     "(mysql_engine=, mysql_charset=, mysql_collate=, ...)",
     "comment": "set comment= as the database has it",
+    "sequence": "declare the sa.Sequence(...) in the model with the database's options "
+    "(start=, increment=, minvalue=, maxvalue=, cache=, cycle=), or change the database first",
 }
 
 
@@ -247,8 +262,8 @@ def _with_fix(found: Difference) -> Difference:
         return found
     if found.kind == "column_definition":
         fix = "declare the column's collation or options in the model as the database has them"
-    elif found.kind == "comment":
-        fix = _FIXES["comment"]
+    elif found.kind in ("comment", "sequence"):
+        fix = _FIXES[found.kind]
     elif found.kind.startswith("unique"):
         fix = _FIXES["unique"]
     else:

@@ -19,11 +19,12 @@ from adopt.schema import is_owned_serial
 
 def of(snapshot: Snapshot, exclude: Iterable[str] = ()) -> str:
     skipped = set(exclude)
-    canonical = [
+    canonical: list[Any] = [
         _table(name, snapshot.tables[name])
         for name in sorted(snapshot.tables)
         if name not in skipped
     ]
+    canonical.append(sorted(snapshot.sequences.items()))
     digest = hashlib.sha256(json.dumps(canonical, default=str, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 

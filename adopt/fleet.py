@@ -320,7 +320,7 @@ def differences(
     keep = {k: v for k, v in snapshot.tables.items() if k not in plan.unmanaged | hidden}
     found = schema.compare(
         reference,
-        schema.Snapshot(keep),
+        schema.Snapshot(keep, snapshot.sequences),
         expected_label="head schema",
         actual_label="database",
     )

@@ -13,7 +13,6 @@ from dataclasses import field
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Sequence as SequenceObject
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -266,17 +265,8 @@ def _read_live(
     cannot hold."""
     found = drift.live_tables(conn, project.models.metadata, options)
     snapshot = schema.take_all(conn, project.models.schemas)
-    return found, snapshot, inventory.not_in_baseline(conn, _declared_sequences(project))
-
-
-def _declared_sequences(project: Project) -> list[str]:
-    """The sequences the model columns declare (`sa.Sequence`): created by the baseline."""
-    return [
-        column.default.name
-        for table in project.models.metadata.tables.values()
-        for column in table.columns
-        if isinstance(column.default, SequenceObject)
-    ]
+    declared = confirmation.declared_sequences(project.models.metadata.tables.values())
+    return found, snapshot, inventory.not_in_baseline(conn, declared)
 
 
 def preflight(project: Project) -> None:

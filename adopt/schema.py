@@ -60,6 +60,17 @@ class TableShape:
 @dataclass(frozen=True)
 class Snapshot:
     tables: dict[str, TableShape]
+    sequences: dict[str, str] = field(default_factory=dict)  # PostgreSQL: see catalog.sequences
+
+    def only(self, keep: Iterable[str], sequences: Iterable[str] | None = None) -> Snapshot:
+        """The same snapshot with only the tables `keep` names, and the sequences `sequences`
+        names (all of them by default)."""
+        wanted = set(keep)
+        seqs = self.sequences
+        if sequences is not None:
+            named = set(sequences)
+            seqs = {k: v for k, v in seqs.items() if k in named}
+        return Snapshot({k: v for k, v in self.tables.items() if k in wanted}, seqs)
 
     @property
     def names(self) -> list[str]:
@@ -132,11 +143,14 @@ def table_names(conn: Connection, schema: str | None = None) -> list[str]:
 
 def take_all(conn: Connection, schemas: Iterable[str] = ()) -> Snapshot:
     """The default schema, plus each named schema with its tables as "schema.table"."""
-    tables = dict(take(conn).tables)
+    default = take(conn)
+    tables, sequences = dict(default.tables), dict(default.sequences)
     for name in sorted(set(schemas)):
-        for table, shape in take(conn, schema=name).tables.items():
+        taken = take(conn, schema=name)
+        for table, shape in taken.tables.items():
             tables[f"{name}.{table}"] = replace(shape, name=f"{name}.{table}")
-    return Snapshot(tables)
+        sequences.update({f"{name}.{seq}": text for seq, text in taken.sequences.items()})
+    return Snapshot(tables, sequences)
 
 
 def take(
@@ -148,8 +162,9 @@ def take(
     if only is not None:
         wanted = set(only)
         names = [n for n in names if n in wanted]
+    sequences = catalog.sequences(conn, schema)
     if not names:
-        return Snapshot({})
+        return Snapshot({}, sequences)
     columns = _multi(insp, "columns", schema, names)
     pks = _multi(insp, "pk_constraint", schema, names)
     indexes = _multi(insp, "indexes", schema, names)
@@ -194,7 +209,7 @@ def take(
             ),
             definitions=definitions.get(name, ()),
         )
-    return Snapshot(tables)
+    return Snapshot(tables, sequences)
 
 
 def _details(
@@ -544,7 +559,28 @@ def compare(
         diffs.extend(
             _compare_table(expected.tables[name], actual.tables[name], expected_label, actual_label)
         )
+    # Sequences on one side only are the callers' business: only the models' own belong in
+    # both (see missing_sequences).
+    for name in sorted(expected.sequences.keys() & actual.sequences.keys()):
+        want, have = expected.sequences[name], actual.sequences[name]
+        if want != have:
+            diffs.append(
+                Difference("sequence", name, "", f"{expected_label} {want}; {actual_label} {have}")
+            )
     return diffs
+
+
+def missing_sequences(
+    names: Iterable[str], expected: Snapshot, actual: Snapshot, el: str, al: str
+) -> list[Difference]:
+    """The sequences `names` (the models' own) that `expected` has and `actual` lacks."""
+    if not expected.sequences and not actual.sequences:
+        return []
+    return [
+        Difference("sequence", name, "", f"in the {el}, not in the {al}")
+        for name in sorted(set(names))
+        if name in expected.sequences and name not in actual.sequences
+    ]
 
 
 def _compare_table(exp: TableShape, act: TableShape, el: str, al: str) -> list[Difference]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from adopt import confirmation
 from adopt import connect
 from adopt import drift
 from adopt import envrun
@@ -107,13 +108,19 @@ def examine(
 ) -> Verification:
     """The second half of `verify`: compare the schema `upgrade` built with `live`, then with
     the models (see `verify` for when that second comparison is implied)."""
-    expected = schema.Snapshot({k: v for k, v in live.tables.items() if k not in set(unmanaged)})
+    expected = live.only(k for k in live.tables if k not in set(unmanaged))
     with connect.connection(scratch) as conn:
         rebuilt = schema.take_all(conn, models.schemas)
         # The catalog print covers the default schema only: none when the models use others.
         catalog = None if models.schemas else fingerprint.catalog_lines(conn, None, unmanaged)
         against_live = schema.compare(
             expected, rebuilt, expected_label="live database", actual_label="rebuilt database"
+        ) + schema.missing_sequences(
+            confirmation.declared_sequences(models.metadata.tables.values()),
+            expected,
+            rebuilt,
+            "live database",
+            "rebuilt database",
         )
         implied = (
             check is not None

@@ -672,6 +672,34 @@ DRIFT = [
         dialects=MARIADB,
     ),
     Case(
+        "sequence_options",
+        [
+            "CREATE SEQUENCE {p}t_id_seq INCREMENT 10",
+            "CREATE TABLE {p}t (id INTEGER NOT NULL, n INTEGER, PRIMARY KEY (id))",
+        ],
+        lambda md, p, d: sa.Table(
+            p + "t",
+            md,
+            sa.Column("id", sa.Integer, sa.Sequence(p + "t_id_seq"), primary_key=True),
+            sa.Column("n", sa.Integer),
+        ),
+        (("sequence", "t_id_seq", ""),),
+        dialects=PG,
+    ),
+    Case(
+        "sequence_missing",
+        ["CREATE TABLE {p}t (id INTEGER NOT NULL, n INTEGER, PRIMARY KEY (id))"],
+        lambda md, p, d: sa.Table(
+            p + "t",
+            md,
+            sa.Column("id", sa.Integer, sa.Sequence(p + "t_id_seq"), primary_key=True),
+            sa.Column("n", sa.Integer),
+        ),
+        (("sequence", "t_id_seq", ""),),
+        dialects=PG,
+        rebuild=False,
+    ),
+    Case(
         "column_collation",
         ["CREATE TABLE {p}t (id {pk}, name VARCHAR(20) COLLATE NOCASE)"],
         lambda md, p, d: table(md, p + "t", col("name", sa.String(20))),
@@ -1322,10 +1350,11 @@ def _compare_with_rebuilt(
     with rebuilt.begin() as conn:
         md.create_all(conn)
     names = list(md.tables)
+    sequences = confirmation.declared_sequences(md.tables.values())
     with databases.engine(dialect, "live").connect() as conn:
-        live_snapshot = schema.take(conn, only=names)
+        live_snapshot = schema.take(conn, only=names).only(names, sequences)
     with rebuilt.connect() as conn:
-        rebuilt_snapshot = schema.take(conn, only=names)
+        rebuilt_snapshot = schema.take(conn, only=names).only(names, sequences)
     found = schema.compare(
         live_snapshot, rebuilt_snapshot, expected_label="live", actual_label="rebuilt"
     )
