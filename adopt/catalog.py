@@ -307,6 +307,8 @@ def _sqlite_table(sql: str) -> list[Definition]:
     options = _sqlite_normal(sql[end + 1 :])
     if options:
         out.append(Definition("table", "options", options, "", False))
+    if "collate" not in sql.lower():  # most tables: no need to take the statement apart
+        return out
     for part in _split_top_level(sql[start + 1 : end]):
         words = part.split()
         if not words or words[0].upper() in _SQLITE_TABLE_CONSTRAINTS:

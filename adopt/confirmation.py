@@ -85,7 +85,7 @@ def says_more(table: Table) -> bool:
 
 
 def _column_says_more(column: Column[Any]) -> bool:
-    if getattr(column.type, "collation", None) or column.dialect_kwargs:
+    if getattr(column.type, "collation", None):
         return True
     if isinstance(column.default, Sequence) or isinstance(column.server_default, Computed):
         return True
