@@ -208,7 +208,9 @@ def check(
     finally:
         engine.dispose()
     compared_tables = [t.model.key for t in live_tables]
-    classified, confirmed = _confirmed(project, classified, snapshot, compared_tables, scratch)
+    classified, confirmed = _confirmed(
+        project, classified, snapshot, compared_tables, scratch, progress
+    )
     report = replace(
         _report(project, state, live_names, classified),
         not_in_baseline=extra,
@@ -225,36 +227,36 @@ def _confirmed(
     snapshot: schema.Snapshot,
     compared: list[str],
     choice: str,
+    progress: Progress,
 ) -> tuple[list[Any], str]:
     """`classified` confirmed by what the live server makes of the models (see
     adopt.confirmation), and a note when that could not be done."""
     metadata = project.models.metadata
-    if not confirmation.needing_review(classified, snapshot, metadata, compared):
+    tables = confirmation.needing_review(classified, snapshot, metadata, compared)
+    if not tables:
         return classified, ""
+    weaker = (
+        "the differences listed are Alembic's view, and some may be two spellings the server "
+        f"stores alike; details of {len(tables)} table(s) that only the server's own build of "
+        "the models shows (partial or ordered indexes, collations, ...) were not compared."
+    )
     if choice == "none":
-        return classified, (
-            "The differences were not confirmed on the server (--scratch none): some may be "
-            "two spellings the server stores alike, and index and constraint details beyond "
-            "columns were not compared."
-        )
+        return classified, "The check is the weaker one (--scratch none): " + weaker
     plan = scratch_mod.plan(project.live.url, choice)
+    progress(f"Building {len(tables)} model table(s) in {plan.label} to compare like with like")
     try:
-        return confirmation.reviewed(
-            classified,
-            snapshot,
-            metadata,
-            compared,
-            lambda: scratch_mod.open_scratch(project.live.url, plan),
-        ), ""
+        built = confirmation.built(
+            lambda: scratch_mod.open_scratch(project.live.url, plan), metadata, tables
+        )
     except UnreachableError:
         raise
     except (SQLAlchemyError, AdoptError) as exc:
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
         return classified, (
-            f"The models could not be built in {plan.label} to confirm the differences "
-            f"({first}); they are Alembic's view, and index and constraint details beyond "
-            "columns were not compared."
+            f"The models could not be built in {plan.label} ({first}), so the check is the "
+            "weaker one: " + weaker
         )
+    return confirmation.confirm(classified, snapshot, built, tables), ""
 
 
 def _read_live(

@@ -248,3 +248,19 @@ def test_float_precision_is_told_by_its_bits() -> None:
     assert _type_note(mysql.FLOAT(), sa.Float(53), dialect) == (
         "double precision in the models, single in the database"
     )
+
+
+def test_without_a_scratch_database_the_report_says_the_check_is_weaker(
+    project: Callable[[Callable[[str], str]], str],
+    make_database: Callable[[str], str],
+    dialect: str,
+) -> None:
+    if dialect != "sqlite":
+        pytest.skip("the same on every dialect: SQLite needs no server")
+    url = project(make_database)
+    _drift(url, dialect)
+    result = adopt("check", "--models", "readings:metadata", "--url", url, "--scratch", "none")
+    # Alembic's view alone: SQLite's ignored Identity() is reported, the partial index is not.
+    assert result.exit_code == 3, result.output
+    assert "autoincrement" in result.output and "ix_reading_qty" not in result.output
+    assert "weaker" in result.output and "--scratch none" in result.output
