@@ -9,6 +9,7 @@ built it."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Callable
@@ -44,8 +45,10 @@ MODELS = {
             sa.Column("at", PreciseDateTime()),
             sa.Column("code", sa.String(20, collation="utf8_bin")),
             sa.Column("qty", sa.Integer),
+            sa.Column("label", sa.String(20)),
         )
         sa.Index("ix_reading_qty", reading.c.qty)
+        sa.Index("ix_reading_label", reading.c.label)
     """,
     "sqlite": """
         import sqlalchemy as sa
@@ -55,6 +58,7 @@ MODELS = {
             "reading", metadata,
             sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
             sa.Column("qty", sa.Integer),
+            sa.Column("label", sa.String(20)),
         )
         sa.Index("ix_reading_qty", reading.c.qty)
         sa.Index("ix_reading_qty_desc", reading.c.qty.desc())
@@ -63,25 +67,100 @@ MODELS = {
         import sqlalchemy as sa
 
         metadata = sa.MetaData()
+        owner = sa.Table("owner", metadata, sa.Column("id", sa.Integer, primary_key=True))
         reading = sa.Table(
             "reading", metadata,
             sa.Column("id", sa.Integer, sa.Sequence("reading_id_seq"), primary_key=True),
             sa.Column("qty", sa.Integer),
+            sa.Column("label", sa.String(20)),
+            sa.Column("owner_id", sa.Integer, sa.ForeignKey("owner.id", name="fk_reading_owner")),
+            sa.UniqueConstraint("label", name="uq_reading_label"),
         )
         sa.Index("ix_reading_qty", reading.c.qty)
+        sa.Index("ix_reading_label", reading.c.label)
     """,
 }
 
-# Drift made by hand on a copy: the same index, as only the catalog tells it apart.
-PARTIAL = {
-    "sqlite": "CREATE INDEX ix_reading_qty ON reading (qty) WHERE qty > 0",
-    "postgresql": "CREATE INDEX ix_reading_qty ON reading (qty) WHERE qty > 0",
-    "mariadb": "CREATE INDEX ix_reading_qty ON reading (qty DESC)",
-}
-DROP = {
-    "sqlite": "DROP INDEX ix_reading_qty",
-    "postgresql": "DROP INDEX ix_reading_qty",
-    "mariadb": "DROP INDEX ix_reading_qty ON reading",
+# Drift made by hand on copies, which only the server's catalog tells apart from the models:
+# (kind, object) that `adopt check` must report, and the statements that make it.
+QTY = "DROP INDEX ix_reading_qty"
+DRIFTS: dict[str, dict[str, tuple[str, str, list[str]]]] = {
+    "sqlite": {
+        "partial": (
+            "index_definition",
+            "ix_reading_qty",
+            [QTY, "CREATE INDEX ix_reading_qty ON reading (qty) WHERE qty > 0"],
+        ),
+        "desc": (
+            "index_definition",
+            "ix_reading_qty",
+            [QTY, "CREATE INDEX ix_reading_qty ON reading (qty DESC)"],
+        ),
+        "nocase": ("column_definition", "label", ["collate label NOCASE"]),
+    },
+    "postgresql": {
+        "partial": (
+            "index_definition",
+            "ix_reading_qty",
+            [QTY, "CREATE INDEX ix_reading_qty ON reading (qty) WHERE qty > 0"],
+        ),
+        "desc": (
+            "index_definition",
+            "ix_reading_qty",
+            [QTY, "CREATE INDEX ix_reading_qty ON reading (qty DESC)"],
+        ),
+        "hash": (
+            "index_definition",
+            "ix_reading_qty",
+            [QTY, "CREATE INDEX ix_reading_qty ON reading USING hash (qty)"],
+        ),
+        "include": (
+            "index_definition",
+            "ix_reading_qty",
+            [QTY, "CREATE INDEX ix_reading_qty ON reading (qty) INCLUDE (label)"],
+        ),
+        "opclass": (
+            "index_definition",
+            "ix_reading_label",
+            [
+                "DROP INDEX ix_reading_label",
+                "CREATE INDEX ix_reading_label ON reading (label varchar_pattern_ops)",
+            ],
+        ),
+        "deferrable": (
+            "foreign_key_definition",
+            "fk_reading_owner",
+            [
+                "ALTER TABLE reading DROP CONSTRAINT fk_reading_owner",
+                "ALTER TABLE reading ADD CONSTRAINT fk_reading_owner FOREIGN KEY (owner_id) "
+                "REFERENCES owner (id) DEFERRABLE INITIALLY DEFERRED",
+            ],
+        ),
+        "nulls_not_distinct": (
+            "unique_definition",
+            "uq_reading_label",
+            [
+                "ALTER TABLE reading DROP CONSTRAINT uq_reading_label",
+                "ALTER TABLE reading ADD CONSTRAINT uq_reading_label "
+                "UNIQUE NULLS NOT DISTINCT (label)",
+            ],
+        ),
+    },
+    "mariadb": {
+        "desc": (
+            "index_definition",
+            "ix_reading_qty",
+            [f"{QTY} ON reading", "CREATE INDEX ix_reading_qty ON reading (qty DESC)"],
+        ),
+        "prefix": (
+            "index_definition",
+            "ix_reading_label",
+            [
+                "DROP INDEX ix_reading_label ON reading",
+                "CREATE INDEX ix_reading_label ON reading (label(10))",
+            ],
+        ),
+    },
 }
 
 
@@ -108,19 +187,45 @@ def project(
         e = engine(url)
         readings.metadata.create_all(e)
         with e.begin() as conn:
-            conn.execute(readings.reading.insert(), [{"qty": 1}, {"qty": 2}])
+            conn.execute(
+                readings.reading.insert(), [{"qty": 1, "label": "a"}, {"qty": 2, "label": "b"}]
+            )
         e.dispose()
         return url
 
     return build
 
 
-def _drift(url: str, dialect: str) -> None:
+def _drift(url: str, statements: list[str]) -> None:
     e = engine(url)
     with e.begin() as conn:
-        conn.exec_driver_sql(DROP[dialect])
-        conn.exec_driver_sql(PARTIAL[dialect])
+        for statement in statements:
+            if statement.startswith("collate "):
+                _sqlite_collate(conn, *statement.split()[1:])
+            else:
+                conn.exec_driver_sql(statement)
     e.dispose()
+
+
+def _sqlite_collate(conn: sa.Connection, column: str, collation: str) -> None:
+    """SQLite cannot alter a column: the table is made again with the column's collation."""
+    [sql] = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'reading'"
+    ).scalars()
+    indexes = list(
+        conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reading'"
+            " AND sql IS NOT NULL"
+        ).scalars()
+    )
+    new = re.sub(rf"(\b{column} VARCHAR\(20\))", rf"\1 COLLATE {collation}", sql)
+    assert new != sql
+    conn.exec_driver_sql("ALTER TABLE reading RENAME TO reading_old")
+    conn.exec_driver_sql(new)
+    conn.exec_driver_sql("INSERT INTO reading SELECT * FROM reading_old")
+    conn.exec_driver_sql("DROP TABLE reading_old")
+    for index in indexes:
+        conn.exec_driver_sql(index)
 
 
 def _check(url: str) -> tuple[int, dict[str, object]]:
@@ -149,20 +254,17 @@ def test_drift_only_the_catalog_shows_is_reported_and_refused(
     result = adopt("run", "--yes", "--models", "readings:metadata", "--url", live)
     assert result.exit_code == 0, result.output
     assert "Verified" in result.output
-    [head] = version_rows(live) or [""]
+    for name, (kind, obj, statements) in DRIFTS[dialect].items():
+        teammate = project(make_database)
+        _drift(teammate, statements)
+        code, report = _check(teammate)
+        assert code == 3, (name, report)
+        found = [(d["kind"], d["object"]) for d in report["differences"]]  # type: ignore[attr-defined]
+        assert found == [(kind, obj)], name
 
-    teammate = project(make_database)
-    _drift(teammate, dialect)
-    code, report = _check(teammate)
-    assert code == 3
-    [difference] = report["differences"]  # type: ignore[misc]
-    assert difference["kind"] == "index_definition"
-    assert difference["object"] == "ix_reading_qty"
-
-    refused = adopt("stamp", "--models", "readings:metadata", teammate)
-    assert refused.exit_code == 3, refused.output
-    assert version_rows(teammate) is None
-    assert head
+        refused = adopt("stamp", "--models", "readings:metadata", teammate, "--json")
+        assert refused.exit_code == 3, (name, refused.output)
+        assert version_rows(teammate) is None, name
 
 
 def test_a_baseline_that_cannot_carry_the_drift_is_never_called_verified(
@@ -171,7 +273,7 @@ def test_a_baseline_that_cannot_carry_the_drift_is_never_called_verified(
     dialect: str,
 ) -> None:
     live = project(make_database)
-    _drift(live, dialect)
+    _drift(live, DRIFTS[dialect]["desc"][2])
     result = adopt(
         "run", "--yes", "--accept-differences", "--models", "readings:metadata", "--url", live
     )
@@ -258,7 +360,7 @@ def test_without_a_scratch_database_the_report_says_the_check_is_weaker(
     if dialect != "sqlite":
         pytest.skip("the same on every dialect: SQLite needs no server")
     url = project(make_database)
-    _drift(url, dialect)
+    _drift(url, DRIFTS[dialect]["partial"][2])
     result = adopt("check", "--models", "readings:metadata", "--url", url, "--scratch", "none")
     # Alembic's view alone: SQLite's ignored Identity() is reported, the partial index is not.
     assert result.exit_code == 3, result.output
