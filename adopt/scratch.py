@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import MetaData
-from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.engine import Connection
@@ -22,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adopt import background
 from adopt import connect
-from adopt import schema
+from adopt import lent_scratch
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
 from adopt.urls import hide_password
@@ -100,37 +98,19 @@ def open_scratch(
     if scratch_plan.strategy == "url":
         assert scratch_plan.url is not None
         engine = connect.create(scratch_plan.url, must_exist=False, timeout=timeout)
-        _require_empty(engine, scratch_plan.url)
         try:
-            yield engine
+            with lent_scratch.held(engine, scratch_plan.url):
+                lent_scratch.require_empty(engine, scratch_plan.url)
+                try:
+                    yield engine
+                finally:
+                    # It was empty when lent to adopt: leave it empty for the next use.
+                    lent_scratch.empty_out(engine)
         finally:
-            # It was empty when lent to adopt: leave it empty for the next use.
-            _empty_out(engine)
             engine.dispose()
         return
     with _server_database(live, timeout) as engine:
         yield engine
-
-
-def _require_empty(engine: Engine, shown: URL) -> None:
-    with connect.connection(engine) as conn:
-        names = schema.table_names(conn)
-    if names:
-        raise UsageError(
-            f"The scratch database {hide_password(shown)} is not empty ({len(names)} tables); "
-            "give an empty database to --scratch, or use --scratch server."
-        )
-
-
-def _empty_out(engine: Engine) -> None:
-    """Drop what adopt built in a scratch database it was lent (tables, then enum types)."""
-    with connect.connection(engine) as conn, conn.begin():
-        found = MetaData()
-        found.reflect(conn)
-        found.drop_all(conn)
-        if conn.dialect.name == "postgresql":
-            for enum in inspect(conn).get_enums():  # type: ignore[attr-defined]
-                conn.execute(text(f'DROP TYPE IF EXISTS "{enum["name"]}"'))
 
 
 @contextmanager
