@@ -81,6 +81,18 @@ def record_in_table(conn: Connection, item: Entry, schema: str | None) -> None:
     )
 
 
+def require_writable(path: Path) -> None:
+    """Refuse a stamp whose audit record could not be written, before it is made."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UsageError(
+            f"The audit file {path} cannot be written ({exc.strerror or exc}); fix the path or "
+            "its folder's permissions, or choose audit = 'table' or 'none' in [tool.adopt]."
+        ) from None
+    os.close(fd)
+
+
 def record_in_file(path: Path, item: Entry) -> None:
     """Append one JSON line (O_APPEND keeps concurrent short writes whole)."""
     line = json.dumps(asdict(item), sort_keys=True) + "\n"

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from adopt import __version__
 from adopt import audit
+from adopt import committed
 from adopt import config
 from adopt import fleet
 from adopt import interrupts
@@ -36,6 +37,7 @@ from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import Interrupted
+from adopt.errors import InterruptedAfterChanges
 from adopt.errors import UsageError as AdoptUsageError
 from adopt.errors import connection_failed
 from adopt.targets import Target
@@ -208,12 +210,13 @@ class AdoptGroup(click.Group):
                     output.note(message)
 
     def _invoke(self, ctx: click.Context) -> Any:
+        committed.reset()
         try:
             return super().invoke(ctx)
         except AdoptError as exc:
             ctx.exit(_fail(ctx, exc))
         except (KeyboardInterrupt, click.Abort):
-            ctx.exit(_fail(ctx, Interrupted("Interrupted; nothing was left half-done.")))
+            ctx.exit(_fail(ctx, _interrupted()))
         except click.exceptions.Exit:
             raise
         except click.ClickException:
@@ -228,6 +231,14 @@ class AdoptGroup(click.Group):
                 "rerun with --traceback and report it."
             )
             ctx.exit(1)
+
+
+def _interrupted() -> AdoptError:
+    """What an interrupt left: nothing, or the changes that stay (adopt.committed)."""
+    changes = committed.changes()
+    if not changes:
+        return Interrupted("Interrupted; nothing was changed.")
+    return InterruptedAfterChanges("Interrupted after: " + "; ".join(changes) + ".")
 
 
 @click.group(

@@ -39,6 +39,12 @@ class Interrupted(AdoptError):
     exit_code = 130
 
 
+class InterruptedAfterChanges(AdoptError):
+    """The person pressed Ctrl-C after changes that stay were made (the message lists them)."""
+
+    exit_code = 5
+
+
 def connection_failed(exc: Any) -> UnreachableError:
     """The one line for a database connection that failed after it was opened (a server
     stopped or a network gone mid-run): `exc` is SQLAlchemy's OperationalError."""
@@ -57,5 +63,6 @@ EXIT_CODES = {
     2: "usage error or bad input",
     3: "drift found or the baseline verification failed",
     4: "a database could not be reached",
-    130: "interrupted (Ctrl-C or SIGTERM); nothing was left half-done",
+    5: "interrupted (Ctrl-C or SIGTERM) after a change that stays; the message lists it",
+    130: "interrupted (Ctrl-C or SIGTERM); nothing was changed",
 }

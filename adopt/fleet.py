@@ -23,6 +23,7 @@ from adopt import audit
 from adopt import connect
 from adopt import drift
 from adopt import fingerprint
+from adopt import interrupts
 from adopt import repository
 from adopt import schema
 from adopt import scratch
@@ -55,10 +56,11 @@ class TargetResult:
     reason: str = ""
     fingerprint: str = ""
     differences: tuple[Difference, ...] = field(default=())
+    audit_problem: str = ""  # stamped, but its audit record could not be written
 
     @property
     def ok(self) -> bool:
-        return self.outcome in OK_OUTCOMES
+        return self.outcome in OK_OUTCOMES and not self.audit_problem
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +72,7 @@ class TargetResult:
             "reason": self.reason,
             "fingerprint": self.fingerprint,
             "differences": [d.as_dict() for d in self.differences],
+            "audit_written": not self.audit_problem,
         }
 
 
@@ -211,8 +214,18 @@ def run(
             progress(f"{done}/{len(targets)} targets done ({target.label}: {result.outcome})")
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
-        return list(pool.map(one, targets))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs()))
+    futures = [pool.submit(one, target) for target in targets]
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        # Ctrl-C (or a surprise): no target not yet started is stamped after it; the ones
+        # under way finish their transaction, and adopt.committed says which were stamped.
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _one(
@@ -357,18 +370,22 @@ def _check_and_stamp(
         )
     if not stamp:
         return _with(base, WOULD_STAMP, "matches head" if not diffs else "drifted (--force)")
+    if interrupts.received():  # Ctrl-C while this target was checked: no stamp after it
+        return _with(base, REFUSED, "not stamped: interrupted")
     result = write_head(
         target, plan.script, fingerprint=printed, audit_choice=audit_choice, timeout=timeout
     )
     outcome = STAMPED if result.outcome == "stamped" else AT_HEAD
+    notes = ["stamped with --force despite differences" if diffs else "", result.audit_problem]
     return TargetResult(
         target.label,
         outcome,
         result.before,
         result.after,
-        "stamped with --force despite differences" if diffs else "",
+        "; ".join(n for n in notes if n),
         printed,
         tuple(diffs),
+        audit_problem=result.audit_problem,
     )
 
 
@@ -389,7 +406,8 @@ def exit_code(results: list[TargetResult]) -> int:
     3 drift (also a target at head whose schema has drifted), 1 other."""
     outcomes = {r.outcome for r in results}
     drifted_at_head = any(r.outcome == AT_HEAD and r.differences for r in results)
-    if outcomes <= OK_OUTCOMES and not drifted_at_head:
+    unaudited = any(r.audit_problem for r in results)
+    if outcomes <= OK_OUTCOMES and not drifted_at_head and not unaudited:
         return 0
     if UNREACHABLE in outcomes:
         return 4

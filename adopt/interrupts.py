@@ -39,6 +39,17 @@ def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def forget() -> None:
+    """An interrupt that a child program took as its own (the pager quits on Ctrl-C): the run
+    goes on with the next explicit answer, not with this signal."""
+    _received.clear()
+
+
+def received() -> bool:
+    """Whether Ctrl-C or SIGTERM arrived in this run (also one a finaliser swallowed)."""
+    return _received.is_set()
+
+
 def check() -> None:
     """Raise KeyboardInterrupt if a signal arrived (even one that was swallowed)."""
     if _received.is_set():

@@ -183,6 +183,9 @@ def script(console: Console, made: Baseline) -> None:
         os.environ.setdefault("LESS", "-FRX")
         with console.pager(styles=True):
             console.print(syntax)
+        # Ctrl-C in the pager quits the pager (Python's pager waits it out): what comes next
+        # is decided by the next explicit answer, not by that signal.
+        interrupts.forget()
     else:
         console.print(syntax)
 

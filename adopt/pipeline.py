@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from adopt import audit
 from adopt import background
 from adopt import baseline as baseline_mod
+from adopt import committed
 from adopt import config
 from adopt import confirmation
 from adopt import connect
@@ -530,7 +531,12 @@ def baseline(
             "keep it.",
             failed.verification,
         )
+    committed.record(_kept(adoption))
     return adoption
+
+
+def _kept(adoption: Adoption) -> str:
+    return f"baseline {adoption.baseline.revision} written to {adoption.baseline.path}"
 
 
 def _env_text(repo: repository.Repository) -> str | None:
@@ -692,6 +698,7 @@ def head_reference(adoption: Adoption) -> dict[str | None, fleet.Reference]:
 def discard(adoption: Adoption) -> None:
     """Remove the baseline, and the repository if this run created it."""
     _remove([adoption.baseline.path], adoption.repository)
+    committed.forget(_kept(adoption))
 
 
 def _remove(paths: list[Any], repo: repository.Repository) -> None:

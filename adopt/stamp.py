@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
 
 from adopt import audit
+from adopt import committed
 from adopt import connect
 from adopt import version_table
 from adopt.errors import AdoptError
@@ -35,6 +36,7 @@ class StampResult:
     before: str  # alembic_version state before: absent, empty, or the revision(s)
     after: str
     outcome: str  # "stamped" | "already at head"
+    audit_problem: str = ""  # stamped, but the audit record could not be written: why
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +97,8 @@ def write_head(
     row when the team chose a table) in one transaction: stamped or not, never in between."""
     head = single_head(script)
     shown = target.label
+    if audit_choice.startswith("file:"):
+        audit.require_writable(Path(audit_choice[5:]))  # refused before anything is written
     engine = connect.create(target.url, timeout=timeout)
     if engine.dialect.name == "sqlite":
         connect.immediate_transactions(engine)
@@ -113,15 +117,20 @@ def write_head(
                 item = audit.entry(hide_password(target.url), target.schema, head, fingerprint)
                 if audit_choice == "table":
                     audit.record_in_table(conn, item, target.schema)
+            committed.record(f"{shown} stamped at {head}")
             _unlock(conn, target)
             after = version_table.read(conn, schema=target.schema)
     finally:
         engine.dispose()
     if after.revisions != (head,):
         raise AdoptError(f"Stamping {shown} did not stick (alembic_version reads {after.label}).")
+    problem = ""
     if audit_choice.startswith("file:"):
-        audit.record_in_file(Path(audit_choice[5:]), item)
-    return StampResult(shown, before.label, after.label, "stamped")
+        try:
+            audit.record_in_file(Path(audit_choice[5:]), item)
+        except OSError as exc:  # the stamp is committed: say so, and that the record is not
+            problem = f"audit record not written to {audit_choice[5:]} ({exc.strerror or exc})"
+    return StampResult(shown, before.label, after.label, "stamped", problem)
 
 
 def _lock_name(target: Target) -> str:

@@ -266,6 +266,8 @@ _POINTS = {
     "stamp": ("alembic.runtime.migration", "MigrationContext", "stamp", True),
     # just after CREATE DATABASE (and its marker), before anything is built in it
     "scratch": ("adopt.scratch", "", "_create_database", True),
+    # just after the run noted a change that stays (a baseline kept, a stamp committed)
+    "committed": ("adopt.committed", "", "record", True),
 }
 
 
@@ -306,7 +308,7 @@ if os.environ.get("ADOPT_TEST_FAULT_AT"):
 
 
 class FaultPoint:
-    """Stops an adopt subprocess at `point` (generate, verify, stamp, scratch) until
+    """Stops an adopt subprocess at `point` (generate, verify, stamp, scratch, committed) until
     release()."""
 
     def __init__(self, folder: Path, point: str) -> None:
