@@ -28,6 +28,7 @@ from adopt import envrun
 from adopt import fleet
 from adopt import inventory
 from adopt import memory
+from adopt import project_lock
 from adopt import repository
 from adopt import schema
 from adopt import scratch as scratch_mod
@@ -435,6 +436,32 @@ def prepare_repository(project: Project) -> repository.Repository:
 
 
 def baseline(
+    project: Project,
+    *,
+    scratch: str = "auto",
+    message: str = "baseline",
+    rev_id: str | None = None,
+    accept_differences: bool = False,
+    exclude_unmanaged: bool = False,
+    checked: Checked | Sequence[Checked] | None = None,
+    progress: Progress = _quiet,
+) -> Adoption:
+    """`_baseline`, with the project's lock held: two runs in one project never both write
+    a baseline (adopt.project_lock)."""
+    with project_lock.held(repository.directory_for(project.models, project.directory)):
+        return _baseline(
+            project,
+            scratch=scratch,
+            message=message,
+            rev_id=rev_id,
+            accept_differences=accept_differences,
+            exclude_unmanaged=exclude_unmanaged,
+            checked=checked,
+            progress=progress,
+        )
+
+
+def _baseline(
     project: Project,
     *,
     scratch: str = "auto",
