@@ -112,6 +112,7 @@ class Wizard:
             url=opts.get("url"),
             imports=tuple(opts.get("imports") or ()),
             directory=opts.get("directory"),
+            script_info=opts.get("script_info"),
             excluded_binds=tuple(opts.get("exclude_binds") or ()),
         )
 

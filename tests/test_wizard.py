@@ -339,6 +339,48 @@ def test_installed_program_in_a_pseudo_terminal(legacy: tuple[Path, str]) -> Non
     assert version_rows(url) == [baseline.name.split("_")[0]]
 
 
+def test_flask_adopt_wizard_finds_the_app_flask_finds(legacy: tuple[Path, str]) -> None:
+    """`flask --app microblog adopt`: the wizard takes the app from Flask's own --app (the
+    sample has no app.py, so nothing else would find it)."""
+    pexpect = pytest.importorskip("pexpect")
+    project, url = legacy
+    # The package is named so that adopt's own search (app.py, wsgi.py, an `app` package)
+    # finds nothing: only Flask's --app leads to the app.
+    (project / "app").rename(project / "blog")
+    for module in [project / "microblog.py", *(project / "blog").glob("*.py")]:
+        module.write_text(module.read_text().replace("from app ", "from blog "))
+    program = Path(sys.executable).parent / "flask"
+    env = dict(os.environ, PAGER="cat", TERM="xterm", COLUMNS="100", LINES="40")
+    env.pop("FLASK_APP", None)
+    child = pexpect.spawn(
+        str(program),
+        ["--app", "microblog", "adopt"],
+        cwd=str(project),
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 100),
+    )
+    try:
+        child.expect("Is this right")
+        child.send(ENTER)
+        child.expect("Use it")
+        child.send(ENTER)
+        child.expect("verdict on the baseline")
+        child.send(ENTER)
+        child.expect("Stamp the live database")
+        child.send("y")
+        child.expect("Another database")
+        child.send(ENTER)
+        child.expect("Next steps")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    [baseline] = revision_files(project)
+    assert version_rows(url) == [baseline.name.split("_")[0]]
+
+
 def test_pick_other_models_among_those_found(legacy: tuple[Path, str]) -> None:
     project, url = legacy
     prompter = Scripted(
