@@ -29,6 +29,7 @@ from adopt import interrupts
 from adopt import library_warnings
 from adopt import output
 from adopt import pipeline
+from adopt import project_lock
 from adopt import repository
 from adopt import scratch
 from adopt import settings
@@ -558,6 +559,10 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
         )
     project = _locate(opts)
     console = output.make_console()
+    existing = repository.find(project.models, project.directory)
+    if existing is not None and existing.revision_count():
+        _run_again(ctx, opts, project, existing)
+        return
     # The scratch database is dropped while the live one is stamped and the report printed.
     with scratch.dropped_behind():
         adoption = _baseline(project, opts)
@@ -576,6 +581,48 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
     code = fleet.exit_code(results)
     if opts["as_json"]:  # one document, once the run has ended
         _emit_json(dict(adoption.as_dict(), stamp=[r.as_dict() for r in results]))
+    ctx.exit(code)
+
+
+def _run_again(
+    ctx: click.Context,
+    opts: dict[str, Any],
+    project: pipeline.Project,
+    repo: repository.Repository,
+) -> None:
+    """`adopt run --yes` in a project that has its migrations already (a deploy job that runs
+    it every time, a teammate): no baseline is written; the live database is checked against
+    head and stamped if it matches and is not there yet. Under the project's lock, so a
+    baseline still being verified by another run is never stamped against."""
+    console = output.make_console()
+    with project_lock.held(repo.directory):
+        if not opts["as_json"]:
+            console.print(
+                f"{repo.directory} already holds the migrations (head "
+                f"{', '.join(repo.heads())}): no baseline written; checking the live database "
+                "against head."
+            )
+        with output.progress(console) as step:
+            results = pipeline.stamp_targets(
+                project,
+                timeout=opts.get("timeout"),
+                audit_choice=_audit_choice(opts),
+                scratch_choice=opts.get("scratch") or "auto",
+                progress=step,
+            )
+    code = fleet.exit_code(results)
+    if opts["as_json"]:
+        _emit_json(
+            {
+                "ok": code == 0,
+                "exit_code": code,
+                "repository": str(repo.directory),
+                "baseline": None,
+                "stamp": [r.as_dict() for r in results],
+            }
+        )
+    else:
+        output.target_results(console, results, "Stamping")
     ctx.exit(code)
 
 
