@@ -4,6 +4,6 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version
 
 try:
-    __version__ = version("adopt")
+    __version__ = version("alembic-adopt")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0"

@@ -32,7 +32,11 @@ READ_ONLY = "adopt.read_only"
 # Set in Connection.info of sessions opened in autocommit (see create): each statement commits.
 AUTOCOMMIT = "adopt.autocommit"
 
-_EXTRAS = {"postgresql": "adopt[postgres]", "mysql": "adopt[mysql]", "mariadb": "adopt[mysql]"}
+_EXTRAS = {
+    "postgresql": "alembic-adopt[postgres]",
+    "mysql": "alembic-adopt[mysql]",
+    "mariadb": "alembic-adopt[mysql]",
+}
 
 # Statements that make every transaction of a session read-only, so even a bug cannot write.
 _READ_ONLY_SESSION = {

@@ -166,10 +166,10 @@ def _import_failed(name: str, flag: str, exc: BaseException) -> UsageError:
 
 
 _DRIVER_EXTRAS = {
-    "psycopg": "adopt[postgres]",
+    "psycopg": "alembic-adopt[postgres]",
     "psycopg2": "psycopg2-binary",
-    "pymysql": "adopt[mysql]",
-    "MySQLdb": "adopt[mysql]",
+    "pymysql": "alembic-adopt[mysql]",
+    "MySQLdb": "alembic-adopt[mysql]",
 }
 
 
