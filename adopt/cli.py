@@ -5,10 +5,12 @@ baseline verification failed; 4 a database could not be reached; 130 interrupted
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from adopt.errors import connection_failed
 from adopt.targets import Target
 from adopt.urls import hide_password
 from adopt.urls import parse_url
+from adopt.urls import scrub
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -198,8 +201,43 @@ def _emit_json(document: dict[str, Any]) -> None:
     click.echo(json.dumps(document, indent=2, default=str))
 
 
+def _wants_json(args: list[str]) -> bool:
+    """--json among the options (not after '--', where it would be an argument)."""
+    options = args[: args.index("--")] if "--" in args else args
+    return "--json" in options
+
+
 class AdoptGroup(click.Group):
     """Translates expected errors into one line and the documented exit code, in one place."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or not _wants_json(argv):
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        # --json promises one document on stdout, also when click refuses the command line
+        # (an unknown option, --jobs 0) before any command runs; and errors of adopt's own
+        # raised before the options are merged (an unknown setting) are in JSON too.
+        obj = extra.setdefault("obj", {})
+        if isinstance(obj, dict):
+            obj["json"] = True
+        try:
+            code = super().main(argv, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            error = scrub(exc.format_message())
+            _emit_json({"ok": False, "error": error, "exit_code": exc.exit_code})
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            _emit_json({"ok": False, "error": "Interrupted.", "exit_code": 130})
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         interrupts.install()  # SIGTERM unwinds like Ctrl-C: scratch dropped, files removed
@@ -227,10 +265,13 @@ class AdoptGroup(click.Group):
         except Exception as exc:
             if (ctx.obj or {}).get("traceback"):
                 traceback.print_exception(exc)
-            output.error(
-                f"Unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
-                "rerun with --traceback and report it."
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            message = scrub(
+                f"Unexpected {type(exc).__name__}: {first}; rerun with --traceback and report it."
             )
+            if (ctx.obj or {}).get("json"):
+                _emit_json({"ok": False, "error": message, "exit_code": 1})
+            output.error(message)
             ctx.exit(1)
 
 
@@ -710,7 +751,34 @@ def main() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(700, 10, 100)
-    cli(prog_name="adopt")
+    try:
+        cli(prog_name="adopt")
+    except SystemExit as done:
+        _exit_despite_threads(done)
+        raise
+
+
+def _exit_despite_threads(done: SystemExit) -> None:
+    """End the process now if the project's code left threads running: Python would wait for
+    every non-daemon thread before exiting, and one that never ends (a scheduler started at
+    import) would hang the command after its verdict. The atexit handlers still run; only
+    the wait for those threads is skipped."""
+    left = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if not left:
+        return
+    code = done.code
+    if code is not None and not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")  # sys.exit("message") prints it and exits 1
+        code = 1
+    names = ", ".join(sorted(t.name for t in left))
+    output.note(
+        f"The project's code left {len(left)} thread(s) running ({names}); adopt has finished "
+        "and exits without waiting for them."
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(code or 0)
 
 
 def _fail(ctx: click.Context, /, exc: AdoptError) -> int:
@@ -718,8 +786,9 @@ def _fail(ctx: click.Context, /, exc: AdoptError) -> int:
     if obj.get("traceback"):
         traceback.print_exception(exc)
     report = getattr(exc, "report", None)
+    message = scrub(str(exc))  # the last guard: no secret in any message, whatever raised it
     if obj.get("json"):
-        document: dict[str, Any] = {"ok": False, "error": str(exc), "exit_code": exc.exit_code}
+        document: dict[str, Any] = {"ok": False, "error": message, "exit_code": exc.exit_code}
         if report is not None:
             document["details"] = report.as_dict()
         _emit_json(document)
@@ -729,5 +798,5 @@ def _fail(ctx: click.Context, /, exc: AdoptError) -> int:
             output.verification(console, report)
         else:
             output.match_report(console, report, verbose=bool(obj.get("verbose")))
-    output.error(str(exc))
+    output.error(message)
     return exc.exit_code

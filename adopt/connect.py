@@ -23,6 +23,7 @@ from adopt.errors import UsageError
 from adopt.urls import describe
 from adopt.urls import hide_password
 from adopt.urls import is_sqlite
+from adopt.urls import scrub
 from adopt.urls import sqlite_path
 
 CONNECT_TIMEOUT = 10
@@ -200,7 +201,7 @@ def unreachable(url: URL, exc: BaseException) -> UnreachableError:
         fix = "point at the SQLite database file, not another file"
     else:
         fix = "check that the server is running and the host and port are right"
-    text = text.replace(url.password or "\0", "***") if url.password else text
+    text = scrub(text, url)
     if not is_sqlite(url):  # for SQLite the file says it all; its engine URL is internal
         where = f"{where} ({hide_password(url)})"
     return UnreachableError(f"Cannot connect to {where}: {text}; {fix}.")

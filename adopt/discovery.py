@@ -143,7 +143,7 @@ def _import(name: str, flag: str) -> Any:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
+        if exc.name and _is_itself_or_parent(exc.name, name):
             raise UsageError(
                 f"Cannot import '{name}' ({flag}): no such module under {os.getcwd()}; "
                 "run adopt from the project folder (or -C DIR) and check the name."
@@ -155,14 +155,47 @@ def _import(name: str, flag: str) -> Any:
         raise _import_failed(name, flag, exc) from None
 
 
+def _is_itself_or_parent(missing: str, name: str) -> bool:
+    """Whether the module not found is `name` or a package it lives in (not a dependency
+    whose name merely starts the same: stripe for stripe_models)."""
+    return name == missing or name.startswith(missing + ".")
+
+
 def _import_failed(name: str, flag: str, exc: BaseException) -> UsageError:
+    missing = _missing_module(exc)
+    if missing is not None and missing.name:
+        return _missing_dependency(name, missing.name)
     detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
-    if isinstance(exc, ModuleNotFoundError) and exc.name in _DRIVER_EXTRAS:
-        return UsageError(
-            f"Importing '{name}' needs the database driver '{exc.name}', which is not installed; "
-            f"pip install '{_DRIVER_EXTRAS[exc.name]}' (or the driver itself)."
-        )
     return UsageError(f"Importing '{name}' ({flag}) failed with {detail}; fix that error first.")
+
+
+def _missing_module(exc: BaseException | None) -> ModuleNotFoundError | None:
+    """The ModuleNotFoundError behind `exc`, also one Flask wrapped in its NoAppException."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ModuleNotFoundError):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def _missing_dependency(name: str, missing: str) -> UsageError:
+    """The project imports a module that is not there: a driver, another dependency, or one
+    of its own modules misnamed. Named, with the way out for each."""
+    if missing in _DRIVER_EXTRAS:
+        return UsageError(
+            f"Importing '{name}' needs the database driver '{missing}', which is not installed; "
+            f"pip install '{_DRIVER_EXTRAS[missing]}' (or the driver itself)."
+        )
+    if missing.split(".")[0] == name.split(".")[0]:
+        return UsageError(
+            f"Importing {name} failed: No module named '{missing}' in the project; fix the "
+            "import that names it."
+        )
+    return UsageError(
+        f"Importing {name} failed: No module named '{missing}'; install it in this "
+        "environment (the one adopt runs in) and run the command again."
+    )
 
 
 _DRIVER_EXTRAS = {
@@ -177,13 +210,7 @@ def _load_metadata(spec: str) -> Models:
     module_name, _, attr = spec.partition(":")
     module = _import(module_name, "--models")
     if attr:
-        try:
-            obj = eval(attr, vars(module))
-        except Exception:
-            raise UsageError(
-                f"'{spec}' names nothing: module '{module_name}' has no '{attr}'; "
-                "check the name after the colon."
-            ) from None
+        obj = _evaluated(spec, module_name, attr, module)
         metadata = _as_metadata(obj)
         if metadata is None:
             raise UsageError(
@@ -203,6 +230,29 @@ def _load_metadata(spec: str) -> Models:
         )
     name, metadata = next(iter(candidates.values()))
     return Models(metadata, f"models {module_name}:{name}", import_path=f"{module_name}:{name}")
+
+
+def _evaluated(spec: str, module_name: str, attr: str, module: Any) -> Any:
+    """What the expression after the colon gives (an attribute, a call)."""
+    try:
+        return eval(attr, vars(module))
+    except (NameError, AttributeError):
+        raise UsageError(
+            f"'{spec}' names nothing: module '{module_name}' has no '{attr}'; "
+            "check the name after the colon."
+        ) from None
+    except SystemExit as exc:
+        # An expression that ends the interpreter would end adopt with it, silently and with
+        # the code it chose (0 reads as a passed check): an error instead.
+        raise UsageError(
+            f"'{spec}' exited (SystemExit: {exc.code!r}) instead of giving the models; "
+            "point --models at an attribute or a call that returns them."
+        ) from None
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        raise UsageError(
+            f"Evaluating '{spec}' failed with {detail}; fix that error first."
+        ) from None
 
 
 def _with_binds(found: Models, binds: dict[str, tuple[str, str]]) -> Models:
@@ -261,6 +311,8 @@ def _load_flask(import_path: str | None, info: Any | None = None) -> Models:
     try:
         app = info.load_app()
     except NoAppException as exc:
+        if import_path and (dependency := _dependency_missing(exc, _module_of(import_path))):
+            raise _missing_dependency(_module_of(import_path), dependency) from None
         message = str(exc).splitlines()[0]
         if import_path is None:
             raise UsageError(
@@ -293,6 +345,20 @@ def _load_flask(import_path: str | None, info: Any | None = None) -> Models:
         migrate_options=dict(getattr(migrate, "configure_args", {}) or {}),
         import_path=import_path or "",
     )
+
+
+def _dependency_missing(exc: BaseException, module: str) -> str | None:
+    """The module that `module` imports and that is not there, if that is why `exc` was
+    raised (not `module` itself missing)."""
+    missing = _missing_module(exc)
+    if missing is None or not missing.name or _is_itself_or_parent(missing.name, module):
+        return None
+    return missing.name
+
+
+def _module_of(import_path: str) -> str:
+    """The module of a Flask import path (module, module:app, module:create_app())."""
+    return import_path.partition(":")[0]
 
 
 def bind_target(models: Models, key: str | None, url: str | None = None) -> LiveTarget:

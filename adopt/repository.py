@@ -20,6 +20,8 @@ from sqlalchemy.engine import URL
 from adopt.discovery import Models
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
+from adopt.urls import has_secret
+from adopt.urls import hide_password
 from adopt.urls import is_sqlite
 from adopt.urls import parse_url
 from adopt.urls import sqlite_path
@@ -220,8 +222,10 @@ def _multidb_env(models: Models) -> str:
 
 
 def _ini_url(live: URL, root: Path) -> str:
-    """The live URL as alembic.ini may hold it (interpolation-escaped), never with a password."""
-    if live.password:
+    """The live URL as alembic.ini may hold it (interpolation-escaped), never with a secret in
+    any part (a password, password= or sslpassword= in the query): else none at all, and env.py
+    reads DATABASE_URL."""
+    if has_secret(live) or (live.host and "@" in live.host):
         return ""
     if is_sqlite(live):
         path = sqlite_path(live)
@@ -231,7 +235,7 @@ def _ini_url(live: URL, root: Path) -> str:
             return "sqlite:///%(here)s/" + str(path.relative_to(root)).replace("%", "%%")
         except ValueError:
             return f"sqlite:///{path}".replace("%", "%%")
-    return live.render_as_string(hide_password=True).replace("%", "%%")
+    return hide_password(live).replace("%", "%%")
 
 
 def _generic_env(models: Models) -> str:

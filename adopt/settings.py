@@ -3,7 +3,9 @@ variables, then [tool.adopt] in pyproject.toml, then built-in defaults."""
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +51,8 @@ class Setting:
 def effective(flags: dict[str, Any] | None = None) -> dict[str, Setting]:
     """Every setting's value and source; `flags` holds what the command line gave."""
     project = config_mod.load()
+    _refuse_unknown_file_keys(project)
+    _refuse_mistyped_variables(os.environ)
     out = {}
     for key, (default, kind) in KEYS.items():
         given = (flags or {}).get(key)
@@ -66,6 +70,56 @@ def effective(flags: dict[str, Any] | None = None) -> dict[str, Setting]:
             out[key] = Setting(key, default, "default")
         _in_range(out[key])
     return out
+
+
+# Tables of [tool.adopt] read elsewhere (adopt.config), besides the settings above.
+TABLES = ("targets", "binds")
+ENV_PREFIX = "ADOPT_"
+# How alike a variable's name must be to a setting's to be taken for a mistyped one.
+ENV_TYPO_CUTOFF = 0.75
+
+
+def file_keys() -> list[str]:
+    """Every key [tool.adopt] may hold."""
+    return [FILE_NAMES.get(key, key) for key in KEYS] + list(TABLES)
+
+
+def env_names() -> list[str]:
+    """Every ADOPT_* variable that sets something."""
+    return [ENV_NAMES.get(key, f"{ENV_PREFIX}{key.upper()}") for key in KEYS]
+
+
+def _refuse_unknown_file_keys(project: config_mod.ProjectConfig) -> None:
+    """A key adopt does not know (a typo like urll) would be ignored, and another database
+    checked than the one meant: refused, naming the key closest to it."""
+    known = file_keys()
+    for key in project.values:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(known)
+            raise UsageError(
+                f"Unknown key '{key}' in [tool.adopt] of {project.path}; {hint} Fix or remove it."
+            )
+
+
+def _refuse_mistyped_variables(environ: Mapping[str, str]) -> None:
+    """An ADOPT_* variable that is not a setting but looks like one (ADOPT_URLL, ADOPT_MODEL)
+    is refused, naming the setting. Only look-alikes are: ADOPT_* variables of other tools and
+    of adopt's own test-suite (ADOPT_REQUIRE_SERVERS, ADOPT_TEST_*, ADOPT_PROPERTY_*...) are
+    no setting's near-miss and pass, whatever their number."""
+    known = env_names()
+    suffixes = {name[len(ENV_PREFIX) :]: name for name in known}
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(
+            name[len(ENV_PREFIX) :], list(suffixes), n=1, cutoff=ENV_TYPO_CUTOFF
+        )
+        if close:
+            raise UsageError(
+                f"Unknown environment variable {name}; did you mean {suffixes[close[0]]}? "
+                "Rename or unset it."
+            )
 
 
 RANGES = {"jobs": (1, 64), "timeout": (1, 3600)}  # the same bounds as the flags

@@ -42,8 +42,9 @@ def resolve(spec: str, named: dict[str, str], origin: str = "argument") -> Targe
         return Target(spec, _url_of(spec, origin))
     if "://" not in spec:
         known = ", ".join(sorted(named)) or "none configured"
+        # A mistyped URL ('postgresql:/user:pw@host') lands here: never echoed with its secret.
         raise UsageError(
-            f"'{spec}' is neither a target name ({known}) nor a URL nor env:VAR; "
+            f"'{hide_password(spec)}' is neither a target name ({known}) nor a URL nor env:VAR; "
             "add it under [tool.adopt.targets] in pyproject.toml or give its URL."
         )
     url = parse_url(spec)
