@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from adopt.errors import UsageError
+from adopt.errors import privilege_missing
 from adopt.schema import VERSION_TABLE
 
 
@@ -41,5 +43,12 @@ def read(conn: Connection, table: str = VERSION_TABLE, schema: str | None = None
     quoted = conn.dialect.identifier_preparer.quote(table)
     if schema:
         quoted = f"{conn.dialect.identifier_preparer.quote_schema(schema)}.{quoted}"
-    rows = conn.execute(text(f"SELECT version_num FROM {quoted}")).scalars().all()
+    try:
+        rows = conn.execute(text(f"SELECT version_num FROM {quoted}")).scalars().all()
+    except DBAPIError as exc:
+        # A user who may not read it is told so, not that the connection failed.
+        missing = privilege_missing(exc, "SELECT")
+        if missing is None:
+            raise
+        raise missing from None
     return VersionState(True, tuple(sorted(str(r) for r in rows)))
