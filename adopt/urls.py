@@ -124,8 +124,19 @@ def _secrets_of(url: URL) -> list[str]:
 
 
 def _shown(token: str) -> str:
-    # Only a URL with userinfo is rewritten; others (module:attr, paths) stay as written.
-    return hide_password(token) if "@" in token else token
+    # Only a URL that holds a secret is rewritten; others (module:attr, paths, URLs without a
+    # password) stay exactly as written. Punctuation that ends a sentence is not the URL's.
+    body = token.rstrip(".,;:)]}")
+    end = token[len(body) :]
+    if "@" not in body:
+        return token
+    try:
+        parsed = make_url(body)
+    except (ArgumentError, ValueError):
+        return _mask_raw(body) + end
+    if not has_secret(parsed) and "@" not in (parsed.host or ""):
+        return token
+    return hide_password(parsed) + end
 
 
 def _mask_raw(text: str) -> str:
