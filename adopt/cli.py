@@ -539,14 +539,28 @@ def _audit_choice(opts: dict[str, Any]) -> str:
     is_flag=True,
     help="Print the SQL that stamping would run, for a DBA; connects to nothing.",
 )
+@click.option(
+    "--upgrade",
+    is_flag=True,
+    help="After stamping a target at the older revision its schema matches (or finding it "
+    "stamped there), run the pending revisions on it through env.py, up to head.",
+)
+@click.option(
+    "--revision",
+    metavar="REV",
+    help="Stamp this revision instead of the one found, after checking the target against "
+    "its schema (for revisions whose schemas are alike).",
+)
 @click.pass_context
 def stamp(ctx: click.Context, /, force: bool, as_sql: bool, **opts: Any) -> None:
-    """Stamp databases at head, each checked first against the schema the migrations build.
+    """Stamp databases, each at the revision whose schema it has, checked first.
 
     With no TARGET, the live database (the app's configuration or DATABASE_URL): what a
-    teammate runs after pulling. Targets that differ from head, are at another revision or
-    cannot be reached are reported, never stamped; the others are stamped concurrently.
-    Exits 0 only if every target ends at head."""
+    teammate runs after pulling. A target that matches head is stamped at head; one that
+    matches an older revision is stamped there, and --upgrade then applies the rest. Targets
+    that match no revision, several alike, or cannot be reached are reported, never stamped;
+    the others are stamped concurrently. Exits 0 only if every target ends at head, or
+    stamped at a revision it matches."""
     opts = _merged(ctx, opts)
     if as_sql:
         if _named_targets(opts) or opts["schemas"] or opts["schemas_like"]:
@@ -576,6 +590,8 @@ def _run_targets(
             scratch_choice=opts.get("scratch") or "auto",
             bind=opts.get("bind"),
             progress=step,
+            upgrade=bool(opts.get("upgrade")),
+            revision=opts.get("revision"),
         )
     code = fleet.exit_code(results)
     if opts["as_json"]:
@@ -674,7 +690,9 @@ def _run_again(
 def status(ctx: click.Context, /, **opts: Any) -> None:
     """Show each target's revision and whether it matches the head schema (read-only).
 
-    Exits 0 only if every target is at head."""
+    Each stamped target is compared with its own revision's schema: pending revisions are
+    listed, not drift. Exits 0 only if every target is at head, or behind it at a revision
+    whose schema it has."""
     opts = _merged(ctx, opts)
     _run_targets(ctx, opts, stamp=False)
 

@@ -14,15 +14,18 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Any
 
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
 from adopt import audit
+from adopt import committed
 from adopt import connect
 from adopt import drift
 from adopt import fingerprint
+from adopt import history as history_mod
 from adopt import interrupts
 from adopt import repository
 from adopt import schema
@@ -42,8 +45,9 @@ from adopt.urls import parse_url
 
 # Outcomes, from best to worst.
 AT_HEAD, STAMPED, WOULD_STAMP = "at head", "stamped", "would stamp"
+BEHIND = "behind head"  # stamped at an older revision whose schema it has: upgrade pending
 DRIFTED, REFUSED, UNREACHABLE, FAILED = "drifted", "refused", "unreachable", "failed"
-OK_OUTCOMES = {AT_HEAD, STAMPED}
+OK_OUTCOMES = {AT_HEAD, STAMPED, BEHIND}
 IGNORED_TABLES = {audit.LOG_TABLE}
 
 
@@ -95,6 +99,11 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)  # env.py's include_* filters
     # dialect -> (outcome, reason) for dialects whose head schema could not be built
     problems: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # the chain's schema after each revision, replayed when a target is not at head
+    history: history_mod.History | None = None
+    scratch_choice: str = "auto"
+    upgrade: bool = False  # run upgrade head after stamping a target at an older revision
+    revision: str | None = None  # stamp this revision (checked against its schema), not head
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,8 @@ def prepare(
         models.schemas,
         dict(options or {}),
         problems,
+        history_mod.History(repo, models, unmanaged, scratch_choice, timeout, progress),
+        scratch_choice,
     )
 
 
@@ -256,9 +267,15 @@ def _one(
         return TargetResult(target.label, FAILED, reason=f"{type(exc).__name__}: {first}")
 
 
-def inspect_target(
-    plan: Plan, target: Target, timeout: int | None
-) -> tuple[version_table.VersionState, str, list[Difference]]:
+@dataclass(frozen=True)
+class Inspected:
+    state: version_table.VersionState
+    printed: str  # the target's fingerprint
+    differences: list[Difference]  # from head
+    snapshot: schema.Snapshot | None  # None when the catalog print proved it equal to head
+
+
+def inspect_target(plan: Plan, target: Target, timeout: int | None) -> Inspected:
     """Read-only: the target's alembic_version, its fingerprint and how it differs from head.
     Where the catalog print matches, nothing more is read; otherwise the schema is reflected
     in bulk and compared in full, to explain."""
@@ -272,7 +289,7 @@ def inspect_target(
             if reference.catalog is not None:
                 lines = fingerprint.catalog_lines(conn, target.schema, plan.unmanaged)
                 if lines == reference.catalog:
-                    return state, fingerprint.of_lines(lines), []
+                    return Inspected(state, fingerprint.of_lines(lines), [], None)
             snapshot = (
                 schema.take(conn, schema=target.schema)
                 if target.schema
@@ -289,7 +306,7 @@ def inspect_target(
         # and 'CURRENT_TIMESTAMP' are one default): there the snapshot decides.
         if dialect == "postgresql":
             diffs = diffs or _catalog_differences(reference.catalog, lines)
-    return state, printed, diffs
+    return Inspected(state, printed, diffs, snapshot)
 
 
 def _catalog_differences(head: list[str], found: list[str]) -> list[Difference]:
@@ -346,7 +363,8 @@ def _check_and_stamp(
     problem = plan.problems.get(target.url.get_backend_name())
     if problem:
         return TargetResult(target.label, problem[0], reason=problem[1])
-    state, printed, diffs = inspect_target(plan, target, timeout)
+    seen = inspect_target(plan, target, timeout)
+    state, printed, diffs = seen.state, seen.printed, seen.differences
     base = TargetResult(
         target.label,
         "",
@@ -358,23 +376,37 @@ def _check_and_stamp(
     if state.revisions == (plan.head,):
         reason = f"differs from head in {len(diffs)} way(s)" if diffs else ""
         return _with(base, AT_HEAD, reason)
+    behind = _stamped_behind(plan, target, state, seen, base)
+    if behind is not None:
+        return behind
     refused = refusal(state, plan.head, plan.script, target.label)
     if refused:
         return _with(base, REFUSED, refused)
-    if diffs and not force:
-        return _with(
-            base,
-            DRIFTED,
-            f"differs from the head schema in {len(diffs)} way(s); "
-            "fix it, or stamp anyway with --force after reading the differences",
-        )
+    goal = plan.revision or plan.head
+    if plan.revision or (diffs and not force):
+        located = _located(plan, target, seen, base)
+        if located is not None and not isinstance(located, str):
+            return located
+        if isinstance(located, str):
+            goal, diffs = located, []
+            base = replace(base, differences=())
     if not stamp:
-        return _with(base, WOULD_STAMP, "matches head" if not diffs else "drifted (--force)")
+        words = "matches head" if not diffs else "drifted (--force)"
+        if goal != plan.head:
+            words = f"matches revision {goal}"
+        return _with(base, WOULD_STAMP, words)
     if interrupts.received():  # Ctrl-C while this target was checked: no stamp after it
         return _with(base, REFUSED, "not stamped: interrupted")
     result = write_head(
-        target, plan.script, fingerprint=printed, audit_choice=audit_choice, timeout=timeout
+        target,
+        plan.script,
+        fingerprint=printed,
+        audit_choice=audit_choice,
+        timeout=timeout,
+        revision=goal,
     )
+    if goal != plan.head:
+        return _stamped_behind_head(plan, target, result, goal, base, timeout)
     outcome = STAMPED if result.outcome == "stamped" else AT_HEAD
     notes = ["stamped with --force despite differences" if diffs else "", result.audit_problem]
     return TargetResult(
@@ -386,6 +418,169 @@ def _check_and_stamp(
         printed,
         tuple(diffs),
         audit_problem=result.audit_problem,
+    )
+
+
+def _chain(plan: Plan, target: Target) -> history_mod.Chain | None:
+    if plan.history is None:
+        return None
+    return plan.history.chain(target, _scratch_for(target, plan.scratch_choice))
+
+
+def _own_snapshot(plan: Plan, target: Target, seen: Inspected) -> schema.Snapshot:
+    """The target's schema as the chain's schemas are compared (filtered tables left out)."""
+    assert seen.snapshot is not None
+    hidden = set(drift.filtered_out(plan.options, seen.snapshot.tables))
+    return seen.snapshot.only(k for k in seen.snapshot.tables if k not in hidden)
+
+
+def _compare(plan: Plan, label: str) -> Callable[[schema.Snapshot, schema.Snapshot], Any]:
+    def compare(expected: schema.Snapshot, actual: schema.Snapshot) -> list[Difference]:
+        keep = [k for k in actual.tables if k not in plan.unmanaged]
+        found = schema.compare(
+            expected.only(k for k in expected.tables if k not in plan.unmanaged),
+            actual.only(keep),
+            expected_label=label,
+            actual_label="database",
+        )
+        return [d for d in found if not d.kind.endswith("_generated_name")]
+
+    return compare
+
+
+def _stamped_behind(
+    plan: Plan,
+    target: Target,
+    state: version_table.VersionState,
+    seen: Inspected,
+    base: TargetResult,
+) -> TargetResult | None:
+    """A target stamped at an older revision of this chain: compared with that revision's
+    schema, not head's. Pending revisions are not drift."""
+    known = {r.revision for r in plan.script.walk_revisions()}
+    if len(state.revisions) != 1 or state.revisions[0] not in known:
+        return None
+    chain = _chain(plan, target)
+    current = state.revisions[0]
+    if chain is None or current not in chain.snapshots:
+        return None
+    # No snapshot: the catalog proved the target equal to head's schema.
+    own = chain.snapshots[plan.head] if seen.snapshot is None else None
+    found = _compare(plan, f"schema of {current}")(
+        chain.snapshots[current], own or _own_snapshot(plan, target, seen)
+    )
+    pending = chain.behind(current)
+    if found:
+        return replace(
+            base,
+            outcome=DRIFTED,
+            reason=f"at {current}, {len(pending)} revision(s) behind head, and differs from "
+            f"the schema of {current} in {len(found)} way(s)",
+            differences=tuple(found),
+        )
+    if plan.upgrade:
+        return _upgraded(plan, target, base, current, pending)
+    return replace(
+        base,
+        outcome=BEHIND,
+        reason=f"at {current}, matches it; {len(pending)} revision(s) to apply "
+        f"({', '.join(pending)}): run 'flask db upgrade' (or 'adopt stamp --upgrade')",
+        differences=(),
+    )
+
+
+def _located(
+    plan: Plan, target: Target, seen: Inspected, base: TargetResult
+) -> TargetResult | str | None:
+    """An unstamped target that does not match head (or a --revision asked for): the
+    revision whose schema it has (str), or the result that says why it cannot be stamped;
+    None when the chain cannot say (not linear): head's comparison stands."""
+    chain = _chain(plan, target) if seen.snapshot is not None else None
+    if chain is None:
+        if plan.revision:
+            return replace(base, outcome=REFUSED, reason="the chain is not linear: "
+                           "--revision needs one line of revisions")  # fmt: skip
+        return _drifted(base)
+    own = _own_snapshot(plan, target, seen)
+    if plan.revision:
+        if plan.revision not in chain.snapshots:
+            return replace(base, outcome=REFUSED, reason=f"no revision {plan.revision} here")
+        found = _compare(plan, f"schema of {plan.revision}")(chain.snapshots[plan.revision], own)
+        if found:
+            return replace(
+                base,
+                outcome=DRIFTED,
+                reason=f"differs from the schema of {plan.revision} in {len(found)} way(s)",
+                differences=tuple(found),
+            )
+        return plan.revision
+    located = history_mod.identify(chain, own, plan.unmanaged, _compare(plan, "revision"))
+    if located.exact:
+        return located.exact
+    if located.revisions:
+        return replace(base, outcome=REFUSED, reason=history_mod.words(located, chain))
+    if located.nearest == plan.head:
+        return _drifted(base)
+    return replace(
+        base,
+        outcome=DRIFTED,
+        reason=history_mod.words(located, chain) + "; fix it, or stamp that revision with "
+        "--revision after reading the differences",
+        differences=located.differences,
+    )
+
+
+def _drifted(base: TargetResult) -> TargetResult:
+    return replace(
+        base,
+        outcome=DRIFTED,
+        reason=f"differs from the head schema in {len(base.differences)} way(s); "
+        "fix it, or stamp anyway with --force after reading the differences",
+    )
+
+
+def _stamped_behind_head(
+    plan: Plan,
+    target: Target,
+    result: Any,
+    goal: str,
+    base: TargetResult,
+    timeout: int | None,
+) -> TargetResult:
+    chain = _chain(plan, target)
+    pending = chain.behind(goal) if chain is not None else ()
+    stamped = replace(
+        base,
+        outcome=STAMPED,
+        after=result.after,
+        reason=f"stamped at {goal}, which its schema matches; {len(pending)} revision(s) to "
+        "apply: run 'flask db upgrade' (or 'adopt stamp --upgrade')",
+        audit_problem=result.audit_problem,
+    )
+    if plan.upgrade and pending:
+        return _upgraded(plan, target, stamped, goal, pending, timeout)
+    return stamped
+
+
+def _upgraded(
+    plan: Plan,
+    target: Target,
+    base: TargetResult,
+    current: str,
+    pending: tuple[str, ...],
+    timeout: int | None = None,
+) -> TargetResult:
+    """Run the pending revisions on the target through the project's env.py."""
+    assert plan.history is not None
+    verify.upgrade_live(plan.repo, plan.history.models, target, timeout)
+    committed.record(f"{target.label} upgraded from {current} to {plan.head}")
+    how = "stamped at" if base.outcome == STAMPED else "at"
+    return replace(
+        base,
+        outcome=STAMPED if base.outcome == STAMPED else AT_HEAD,
+        after=plan.head,
+        reason=f"{how} {current}, which its schema matches; then upgraded to head "
+        f"({len(pending)} revision(s))",
     )
 
 

@@ -190,7 +190,12 @@ def script(console: Console, made: Baseline) -> None:
         console.print(syntax)
 
 
-_OUTCOME_STYLE = {"at head": "green", "stamped": "green", "would stamp": "cyan"}
+_OUTCOME_STYLE = {
+    "at head": "green",
+    "stamped": "green",
+    "would stamp": "cyan",
+    "behind head": "cyan",
+}
 
 
 def target_results(console: Console, results: Iterable[Any], title: str) -> None:

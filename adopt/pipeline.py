@@ -803,8 +803,12 @@ def stamp_targets(
     scratch_choice: str = "auto",
     bind: str | None = None,
     progress: Progress = _quiet,
+    upgrade: bool = False,
+    revision: str | None = None,
 ) -> list[fleet.TargetResult]:
     """Check every target against the head schema; stamp those that match and are not at head.
+    A target that matches an older revision instead is stamped there (adopt.history), and
+    with `upgrade` upgraded to head; `revision` names the revision to stamp, checked first.
     Without targets, the live database (each bind's, for a project with binds); named targets
     belong to one bind (`bind`). `reference` holds head schemas already built (by the
     baseline verification) for the live databases, by bind, to spare building them again."""
@@ -827,6 +831,7 @@ def stamp_targets(
             timeout,
             project_options(part),
         )
+        plan = replace(plan, upgrade=upgrade, revision=revision)
         results += fleet.run(
             plan,
             chosen,

@@ -91,11 +91,13 @@ def write_head(
     fingerprint: str,
     audit_choice: str = audit.DEFAULT,
     timeout: int | None = None,
+    revision: str | None = None,
 ) -> StampResult:
-    """Stamp `target` at head under a database lock, re-reading alembic_version inside it, so
-    concurrent stampers leave exactly one row at head. Writes alembic_version (and the audit
-    row when the team chose a table) in one transaction: stamped or not, never in between."""
-    head = single_head(script)
+    """Stamp `target` at head (or at `revision`) under a database lock, re-reading
+    alembic_version inside it, so concurrent stampers leave exactly one row. Writes
+    alembic_version (and the audit row when the team chose a table) in one transaction:
+    stamped or not, never in between."""
+    head = revision or single_head(script)  # the revision written: head unless named
     shown = target.label
     if audit_choice.startswith("file:"):
         audit.require_writable(Path(audit_choice[5:]))  # refused before anything is written
@@ -107,7 +109,7 @@ def write_head(
             with conn.begin():
                 _lock(conn, target)
                 before = version_table.read(conn, schema=target.schema)
-                reason = refusal(before, head, script, shown)
+                reason = refusal(before, single_head(script), script, shown)
                 if reason:
                     raise UsageError(reason)
                 if before.revisions == (head,):

@@ -70,6 +70,33 @@ def upgrade(repo: Repository, models: Models, engine: Engine, destination: str =
         )
 
 
+def upgrade_live(repo: Repository, models: Models, target: Any, timeout: int | None) -> None:
+    """Run the pending revisions on a real database (a target stamped at an older revision)
+    through env.py, in one transaction where the server has transactional DDL."""
+    config, script = repo.config(), repo.script()
+
+    def apply(rev: Any, context: Any) -> Any:
+        return script._upgrade_revs("heads", rev)
+
+    engine = connect.create(target.url, timeout=timeout)
+    try:
+        with connect.connection(engine) as conn, conn.begin():
+            envrun.run(
+                config,
+                script,
+                {models.bind: conn},
+                apply,
+                flask_app=models.flask_app,
+                only_listed=models.is_multi,
+                as_sql=False,
+                destination_rev="heads",
+                failure=f"Upgrading {target.label} failed with {{detail}}; it stays stamped where "
+                "it was; run 'flask db upgrade' to see the whole error.",
+            )
+    finally:
+        engine.dispose()
+
+
 def verify(
     repo: Repository,
     models: Models,

@@ -90,9 +90,11 @@ def test_every_version_state(
     assert version_rows(live) is None  # only the named targets were touched
 
 
-def test_known_older_revision_is_refused_with_upgrade_advice(
+def test_known_older_revision_is_behind_with_upgrade_advice(
     adopted: tuple[Path, str, str], dialect: str, make_database: Callable[[str], str]
 ) -> None:
+    """Stamped at an older revision whose schema it has: nothing to stamp, the pending
+    revision is named, and the way on is an upgrade (not drift)."""
     project, _live, head = adopted
     second = project / "migrations" / "versions" / "second_rev.py"
     second.write_text(
@@ -102,8 +104,9 @@ def test_known_older_revision_is_refused_with_upgrade_advice(
     behind = legacy_copy(project, make_database, dialect)
     set_version(behind, head)
     code, doc = stamp_json(behind)
-    assert code == 1 and outcomes(doc) == ["refused"]
-    assert "upgrade" in doc["targets"][0]["reason"]  # type: ignore[index]
+    assert code == 0 and outcomes(doc) == ["behind head"]
+    reason = doc["targets"][0]["reason"]  # type: ignore[index]
+    assert "upgrade" in reason and "second00rev1" in reason
     assert version_rows(behind) == [head]
 
 
