@@ -316,14 +316,16 @@ class Wizard:
             "reviewed baseline."
         )
         self.console.print(
-            "- Teammates: after pulling, run 'adopt stamp' to check and stamp their local database."
+            "- Teammates: after pulling, run 'adopt stamp --upgrade': it stamps their local "
+            "database at the revision whose schema it has, then applies the newer ones."
         )
         self.console.print(
             "- Production: 'adopt stamp --url URL' from a machine that reaches it "
             "(it checks before it writes), or hand a DBA the SQL of 'adopt stamp --sql'."
         )
         self.console.print(
-            "- Deploy scripts must stamp, not upgrade, databases that existed before this baseline."
+            "- Deploy scripts: 'adopt run --yes' is safe on every deploy (it stamps a database "
+            "that matches and writes nothing once adopted); then 'flask db upgrade'."
         )
 
 
