@@ -82,9 +82,13 @@ def record_in_table(conn: Connection, item: Entry, schema: str | None) -> None:
 
 
 def require_writable(path: Path) -> None:
-    """Refuse a stamp whose audit record could not be written, before it is made."""
+    """Refuse a stamp whose audit record could not be written, before it is made. A file
+    that does not exist yet is made and removed again: nothing is left if the stamp fails."""
+    existed = path.exists()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if not existed:
+            path.unlink()
     except OSError as exc:
         raise UsageError(
             f"The audit file {path} cannot be written ({exc.strerror or exc}); fix the path or "

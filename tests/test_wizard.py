@@ -235,7 +235,7 @@ def test_drift_stop_on_unmanaged_tables(legacy: tuple[Path, str]) -> None:
 
 
 @pytest.mark.parametrize("at", ["is this right", "use it", "verdict", "stamp the live"])
-def test_ctrl_c_at_a_prompt_exits_130_with_nothing_half_done(
+def test_ctrl_c_at_a_prompt_says_what_stays(
     legacy: tuple[Path, str], at: str
 ) -> None:
     project, url = legacy
@@ -247,14 +247,17 @@ def test_ctrl_c_at_a_prompt_exits_130_with_nothing_half_done(
             break
         answers.append((question, answer))
     result = run_wizard(Scripted(*answers))
-    assert result.exit_code == 130, result.output
-    assert "Interrupted" in result.stderr
     if at == "stamp the live":
-        # The baseline was accepted before Ctrl-C: it stays, the database is not stamped.
+        # The baseline was accepted before Ctrl-C: it stays, and the message says so (exit 5);
+        # the database is not stamped.
+        assert result.exit_code == 5, result.output
+        assert "Interrupted after: baseline" in result.stderr
         assert len(revision_files(project)) == 1
         assert version_rows(url) is None
         assert row_checksums(url) == rows
     else:
+        assert result.exit_code == 130, result.output
+        assert "Interrupted; nothing was changed" in result.stderr
         assert_nothing_left(project, url, rows)
 
 
