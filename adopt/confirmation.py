@@ -22,6 +22,7 @@ from sqlalchemy import ForeignKeyConstraint
 from sqlalchemy import MetaData
 from sqlalchemy import Sequence
 from sqlalchemy import Table
+from sqlalchemy import exc
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -98,21 +99,36 @@ def reviewed(
     metadata: MetaData,
     compared: Iterable[str],
     opener: ScratchOpener,
+    dialect: str,
 ) -> list[Classified]:
     """The check's findings after the second opinion: the `compared` tables (model tables
     present in the live database) that Alembic cannot settle, or where it found differences,
     are built from the models by `opener`'s scratch database and compared like with like."""
-    tables = needing_review(classified, live, metadata, compared)
+    tables = needing_review(classified, live, metadata, compared, dialect)
     if not tables:
         return classified
     return confirm(classified, live, built(opener, metadata, tables), tables)
 
 
 def needing_review(
-    classified: list[Classified], live: schema.Snapshot, metadata: MetaData, compared: Iterable[str]
+    classified: list[Classified],
+    live: schema.Snapshot,
+    metadata: MetaData,
+    compared: Iterable[str],
+    dialect: str,
 ) -> set[str]:
     wanted = set(compared)
-    return undecided(live, metadata, wanted) | (tables_with_differences(classified) & wanted)
+    found = undecided(live, metadata, wanted) | (tables_with_differences(classified) & wanted)
+    return {key for key in found if _buildable(metadata.tables.get(key), dialect)}
+
+
+def _buildable(table: Table | None, dialect: str) -> bool:
+    """Only a PostgreSQL schema lives inside the scratch database: elsewhere a table's schema
+    names another database on the server (MySQL) or an attached file (SQLite), which a
+    scratch build must never create or write."""
+    if table is None:
+        return False
+    return table.schema is None or dialect == "postgresql"
 
 
 def tables_with_differences(classified: Iterable[Classified]) -> set[str]:
@@ -164,8 +180,11 @@ def _with_referred(metadata: MetaData, keys: set[str]) -> list[Table]:
             continue
         chosen[table.key] = table
         for fk in table.foreign_key_constraints:
-            referred = fk.referred_table
-            if referred is not None and referred.metadata is metadata:
+            try:
+                referred = fk.referred_table
+            except exc.NoReferencedTableError:  # create_all will say so, in its words
+                continue
+            if referred.metadata is metadata:
                 pending.append(referred)
     return list(chosen.values())
 

@@ -234,7 +234,8 @@ def _confirmed(
     """`classified` confirmed by what the live server makes of the models (see
     adopt.confirmation), and a note when that could not be done."""
     metadata = project.models.metadata
-    tables = confirmation.needing_review(classified, snapshot, metadata, compared)
+    dialect = project.live.url.get_backend_name()
+    tables = confirmation.needing_review(classified, snapshot, metadata, compared, dialect)
     if not tables:
         return classified, ""
     weaker = (

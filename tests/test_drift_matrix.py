@@ -1328,7 +1328,12 @@ def check(
         found = drift.classify(drift.raw_differences(conn, md, options), conn.dialect)
         live = schema.take(conn, only=list(md.tables))
     found = confirmation.reviewed(
-        found, live, md, [k for k in md.tables if k in live.tables], lambda: nullcontext(scratch)
+        found,
+        live,
+        md,
+        [k for k in md.tables if k in live.tables],
+        lambda: nullcontext(scratch),
+        scratch.dialect.name,
     )
     return (
         [f for f in found if isinstance(f, Difference)],
