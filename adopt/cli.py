@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import json
 import os
 import sys
 import threading
@@ -28,6 +27,7 @@ from adopt import committed
 from adopt import config
 from adopt import fleet
 from adopt import interrupts
+from adopt import json_output
 from adopt import library_warnings
 from adopt import output
 from adopt import pipeline
@@ -36,6 +36,7 @@ from adopt import repository
 from adopt import scratch
 from adopt import settings
 from adopt import targets as targets_mod
+from adopt import unstamping
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
@@ -44,7 +45,6 @@ from adopt.errors import InterruptedAfterChanges
 from adopt.errors import UsageError as AdoptUsageError
 from adopt.errors import connection_failed
 from adopt.targets import Target
-from adopt.urls import hide_password
 from adopt.urls import parse_url
 from adopt.urls import scrub
 
@@ -197,8 +197,16 @@ class _Details:
         return self.document
 
 
-def _emit_json(document: dict[str, Any]) -> None:
-    click.echo(json.dumps(document, indent=2, default=str))
+def _emit_json(command: str, exit_code: int, error: str | None = None, **payload: Any) -> None:
+    json_output.emit(json_output.document(command, exit_code, error, **payload))
+
+
+def _command_in(args: list[str]) -> str:
+    """The command a command line names, for a JSON document written before it runs."""
+    for arg in args:
+        if arg in cli.commands:
+            return arg
+    return "adopt"
 
 
 def _wants_json(args: list[str]) -> bool:
@@ -231,11 +239,11 @@ class AdoptGroup(click.Group):
             code = super().main(argv, prog_name, complete_var, False, **extra)
         except click.ClickException as exc:
             error = scrub(exc.format_message())
-            _emit_json({"ok": False, "error": error, "exit_code": exc.exit_code})
+            _emit_json(_command_in(argv), exc.exit_code, error)
             exc.show()
             sys.exit(exc.exit_code)
         except click.Abort:
-            _emit_json({"ok": False, "error": "Interrupted.", "exit_code": 130})
+            _emit_json(_command_in(argv), 130, "Interrupted; nothing was changed.")
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -270,7 +278,7 @@ class AdoptGroup(click.Group):
                 f"Unexpected {type(exc).__name__}: {first}; rerun with --traceback and report it."
             )
             if (ctx.obj or {}).get("json"):
-                _emit_json({"ok": False, "error": message, "exit_code": 1})
+                _emit_json(_command_name(ctx), 1, message)
             output.error(message)
             ctx.exit(1)
 
@@ -390,12 +398,12 @@ def check(ctx: click.Context, /, verbose: bool, exclude_unmanaged: bool, **opts:
                 raise
             failure = failure or DriftError(f"{part.bind_label}: {exc}")
     if opts["as_json"]:
-        reports = [dict(c.report.as_dict(), bind=p.bind) for p, c in checks]
-        document = reports[0] if not project.is_multi else {"databases": reports}
+        reports = [(p.bind, c.report.as_dict()) for p, c in checks]
+        payload = json_output.check_payload(reports, project.is_multi)
         if failure is not None:
-            failure.report = _Details(document)
+            failure.report = _Details(payload)
             raise failure
-        _emit_json(dict(document, ok=True, exit_code=0))
+        _emit_json("check", 0, **payload)
         return
     directory = str(repository.directory_for(project.models, project.directory))
     for part, checked in checks:
@@ -415,7 +423,7 @@ def baseline(ctx: click.Context, /, **opts: Any) -> None:
     project = _locate(opts)
     adoption = _baseline(project, opts)
     if opts["as_json"]:
-        _emit_json(adoption.as_dict())
+        _emit_json("baseline", 0, **adoption.as_dict())
         return
     console = output.make_console()
     output.baseline_summary(console, adoption)
@@ -595,7 +603,12 @@ def _run_targets(
         )
     code = fleet.exit_code(results)
     if opts["as_json"]:
-        _emit_json({"ok": code == 0, "exit_code": code, "targets": [r.as_dict() for r in results]})
+        _emit_json(
+            "stamp" if stamp else "status",
+            code,
+            json_output.targets_error(results),
+            targets=json_output.target_results(results),
+        )
     else:
         output.target_results(console, results, "Stamping" if stamp else "Status")
     ctx.exit(code)
@@ -637,7 +650,13 @@ def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
             output.target_results(console, results, "Stamping")
     code = fleet.exit_code(results)
     if opts["as_json"]:  # one document, once the run has ended
-        _emit_json(dict(adoption.as_dict(), stamp=[r.as_dict() for r in results]))
+        _emit_json(
+            "run",
+            code,
+            json_output.targets_error(results),
+            **adoption.as_dict(),
+            stamp=json_output.target_results(results),
+        )
     ctx.exit(code)
 
 
@@ -670,13 +689,14 @@ def _run_again(
     code = fleet.exit_code(results)
     if opts["as_json"]:
         _emit_json(
-            {
-                "ok": code == 0,
-                "exit_code": code,
-                "repository": str(repo.directory),
-                "baseline": None,
-                "stamp": [r.as_dict() for r in results],
-            }
+            "run",
+            code,
+            json_output.targets_error(results),
+            repository=str(repo.directory),
+            check=None,
+            baseline=None,
+            verification=None,
+            stamp=json_output.target_results(results),
         )
     else:
         output.target_results(console, results, "Stamping")
@@ -699,6 +719,60 @@ def status(ctx: click.Context, /, **opts: Any) -> None:
 
 @cli.command(epilog=EXIT_HELP)
 @project_options
+@click.argument("target_specs", metavar="[TARGET|URL|env:VAR]...", nargs=-1)
+@click.option(
+    "--all",
+    "all_targets",
+    is_flag=True,
+    help="Every target under [tool.adopt.targets] in pyproject.toml.",
+)
+@click.option(
+    "--schema",
+    "schemas",
+    multiple=True,
+    metavar="NAME",
+    help="PostgreSQL: the tenant schema to unstamp (repeatable).",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(1, 3600),
+    default=None,
+    metavar="SECONDS",
+    help="Give up on a target that takes longer to connect or answer.",
+)
+@click.pass_context
+def unstamp(ctx: click.Context, /, **opts: Any) -> None:
+    """Undo adopt's stamp: put back what alembic_version held before it.
+
+    With no TARGET, the live database. Only a stamp that the audit trail ([tool.adopt] audit:
+    adopt-stamps.jsonl or the adopt_stamp_log table) shows adopt wrote is undone, and only
+    while alembic_version still reads the revision it wrote: a database that moved on since
+    (migrated, stamped by hand) is refused. Under the stamp's lock; recorded in the audit.
+    Writes only alembic_version (and the audit)."""
+    opts = _merged(ctx, dict(opts, targets_file=None))
+    named = _named_targets(opts)
+    if not named:
+        url = opts.get("url")
+        named = [
+            Target("live", parse_url(url)) if url else pipeline.live_database_target(_locate(opts))
+        ]
+    chosen = targets_mod.with_schemas(named, tuple(opts["schemas"]), None)
+    results = unstamping.run(chosen, audit_choice=_audit_choice(opts), timeout=opts.get("timeout"))
+    code = fleet.exit_code(results)
+    if opts["as_json"]:
+        _emit_json(
+            "unstamp",
+            code,
+            json_output.targets_error(results),
+            targets=json_output.target_results(results),
+        )
+    else:
+        output.target_results(output.make_console(), results, "Unstamping")
+    ctx.exit(code)
+
+
+@cli.command(epilog=EXIT_HELP)
+@project_options
 @click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
 @click.pass_context
 def clean(ctx: click.Context, /, dry_run: bool, **opts: Any) -> None:
@@ -712,7 +786,7 @@ def clean(ctx: click.Context, /, dry_run: bool, **opts: Any) -> None:
     url = parse_url(opts["url"]) if opts.get("url") else _locate(opts).live.url
     names, busy = scratch.clean(url, dry_run=dry_run)
     if opts["as_json"]:
-        _emit_json({"ok": True, "dry_run": dry_run, "databases": names, "in_use": busy})
+        _emit_json("clean", 0, dry_run=dry_run, databases=names, in_use=busy)
         return
     verb = "Would drop" if dry_run else "Dropped"
     if names:
@@ -741,18 +815,17 @@ def show_config(ctx: click.Context, /, **opts: Any) -> None:
     targets, binds = project_config.targets, project_config.binds
     if opts["as_json"]:
         _emit_json(
-            {
-                "settings": {
-                    k: {"value": s.shown, "source": s.source} for k, s in resolved.items()
-                },
-                "targets": {
-                    name: hide_password(v) if "://" in v else v for name, v in targets.items()
-                },
-                "binds": {
-                    name: {"models": m, "url": hide_password(u) if "://" in u else u}
-                    for name, (m, u) in binds.items()
-                },
-            }
+            "config",
+            0,
+            settings={
+                k: {"value": json_output.setting_value(k, s.value), "source": s.source}
+                for k, s in resolved.items()
+            },
+            targets={name: json_output.shown_spec(v) for name, v in targets.items()},
+            binds={
+                name: {"models": m, "url": json_output.shown_spec(u)}
+                for name, (m, u) in binds.items()
+            },
         )
         return
     output.settings_table(output.make_console(), resolved.values(), targets, binds)
@@ -790,7 +863,7 @@ def _exit_despite_threads(done: SystemExit) -> None:
         code = 1
     names = ", ".join(sorted(t.name for t in left))
     output.note(
-        f"The project's code left {len(left)} thread(s) running ({names}); adopt has finished "
+        f"The project's code left {len(left)} thread(s) running ({names}): adopt has finished "
         "and exits without waiting for them."
     )
     sys.stdout.flush()
@@ -806,10 +879,8 @@ def _fail(ctx: click.Context, /, exc: AdoptError) -> int:
     report = getattr(exc, "report", None)
     message = scrub(str(exc))  # the last guard: no secret in any message, whatever raised it
     if obj.get("json"):
-        document: dict[str, Any] = {"ok": False, "error": message, "exit_code": exc.exit_code}
-        if report is not None:
-            document["details"] = report.as_dict()
-        _emit_json(document)
+        payload = json_output.report_payload(report) if report is not None else {}
+        _emit_json(_command_name(ctx), exc.exit_code, message, **payload)
     elif report is not None:
         console = output.make_console()
         if hasattr(report, "against_live"):
@@ -818,3 +889,8 @@ def _fail(ctx: click.Context, /, exc: AdoptError) -> int:
             output.match_report(console, report, verbose=bool(obj.get("verbose")))
     output.error(message)
     return exc.exit_code
+
+
+def _command_name(ctx: click.Context) -> str:
+    """The command that ran under the group's context (the group's own name without one)."""
+    return ctx.invoked_subcommand or "adopt"

@@ -47,7 +47,8 @@ from adopt.urls import parse_url
 AT_HEAD, STAMPED, WOULD_STAMP = "at head", "stamped", "would stamp"
 BEHIND = "behind head"  # stamped at an older revision whose schema it has: upgrade pending
 DRIFTED, REFUSED, UNREACHABLE, FAILED = "drifted", "refused", "unreachable", "failed"
-OK_OUTCOMES = {AT_HEAD, STAMPED, BEHIND}
+UNSTAMPED = "unstamped"  # adopt unstamp (adopt.unstamping): its stamp undone
+OK_OUTCOMES = {AT_HEAD, STAMPED, BEHIND, UNSTAMPED}
 IGNORED_TABLES = {audit.LOG_TABLE}
 
 
@@ -61,6 +62,8 @@ class TargetResult:
     fingerprint: str = ""
     differences: tuple[Difference, ...] = field(default=())
     audit_problem: str = ""  # stamped, but its audit record could not be written
+    # The database itself, for --json (adopt.json_output): set by run() for every result.
+    where: Target | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -220,6 +223,7 @@ def run(
         result = _one(
             plan, target, stamp=stamp, force=force, timeout=timeout, audit_choice=audit_choice
         )
+        result = replace(result, where=target)
         with lock:
             done += 1
             progress(f"{done}/{len(targets)} targets done ({target.label}: {result.outcome})")

@@ -195,6 +195,7 @@ _OUTCOME_STYLE = {
     "stamped": "green",
     "would stamp": "cyan",
     "behind head": "cyan",
+    "unstamped": "green",
 }
 
 

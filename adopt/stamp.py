@@ -116,7 +116,9 @@ def write_head(
                     return StampResult(shown, before.label, before.label, "already at head")
                 options = {"version_table_schema": target.schema} if target.schema else {}
                 MigrationContext.configure(conn, opts=options).stamp(script, head)
-                item = audit.entry(hide_password(target.url), target.schema, head, fingerprint)
+                item = audit.entry(
+                    hide_password(target.url), target.schema, head, fingerprint, before=before.label
+                )
                 if audit_choice == "table":
                     audit.record_in_table(conn, item, target.schema)
             committed.record(f"{shown} stamped at {head}")
@@ -133,6 +135,95 @@ def write_head(
         except OSError as exc:  # the stamp is committed: say so, and that the record is not
             problem = f"audit record not written to {audit_choice[5:]} ({exc.strerror or exc})"
     return StampResult(shown, before.label, after.label, "stamped", problem)
+
+
+def unstamp(
+    target: Target, *, audit_choice: str = audit.DEFAULT, timeout: int | None = None
+) -> StampResult:
+    """Put back what alembic_version held before adopt stamped `target`, as its audit record
+    says, under the stamp's database lock; refused unless the latest record of the target is
+    adopt's stamp and alembic_version still reads the revision it wrote. The undoing is recorded
+    in the audit too."""
+    shown = target.label
+    if audit_choice == "none":
+        raise UsageError(
+            "audit = 'none' keeps no record of adopt's stamps, so there is nothing adopt may "
+            "undo; clear alembic_version by hand if you must."
+        )
+    if audit_choice.startswith("file:"):
+        audit.require_writable(Path(audit_choice[5:]))
+    engine = connect.create(target.url, timeout=timeout)
+    if engine.dialect.name == "sqlite":
+        connect.immediate_transactions(engine)
+    try:
+        with connect.connection(engine) as conn:
+            with conn.begin():
+                _lock(conn, target)
+                now = version_table.read(conn, schema=target.schema)
+                database = hide_password(target.url)
+                record = audit.last_entry(conn, audit_choice, database, target.schema)
+                restored = _state_to_restore(record, now, shown, audit_choice)
+                _restore(conn, restored, target.schema)
+                item = audit.entry(
+                    database,
+                    target.schema,
+                    restored,
+                    record.fingerprint if record else "",
+                    before=now.label,
+                    action=audit.UNSTAMP,
+                )
+                if audit_choice == "table":
+                    audit.record_in_table(conn, item, target.schema)
+            committed.record(f"{shown} unstamped back to {restored}")
+            _unlock(conn, target)
+            after = version_table.read(conn, schema=target.schema)
+    finally:
+        engine.dispose()
+    if after.label != restored:
+        raise AdoptError(f"Unstamping {shown} did not stick (alembic_version reads {after.label}).")
+    problem = ""
+    if audit_choice.startswith("file:"):
+        try:
+            audit.record_in_file(Path(audit_choice[5:]), item)
+        except OSError as exc:
+            problem = f"audit record not written to {audit_choice[5:]} ({exc.strerror or exc})"
+    return StampResult(shown, now.label, after.label, "unstamped", problem)
+
+
+def _state_to_restore(
+    record: audit.Entry | None, now: version_table.VersionState, shown: str, choice: str
+) -> str:
+    """The state to restore, or a refusal: adopt undoes only its own stamp, still in place."""
+    where = "adopt_stamp_log" if choice == "table" else choice[5:]
+    if record is None:
+        raise UsageError(
+            f"{where} holds no stamp by adopt of {shown}; adopt only undoes its own stamps."
+        )
+    if record.action == audit.UNSTAMP:
+        raise UsageError(f"{shown} was unstamped already ({record.at}); nothing to undo.")
+    if record.before is None:
+        raise UsageError(
+            f"The stamp of {shown} ({record.at}) was recorded by an adopt that did not keep what "
+            "alembic_version held before; clear alembic_version by hand if you must."
+        )
+    if now.revisions != (record.revision,):
+        raise UsageError(
+            f"{shown} has moved on since adopt stamped it at {record.revision} ({record.at}): "
+            f"alembic_version reads {now.label}. It is under migrations now; use "
+            "'flask db downgrade' (or 'alembic downgrade') instead."
+        )
+    return record.before
+
+
+def _restore(conn: Connection, state: str, schema: str | None) -> None:
+    """Make alembic_version hold `state` again: absent, empty, or one revision."""
+    version = Table("alembic_version", MetaData(schema=schema), Column("version_num", String(32)))
+    if state == "absent":
+        version.drop(conn)
+        return
+    conn.execute(version.delete())
+    if state != "empty":
+        conn.execute(version.insert().values(version_num=state))
 
 
 def _lock_name(target: Target) -> str:

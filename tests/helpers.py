@@ -29,7 +29,22 @@ APPS = {
 
 
 def adopt(*args: str, obj: dict[str, Any] | None = None, input: Any = None) -> Result:
-    return CliRunner().invoke(cli, list(args), obj=obj if obj is not None else {}, input=input)
+    result = CliRunner().invoke(cli, list(args), obj=obj if obj is not None else {}, input=input)
+    if "--json" in args and result.stdout.strip():
+        # Every --json document any test sees honours the shipped contract.
+        assert_valid_json(result.stdout)
+    return result
+
+
+def assert_valid_json(stdout: str) -> dict[str, Any]:
+    """The one JSON document on stdout, checked against adopt/schemas/output.schema.json."""
+    import jsonschema
+
+    from adopt import json_output
+
+    document: dict[str, Any] = json.loads(stdout)
+    jsonschema.Draft202012Validator(json_output.schema()).validate(document)
+    return document
 
 
 def adopt_json(*args: str) -> tuple[int, dict[str, Any]]:

@@ -43,8 +43,9 @@ def test_check_baseline_stamp_rebuilds_the_live_schema(
     rows_before = row_checksums(url)
     scratch_before = set(scratch_leftovers(url))
 
-    code, report = adopt_json("check", *APPS[name])
-    assert code == 0, report
+    code, document = adopt_json("check", *APPS[name])
+    assert code == 0, document
+    report = document["check"]
     assert report["matches"] is True and report["differences"] == []
     assert report["unmanaged_tables"] == []
     assert version_rows(url) is None  # a check writes nothing, not even alembic_version
@@ -344,6 +345,7 @@ def test_objects_the_baseline_cannot_carry_are_listed(
     e.dispose()
     code, report = adopt_json("check", "--app", "microblog")
     assert code == 0, report
+    report = report["check"]
     listed = report["not_in_baseline"]
     assert "view recent_posts" in listed
     assert any(item.startswith("trigger touch") for item in listed)
@@ -385,6 +387,7 @@ def test_postgresql_models_in_other_schemas(
     monkeypatch.setenv("DATABASE_URL", url)
     code_, report = adopt_json("check", "--models", "schemamodels:metadata")
     assert code_ == 0, report
+    report = report["check"]
     assert report["unmanaged_tables"] == []  # reporting.daily: not a schema the models use
     result = adopt("run", "--yes", "--models", "schemamodels:metadata")
     assert result.exit_code == 0, result.output
@@ -446,6 +449,7 @@ def test_a_customised_flask_db_init_env_py_is_honoured(
     env_py.write_text(custom)
     code, report = adopt_json("check", "--app", "microblog")
     assert code == 0, report
+    report = report["check"]
     assert report["unmanaged_tables"] == []
     result = adopt("run", "--yes", "--app", "microblog")
     assert result.exit_code == 0, result.output

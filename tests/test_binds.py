@@ -166,10 +166,10 @@ def test_drift_in_one_bind_names_it_and_writes_nothing(helpdesk: Callable[[str],
 
     code, document = adopt_json("check", *APP)
     assert code == 3
-    [main, audit] = document["details"]["databases"]
+    [main, audit] = document["databases"]
     assert (main["bind"], audit["bind"]) == (None, "audit")
-    assert main["differences"] == []
-    assert [d["object"] for d in audit["differences"]] == ["ip"]
+    assert main["check"]["differences"] == []
+    assert [d["object"] for d in audit["check"]["differences"]] == ["ip"]
 
     result = adopt("run", "--yes", *APP)
     assert result.exit_code == 3

@@ -100,7 +100,7 @@ def test_drift_found_while_rebuilding_leaves_nothing(
         extra = ["--yes"] if command == "run" else []
         code, document = adopt_json(command, *extra, *APPS["inventory"])
         assert code == 3, document
-        assert [d["object"] for d in document["details"]["differences"]] == ["fax"]
+        assert [d["object"] for d in document["check"]["differences"]] == ["fax"]
         assert not (project / "migrations").exists()
         assert not (project / "alembic.ini").exists()
         assert set(scratch_leftovers(url)) == scratch_before

@@ -231,7 +231,7 @@ def _sqlite_collate(conn: sa.Connection, column: str, collation: str) -> None:
 def _check(url: str) -> tuple[int, dict[str, object]]:
     result = adopt("check", "--models", "readings:metadata", "--url", url, "--json")
     document = json.loads(result.stdout)
-    return result.exit_code, document.get("details", document)
+    return result.exit_code, document["check"]
 
 
 def test_a_database_built_from_the_models_matches_them(

@@ -711,7 +711,7 @@ def test_create_all_in_a_flask_factory_is_skipped(
     assert version_rows(url) is None
     assert "newer" not in live(url).names
     if as_json:
-        notes = json.loads(result.stdout)["details"]["notes"]
+        notes = json.loads(result.stdout)["check"]["notes"]
         assert any("create_all()" in note for note in notes), notes
     else:
         assert "create_all()" in result.stdout and "skipped" in result.stdout
