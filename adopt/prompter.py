@@ -37,6 +37,10 @@ class QuestionaryPrompter:
     def text(self, message: str, default: str = "") -> str:
         return str(questionary.text(message, default=default, **self._io).unsafe_ask())
 
+    def secret(self, message: str) -> str:
+        """Asked without echo (a password)."""
+        return str(questionary.password(message, **self._io).unsafe_ask())
+
     def edit(self, path: Path) -> None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         click.edit(filename=str(path), editor=editor)

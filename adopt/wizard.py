@@ -6,6 +6,7 @@ shows through adopt.output; all the work is done by adopt.pipeline."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from typing import Protocol
@@ -16,14 +17,21 @@ from rich.markup import escape
 from adopt import audit
 from adopt import config
 from adopt import discovery
+from adopt import fleet
 from adopt import output
 from adopt import pipeline
+from adopt import remembered
 from adopt import repository
 from adopt import scratch
 from adopt import targets
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
+from adopt.errors import UsageError
 from adopt.targets import Target
+from adopt.urls import hide_password
+from adopt.urls import parse_url
+
+TYPED = "what you typed"  # where a URL typed at a prompt came from ("from what you typed")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class Prompter(Protocol):
     def select(self, message: str, choices: list[Choice], default: str | None = None) -> str: ...
     def text(self, message: str, default: str = "") -> str: ...
     def edit(self, path: Path) -> None: ...
+    def secret(self, message: str) -> str: ...
 
 
 class Stopped(AdoptError):
@@ -45,12 +54,23 @@ class Stopped(AdoptError):
     exit_code = 1
 
 
+class NotAllStamped(AdoptError):
+    """The adoption is done, but a database was not stamped: the exit code is the stamp's
+    (4 when one could not be reached)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class Wizard:
     def __init__(self, prompter: Prompter, console: Console, opts: dict[str, Any]) -> None:
         self.ask = prompter
         self.console = console
         self.opts = opts
         self.reference: Any = None  # the head schema the review's verification built
+        self.chosen: dict[str, str] = {}  # what the person chose, for [tool.adopt]
+        self.results: list[Any] = []  # the stamp of every database
 
     def run(self) -> None:
         project = self.found()
@@ -59,7 +79,9 @@ class Wizard:
         adoption = self.review(project, checked, choice)
         self.reference = pipeline.head_reference(adoption)
         self.targets(project)
+        self.remember(project)
         self.next_steps(project, adoption)
+        self.require_all_stamped()
 
     # 1. what was found ---------------------------------------------------------------------------
 
@@ -67,7 +89,16 @@ class Wizard:
         opts = dict(self.opts)
         while True:
             self.console.rule("1. What was found")
-            project = self._locate(opts)
+            try:
+                project = self._typed_origin(self._locate(opts), opts)
+            except UsageError as exc:
+                if not self._can_pick(opts, exc):
+                    raise
+                # The source shows apps and bases that the usual places (app.py, FLASK_APP)
+                # do not name: offer them rather than stop.
+                self.console.print(f"[yellow]![/yellow] {escape(str(exc))}")
+                self._use_models(opts, *self._pick_models())
+                continue
             for part in project.parts():
                 output.found(self.console, part, self._directory(project))
             if (opts.get("app") or opts.get("models")) and opts.get("url"):
@@ -84,11 +115,37 @@ class Wizard:
             if answer == "yes":
                 return project
             if answer == "models":
-                kind, spec = self._pick_models()
-                opts.update(app=None, models=None)
-                opts[kind] = spec
+                self._use_models(opts, *self._pick_models())
             else:
-                opts["url"] = self.ask.text("Live database URL:").strip()
+                opts["url"] = self._ask_url()
+                opts["url_typed"] = True
+                self.chosen["url"] = opts["url"]
+
+    def _can_pick(self, opts: dict[str, Any], exc: UsageError) -> bool:
+        given = opts.get("app") or opts.get("models")
+        return not given and str(exc).startswith("No models found") and bool(discovery.candidates())
+
+    def _use_models(self, opts: dict[str, Any], kind: str, spec: str) -> None:
+        opts.update(app=None, models=None)
+        opts[kind] = spec
+        self.chosen.pop("app", None)
+        self.chosen.pop("models", None)
+        self.chosen[kind] = spec
+
+    def _ask_url(self) -> str:
+        """A URL, its password asked apart and unseen: the scrollback never holds it."""
+        typed = self.ask.text("Live database URL (without the password; it is asked next):")
+        url = parse_url(typed.strip())
+        if url.username and url.password is None:
+            password = self.ask.secret(f"Password of {url.username} (empty for none):")
+            if password:
+                url = url.set(password=password)
+        return url.render_as_string(hide_password=False)
+
+    def _typed_origin(self, project: pipeline.Project, opts: dict[str, Any]) -> pipeline.Project:
+        if not opts.get("url_typed"):
+            return project
+        return replace(project, live=replace(project.live, origin=TYPED))
 
     def _pick_models(self) -> tuple[str, str]:
         """Choose among the apps and bases found in the source, or type one in."""
@@ -181,8 +238,17 @@ class Wizard:
         ]
         answer = self.ask.select("Use it?", options, default="auto")
         if answer == "url":
-            return self.ask.text("Empty scratch database URL:").strip()
+            return self._ask_scratch_url()
         return answer
+
+    def _ask_scratch_url(self) -> str:
+        typed = self.ask.text("Empty scratch database URL (without the password):").strip()
+        url = parse_url(typed)
+        if url.username and url.password is None:
+            password = self.ask.secret(f"Password of {url.username} (empty for none):")
+            if password:
+                url = url.set(password=password)
+        return url.render_as_string(hide_password=False)
 
     # 4. review -----------------------------------------------------------------------------------
 
@@ -263,7 +329,7 @@ class Wizard:
             what = (
                 "live databases (every bind's)"
                 if project.is_multi
-                else f"live database ({project.live_url})"
+                else f"live database ({hide_password(project.live_url)})"
             )
             stamp_live = self.ask.confirm(f"Stamp the {what} at head now?")
         if project.is_multi:
@@ -271,6 +337,7 @@ class Wizard:
             results = self._stamp(project, None) if stamp_live else []
             if results:
                 output.target_results(self.console, results, "Stamping")
+            self.results = results
             return
         if stamp_live:
             urls.append(None)
@@ -292,6 +359,7 @@ class Wizard:
             return
         results = self._stamp(project, chosen)
         output.target_results(self.console, results, "Stamping")
+        self.results = results
 
     def _stamp(self, project: pipeline.Project, chosen: list[Target] | None) -> list[Any]:
         with output.progress(self.console) as step:
@@ -305,10 +373,37 @@ class Wizard:
                 progress=step,
             )
 
-    # 6. next steps -------------------------------------------------------------------------------
+    # 6. what was chosen, remembered -----------------------------------------------------------
+
+    def remember(self, project: pipeline.Project) -> None:
+        """Write the choices into [tool.adopt], shown first, so the next steps work as printed.
+        A URL with a password is never written: the person is told to export it instead."""
+        values = dict(self.chosen)
+        given = next((k for k in ("app", "models") if self.opts.get(k)), None)
+        if given and not ({"app", "models"} & set(values)):
+            values[given] = str(self.opts[given])  # named on the command line: kept too
+        if self.opts.get("directory"):
+            values["directory"] = str(self.opts["directory"])
+        url = values.pop("url", None)
+        if url and parse_url(url).password is None:
+            values["url"] = url
+        if not values:
+            return
+        path = Path("pyproject.toml")
+        self.console.print(f"Saved in [tool.adopt] of {escape(str(path.resolve()))}:")
+        self.console.print(escape(remembered.block(values)))
+        remembered.write(path, values)
+
+    def require_all_stamped(self) -> None:
+        code = fleet.exit_code(self.results) if self.results else 0
+        if code:
+            left = [r.target for r in self.results if not r.ok]
+            raise NotAllStamped("Not stamped: " + "; ".join(left) + ".", code)
+
+    # 7. next steps -------------------------------------------------------------------------------
 
     def next_steps(self, project: pipeline.Project, adoption: pipeline.Adoption) -> None:
-        self.console.rule("6. Next steps")
+        self.console.rule("7. Next steps")
         directory = adoption.repository.directory
         where = "" if Path.cwd() == directory.parent else f" (in {directory.parent})"
         self.console.print(
@@ -327,6 +422,22 @@ class Wizard:
             "- Deploy scripts: 'adopt run --yes' is safe on every deploy (it stamps a database "
             "that matches and writes nothing once adopted); then 'flask db upgrade'."
         )
+        url = self.chosen.get("url")
+        if url and parse_url(url).password is not None:
+            self.console.print(
+                "- The URL you typed holds a password, so it was not saved: export it as "
+                "ADOPT_URL before the commands above."
+            )
+        self.console.print(
+            "- Commit adopt-stamps.jsonl (the audit of each stamp: who, when, what was there "
+            "before; 'adopt unstamp' reads it), or choose audit = 'table' in [tool.adopt]."
+        )
+        for r in self.results:
+            if not r.ok:
+                self.console.print(
+                    f"- Not stamped: {escape(r.target)} ({escape(r.outcome)}); once it is "
+                    "fixed, run 'adopt stamp' with its URL."
+                )
 
 
 def _looks_like_models(spec: str) -> bool:
