@@ -708,7 +708,12 @@ def _run_again(
 @target_options
 @click.pass_context
 def status(ctx: click.Context, /, **opts: Any) -> None:
-    """Show each target's revision and whether it matches the head schema (read-only).
+    """Show each target's revision and whether it matches the head schema.
+
+    Writes nothing to a target's tables or alembic_version, but builds the schema of the
+    revisions in a scratch database: by default a temporary adopt_scratch_* database created
+    on each target's server (CREATE DATABASE there) and dropped at the end; --scratch URL
+    (an empty database elsewhere) or --scratch memory (SQLite) keeps it off that server.
 
     Each stamped target is compared with its own revision's schema: pending revisions are
     listed, not drift. Exits 0 only if every target is at head, or behind it at a revision
