@@ -576,7 +576,11 @@ def stamp(ctx: click.Context, /, force: bool, as_sql: bool, **opts: Any) -> None
                 "--sql prints the SQL for the live database's dialect and takes no targets; "
                 "give --url with the dialect you need (it is not connected to)."
             )
-        click.echo(pipeline.stamp_sql(_locate(opts)), nl=False)
+        sql = pipeline.stamp_sql(_locate(opts))
+        if opts["as_json"]:
+            _emit_json("stamp", 0, sql=sql)
+        else:
+            click.echo(sql, nl=False)
         return
     _run_targets(ctx, opts, stamp=True, force=force)
 
