@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.types import TypeEngine
 
+from adopt import baseline_ops
 from adopt import connect
 from adopt import envrun
 from adopt import memory
@@ -289,7 +290,7 @@ def summarise(tables: list[Table]) -> BaselineSummary:
                 module = type(type_).__module__
                 if module.startswith("sqlalchemy.dialects."):
                     dialect_types.add(f"{module.split('.')[2]}.{type(type_).__name__}")
-                elif not module.startswith("sqlalchemy"):
+                elif not is_sqlalchemy_type(type_):
                     custom_types.add(f"{module}.{type(type_).__name__}")
     return BaselineSummary(
         tables=len(tables),
@@ -331,7 +332,7 @@ def _with_custom_type_rendering(options: dict[str, Any]) -> dict[str, Any]:
 def _adopt_options(options: dict[str, Any]) -> dict[str, Any]:
     """What adopt adds to the options env.py passes: rendering of project types, and the
     CREATE SCHEMA statements that must come before the tables of other schemas."""
-    options = _with_custom_type_rendering(options)
+    options = _with_completed_operations(_with_custom_type_rendering(options))
     metadata = options.get("target_metadata")
     schemas = sorted({t.schema for t in metadata.tables.values() if t.schema}) if metadata else []
     if not schemas:
@@ -356,8 +357,34 @@ def _adopt_options(options: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def _with_completed_operations(options: dict[str, Any]) -> dict[str, Any]:
+    """The project's process_revision_directives first, then adopt's additions to this
+    bind's operations (adopt.baseline_ops: sequences, keys created after their tables)."""
+    user_hook = options.get("process_revision_directives")
+
+    def complete(context: Any, revision: Any, directives: list[Any]) -> None:
+        if user_hook is not None:
+            user_hook(context, revision, directives)
+        if not directives:
+            return
+        # This call's bind: the multidb layout has one UpgradeOps per bind, the last is ours.
+        upgrade = directives[0].upgrade_ops_list[-1]
+        downgrade = directives[0].downgrade_ops_list[-1]
+        if upgrade is not None and not upgrade.is_empty():
+            baseline_ops.complete(upgrade, downgrade, context.dialect)
+
+    return dict(options, process_revision_directives=complete)
+
+
 def _is_custom(type_: Any) -> bool:
-    return isinstance(type_, TypeEngine) and not type(type_).__module__.startswith("sqlalchemy")
+    return isinstance(type_, TypeEngine) and not is_sqlalchemy_type(type_)
+
+
+def is_sqlalchemy_type(type_: Any) -> bool:
+    """SQLAlchemy's own types: the module is `sqlalchemy` or under `sqlalchemy.` (a package
+    whose name merely starts so, such as sqlalchemy_utils, is a library like any other)."""
+    module = type(type_).__module__
+    return module == "sqlalchemy" or module.startswith("sqlalchemy.")
 
 
 def render_custom_type(type_: TypeEngine[Any], context: AutogenContext) -> str | bool:

@@ -1,0 +1,135 @@
+"""What the baseline needs beyond the operations autogenerate makes, so that it builds what
+the models describe on an empty database of the live dialect:
+
+- the sequences the models declare (`sa.Sequence` on a column), created before the tables
+  and dropped after them: Alembic's autogenerate does not compare or create sequences;
+- foreign keys that cannot be created with their table: those of tables that refer to each
+  other in a cycle, and those marked `use_alter=True`. Inline in `op.create_table`, the first
+  table's key would refer to a table that does not exist yet. They are created after all the
+  tables with `op.create_foreign_key` (SQLite, which cannot add a foreign key to a table and
+  does not check the referred table when one is created, keeps them inline).
+
+Both work on Alembic's public operation objects, in a `process_revision_directives` hook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.operations import ops as alembic_ops
+from sqlalchemy import Column
+from sqlalchemy import ForeignKeyConstraint
+from sqlalchemy import Sequence
+from sqlalchemy import Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.schema import CreateSequence
+from sqlalchemy.schema import DropSequence
+from sqlalchemy.schema import sort_tables_and_constraints
+
+
+def complete(upgrade: alembic_ops.UpgradeOps, downgrade: Any, dialect: Dialect) -> list[str]:
+    """Add the sequences and move the foreign keys out of their tables (see the module's
+    docstring); returns the names of the tables whose keys were moved, to tell the user."""
+    creates = [op for op in upgrade.ops if isinstance(op, alembic_ops.CreateTableOp)]
+    tables = [t for t in map(_model_table, creates) if t is not None]
+    _add_sequences(upgrade, downgrade, tables, dialect)
+    if getattr(dialect, "supports_sequences", False):
+        for op in creates:
+            _numbered_by_their_sequence(op)
+    if dialect.name == "sqlite":
+        return []
+    return _keys_after_tables(upgrade, downgrade, creates)
+
+
+def _add_sequences(
+    upgrade: alembic_ops.UpgradeOps, downgrade: Any, tables: list[Table], dialect: Dialect
+) -> None:
+    if not getattr(dialect, "supports_sequences", False):
+        return
+    seen: dict[str, Sequence] = {}
+    for table in tables:
+        for column in table.columns:
+            if isinstance(column.default, Sequence) and column.default.name not in seen:
+                seen[column.default.name] = column.default
+    if not seen:
+        return
+    create = [
+        alembic_ops.ExecuteSQLOp(str(CreateSequence(s).compile(dialect=dialect)))
+        for s in seen.values()
+    ]
+    drop = [
+        alembic_ops.ExecuteSQLOp(str(DropSequence(s).compile(dialect=dialect)))
+        for s in seen.values()
+    ]
+    upgrade.ops[:0] = create
+    if downgrade is not None:
+        downgrade.ops.extend(drop)
+
+
+def _numbered_by_their_sequence(op: alembic_ops.CreateTableOp) -> None:
+    """A key column numbered by its own `sa.Sequence` is a plain integer in the database
+    (create_all makes no SERIAL of it: the sequence is its default, on the client). Alembic
+    renders it without the sequence, and op.create_table would make it SERIAL, with a second
+    sequence: it is rendered with autoincrement=False instead, as create_all builds it."""
+    op.columns = [_without_autoincrement(item) for item in op.columns]
+
+
+def _without_autoincrement(item: Any) -> Any:
+    if not (isinstance(item, Column) and isinstance(item.default, Sequence)):
+        return item
+    copy = getattr(item, "_copy", None)  # SQLAlchemy's column copy (2.0, 2.1)
+    if copy is None:
+        return item
+    plain = copy()
+    plain.autoincrement = False
+    return plain
+
+
+def _keys_after_tables(
+    upgrade: alembic_ops.UpgradeOps, downgrade: Any, creates: list[alembic_ops.CreateTableOp]
+) -> list[str]:
+    """Take the keys that need their tables first out of the create_table operations and
+    create them after the last table."""
+    by_name = {(op.schema, op.table_name): op for op in creates}
+    models = [_model_table(op) for op in creates]
+    later = _keys_needing_all_tables([t for t in models if t is not None])
+    if not later:
+        return []
+    moved: list[alembic_ops.MigrateOperation] = []
+    dropped: list[alembic_ops.MigrateOperation] = []
+    tables: set[str] = set()
+    for key in later:
+        owner = by_name.get((key.table.schema, key.table.name))
+        if owner is None:
+            continue
+        owner.columns = [c for c in owner.columns if c is not key]
+        moved.append(alembic_ops.CreateForeignKeyOp.from_constraint(key))
+        if key.name:
+            dropped.append(alembic_ops.DropConstraintOp.from_constraint(key))
+        tables.add(key.table.name)
+    last = max(upgrade.ops.index(op) for op in creates)
+    upgrade.ops[last + 1 : last + 1] = moved
+    if downgrade is not None:
+        downgrade.ops[:0] = dropped
+    return sorted(tables)
+
+
+def _model_table(op: alembic_ops.CreateTableOp) -> Table | None:
+    """The models' own Table behind a create_table operation (its constraints are the
+    models' objects), found through one of its columns."""
+    for item in op.columns:
+        table = getattr(item, "table", None)
+        if isinstance(table, Table):
+            return table
+    return None
+
+
+def _keys_needing_all_tables(tables: list[Table]) -> list[ForeignKeyConstraint]:
+    """SQLAlchemy's own answer, as create_all uses it: the keys left over after sorting the
+    tables by dependency (those in cycles), plus those marked use_alter."""
+    ordered = sort_tables_and_constraints(tables)  # type: ignore[no-untyped-call]
+    found = [key for table, keys in ordered if table is None for key in keys]
+    for table in tables:
+        for key in table.foreign_key_constraints:
+            if key.use_alter and key not in found:
+                found.append(key)
+    return found
