@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy
 from alembic.autogenerate import RevisionContext
 from alembic.autogenerate import render as alembic_render
 from alembic.autogenerate.api import AutogenContext
@@ -193,11 +194,13 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
         ):
             context = contexts.get(upgrade.upgrade_token, last)
             context.imports = imports  # one import block for the whole script
-            template_args[upgrade.upgrade_token] = alembic_render._indent(
-                alembic_render._render_cmd_body(upgrade, context)
+            template_args[upgrade.upgrade_token] = baseline_ops.qualified(
+                alembic_render._indent(alembic_render._render_cmd_body(upgrade, context)),
+                imports,
             )
-            template_args[downgrade.downgrade_token] = alembic_render._indent(
-                alembic_render._render_cmd_body(downgrade, context)
+            template_args[downgrade.downgrade_token] = baseline_ops.qualified(
+                alembic_render._indent(alembic_render._render_cmd_body(downgrade, context)),
+                imports,
             )
             upgrade.ops, downgrade.ops = [], []  # rendered: not needed any more
         template_args["imports"] = "\n".join(sorted(imports))
@@ -405,7 +408,10 @@ def render_custom_type(type_: TypeEngine[Any], context: AutogenContext) -> str |
 def _rebuilds(text: str, module: str, type_: TypeEngine[Any], dialect: Any) -> bool:
     try:
         importlib.import_module(module)
-        namespace = {module.split(".")[0]: importlib.import_module(module.split(".")[0])}
+        # SQLAlchemy's names too: a type's repr writes its nested types bare (`Text()`), and
+        # the rendered script spells them sa.Text() (baseline_ops.qualified).
+        namespace = {n: getattr(sqlalchemy, n) for n in dir(sqlalchemy) if not n.startswith("_")}
+        namespace[module.split(".")[0]] = importlib.import_module(module.split(".")[0])
         rebuilt = eval(text, namespace)
         return bool(rebuilt.compile(dialect=dialect) == type_.compile(dialect=dialect))
     except Exception:

@@ -13,8 +13,12 @@ Both work on Alembic's public operation objects, in a `process_revision_directiv
 
 from __future__ import annotations
 
+import ast
+import builtins
+from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy
 from alembic.operations import ops as alembic_ops
 from sqlalchemy import Column
 from sqlalchemy import ForeignKeyConstraint
@@ -24,6 +28,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateSequence
 from sqlalchemy.schema import DropSequence
 from sqlalchemy.schema import sort_tables_and_constraints
+
+from adopt.errors import AdoptError
 
 
 def complete(upgrade: alembic_ops.UpgradeOps, downgrade: Any, dialect: Dialect) -> list[str]:
@@ -133,3 +139,61 @@ def _keys_needing_all_tables(tables: list[Table]) -> list[ForeignKeyConstraint]:
             if key.use_alter and key not in found:
                 found.append(key)
     return found
+
+
+# --- names the rendered script uses -------------------------------------------------------------
+
+_ALWAYS_BOUND = {"op", "sa"}
+
+
+def qualified(body: str, imports: Iterable[str]) -> str:
+    """The rendered body of upgrade() or downgrade() with every name it uses bound: a bare
+    SQLAlchemy name (`Text()` inside a type's arguments, which a type's own repr writes) is
+    spelled `sa.Text()`; any other name the script does not import is reported before the
+    script runs, by name, instead of a NameError in the rebuild."""
+    source = "def _body():\n" + body
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return body  # not Python as rendered: Alembic's own loading says where
+    # Names the body binds itself: `with op.batch_alter_table(...) as batch_op`, loops.
+    own = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
+    own |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    bound = _ALWAYS_BOUND | _imported(imports) | set(dir(builtins)) | own
+    bare = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound
+    ]
+    unknown = sorted({n.id for n in bare if not _is_sqlalchemy_name(n.id)})
+    if unknown:
+        raise AdoptError(
+            f"The baseline would use {', '.join(unknown)} without importing it (a type's "
+            "arguments rendered by its repr); give the type a render_item hook in env.py, or "
+            "a repr that names its module, then run again."
+        )
+    lines = source.splitlines(keepends=True)
+    for node in sorted(bare, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+        line = lines[node.lineno - 1]
+        lines[node.lineno - 1] = line[: node.col_offset] + "sa." + line[node.col_offset :]
+    return "".join(lines)[len("def _body():\n") :]
+
+
+def _imported(imports: Iterable[str]) -> set[str]:
+    names: set[str] = set()
+    for line in imports:
+        try:
+            tree = ast.parse(line.strip())
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                for alias in node.names:
+                    names.add((alias.asname or alias.name).split(".")[0])
+    return names
+
+
+def _is_sqlalchemy_name(name: str) -> bool:
+    return hasattr(sqlalchemy, name) and not name.startswith("_")

@@ -27,6 +27,7 @@ CYCLE = """
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", name="fk_users_team")),
         sa.Column("code", sqlalchemy_fakeutils.Code(length=16)),
+        sa.Column("tag", sqlalchemy_fakeutils.Tagged(sa.Text(), length=20)),
     )
     sa.Table(
         "teams", metadata,
@@ -73,6 +74,7 @@ def test_foreign_keys_in_a_cycle_and_use_alter_are_built(
     [baseline] = revision_files(tmp_path)
     text = baseline.read_text()
     assert "import sqlalchemy_fakeutils" in text
+    assert "sqlalchemy_fakeutils.Tagged(inner=sa.Text(), length=20)" in text
     if dialect != "sqlite":
         assert "op.create_foreign_key('fk_users_team'" in text
         assert "op.create_foreign_key('fk_badge_owner'" in text
@@ -96,3 +98,17 @@ def test_foreign_keys_in_a_cycle_and_use_alter_are_built(
     else:
         assert keys == {"fk_users_team", "fk_teams_captain", "fk_badge_owner"}
     assert version_rows(empty) == [baseline.name.split("_")[0]]
+
+
+def test_names_the_script_does_not_import_are_reported_before_it_runs() -> None:
+    from adopt.baseline_ops import qualified
+    from adopt.errors import AdoptError
+
+    body = "    op.create_table('t', sa.Column('x', postgresql.JSONB(astext_type=Text())))\n"
+    assert "astext_type=sa.Text()" in qualified(
+        body, {"from sqlalchemy.dialects import postgresql"}
+    )
+    with pytest.raises(AdoptError, match="Weird without importing it"):
+        qualified(body.replace("Text()", "Weird()"), {"from sqlalchemy.dialects import postgresql"})
+    with pytest.raises(AdoptError, match="postgresql"):
+        qualified(body, set())

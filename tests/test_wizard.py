@@ -235,9 +235,7 @@ def test_drift_stop_on_unmanaged_tables(legacy: tuple[Path, str]) -> None:
 
 
 @pytest.mark.parametrize("at", ["is this right", "use it", "verdict", "stamp the live"])
-def test_ctrl_c_at_a_prompt_says_what_stays(
-    legacy: tuple[Path, str], at: str
-) -> None:
+def test_ctrl_c_at_a_prompt_says_what_stays(legacy: tuple[Path, str], at: str) -> None:
     project, url = legacy
     rows = row_checksums(url)
     answers = []
