@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import re
@@ -29,6 +30,7 @@ from sqlalchemy.types import TypeEngine
 from adopt import baseline_ops
 from adopt import connect
 from adopt import envrun
+from adopt import live_names
 from adopt import memory
 from adopt import schema
 from adopt.discovery import Models
@@ -83,9 +85,12 @@ def generate(
     scratch: Engine | Mapping[str | None, Engine],
     message: str = "baseline",
     rev_id: str | None = None,
+    names: live_names.Names | None = None,
 ) -> Baseline:
     """Autogenerate the baseline into repo's versions/ against the empty `scratch` database
-    (one per bind, by bind key, for a project with several databases)."""
+    (one per bind, by bind key, for a project with several databases). `names` are the live
+    database's names for the constraints the models leave unnamed (adopt.live_names): the
+    baseline writes them."""
     check_rev_id(rev_id)
     config, script = repo.config(), repo.script()
     command_args = {
@@ -106,8 +111,10 @@ def generate(
     engines = {models.bind: scratch} if isinstance(scratch, Engine) else dict(scratch)
     versions = repo.directory / "versions"
     before = set(versions.iterdir()) if versions.is_dir() else set()
+    pinned: list[tuple[Any, Any]] = []
+    hook = functools.partial(_adopt_options, names=names or {}, pinned=pinned)
     try:
-        return _generate(repo, models, engines, message, config, script, revision_context)
+        return _generate(repo, models, engines, message, config, script, revision_context, hook)
     except BaseException as exc:
         # A failure while writing (full disk, Ctrl-C) must not leave half a revision behind.
         for path in set(versions.iterdir()) - before if versions.is_dir() else ():
@@ -119,6 +126,10 @@ def generate(
                 "disk space or fix the folder's permissions, then run again."
             ) from None
         raise
+    finally:
+        # The names were the script's to write, not the models' to keep.
+        for constraint, name in pinned:
+            constraint.name = name
 
 
 def _generate(
@@ -129,6 +140,7 @@ def _generate(
     config: Any,
     script: Any,
     revision_context: RevisionContext,
+    hook: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> Baseline:
     contexts: dict[str, AutogenContext] = {}  # each bind's autogenerate context, by token
 
@@ -152,7 +164,7 @@ def _generate(
             connections,
             retrieve,
             flask_app=models.flask_app,
-            hook=_adopt_options,
+            hook=hook,
             only_listed=models.is_multi,
             as_sql=False,
             template_args=revision_context.template_args,
@@ -332,10 +344,15 @@ def _with_custom_type_rendering(options: dict[str, Any]) -> dict[str, Any]:
     return dict(options, render_item=render_item)
 
 
-def _adopt_options(options: dict[str, Any]) -> dict[str, Any]:
-    """What adopt adds to the options env.py passes: rendering of project types, and the
-    CREATE SCHEMA statements that must come before the tables of other schemas."""
-    options = _with_completed_operations(_with_custom_type_rendering(options))
+def _adopt_options(
+    options: dict[str, Any],
+    names: live_names.Names | None = None,
+    pinned: list[tuple[Any, Any]] | None = None,
+) -> dict[str, Any]:
+    """What adopt adds to the options env.py passes: rendering of project types, the
+    operations autogenerate leaves out (adopt.baseline_ops), and the CREATE SCHEMA statements
+    that must come before the tables of other schemas."""
+    options = _with_completed_operations(_with_custom_type_rendering(options), names, pinned)
     metadata = options.get("target_metadata")
     schemas = sorted({t.schema for t in metadata.tables.values() if t.schema}) if metadata else []
     if not schemas:
@@ -360,7 +377,11 @@ def _adopt_options(options: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def _with_completed_operations(options: dict[str, Any]) -> dict[str, Any]:
+def _with_completed_operations(
+    options: dict[str, Any],
+    names: live_names.Names | None = None,
+    pinned: list[tuple[Any, Any]] | None = None,
+) -> dict[str, Any]:
     """The project's process_revision_directives first, then adopt's additions to this
     bind's operations (adopt.baseline_ops: sequences, keys created after their tables)."""
     user_hook = options.get("process_revision_directives")
@@ -374,7 +395,7 @@ def _with_completed_operations(options: dict[str, Any]) -> dict[str, Any]:
         upgrade = directives[0].upgrade_ops_list[-1]
         downgrade = directives[0].downgrade_ops_list[-1]
         if upgrade is not None and not upgrade.is_empty():
-            baseline_ops.complete(upgrade, downgrade, context.dialect)
+            baseline_ops.complete(upgrade, downgrade, context.dialect, names, pinned)
 
     return dict(options, process_revision_directives=complete)
 

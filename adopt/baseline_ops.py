@@ -24,19 +24,33 @@ from sqlalchemy import Column
 from sqlalchemy import ForeignKeyConstraint
 from sqlalchemy import Sequence
 from sqlalchemy import Table
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateSequence
 from sqlalchemy.schema import DropSequence
 from sqlalchemy.schema import sort_tables_and_constraints
 
+from adopt import live_names
 from adopt.errors import AdoptError
 
 
-def complete(upgrade: alembic_ops.UpgradeOps, downgrade: Any, dialect: Dialect) -> list[str]:
+def complete(
+    upgrade: alembic_ops.UpgradeOps,
+    downgrade: Any,
+    dialect: Dialect,
+    names: live_names.Names | None = None,
+    pinned: list[tuple[Any, Any]] | None = None,
+) -> list[str]:
     """Add the sequences and move the foreign keys out of their tables (see the module's
-    docstring); returns the names of the tables whose keys were moved, to tell the user."""
+    docstring), and give the models' unnamed keys the names the live database has (`names`,
+    adopt.live_names; each constraint named and its old name appended to `pinned`, for the
+    caller to restore once the script is rendered); returns the names of the tables whose
+    keys were moved, to tell the user."""
     creates = [op for op in upgrade.ops if isinstance(op, alembic_ops.CreateTableOp)]
     tables = [t for t in map(_model_table, creates) if t is not None]
+    if names:
+        _pin_names(tables, names, pinned if pinned is not None else [])
     _add_sequences(upgrade, downgrade, tables, dialect)
     if getattr(dialect, "supports_sequences", False):
         for op in creates:
@@ -69,6 +83,32 @@ def _add_sequences(
     upgrade.ops[:0] = create
     if downgrade is not None:
         downgrade.ops.extend(drop)
+
+
+def _pin_names(tables: list[Table], names: live_names.Names, pinned: list[tuple[Any, Any]]) -> None:
+    """Name each unnamed foreign key and unique constraint as the live database names it."""
+    for table in tables:
+        for constraint in table.constraints:
+            if constraint.name is not None:
+                continue
+            signature = _signature(table, constraint)
+            if signature is not None and signature in names:
+                pinned.append((constraint, constraint.name))
+                constraint.name = names[signature]
+
+
+def _signature(table: Table, constraint: Any) -> live_names.Signature | None:
+    columns = tuple(c.name for c in constraint.columns)
+    if isinstance(constraint, ForeignKeyConstraint):
+        try:
+            referred = constraint.referred_table
+        except exc.NoReferencedTableError:
+            return None
+        targets = tuple(element.column.name for element in constraint.elements)
+        return ("foreign_key", table.name, columns, referred.name, targets)
+    if isinstance(constraint, UniqueConstraint):
+        return ("unique", table.name, columns, "", ())
+    return None
 
 
 def _numbered_by_their_sequence(op: alembic_ops.CreateTableOp) -> None:

@@ -27,6 +27,7 @@ from adopt import drift
 from adopt import envrun
 from adopt import fleet
 from adopt import inventory
+from adopt import live_names
 from adopt import memory
 from adopt import project_lock
 from adopt import repository
@@ -509,7 +510,8 @@ def _baseline(
                 part.bind: stack.enter_context(scratch_mod.open_scratch(part.live.url, plan))
                 for part, plan in zip(parts, plans, strict=True)
             }
-            made = baseline_mod.generate(repo, project.models, engines, message, rev_id)
+            names = _live_names(parts)
+            made = baseline_mod.generate(repo, project.models, engines, message, rev_id, names)
             written.append(made.path)
             memory.release()  # the generation's garbage, before the rebuild and the check
             # Generation only read the scratch databases (and rolled back): they are still
@@ -565,6 +567,15 @@ def _baseline(
 
 def _kept(adoption: Adoption) -> str:
     return f"baseline {adoption.baseline.revision} written to {adoption.baseline.path}"
+
+
+def _live_names(parts: Sequence[Project]) -> live_names.Names:
+    """The names each live database gave to the constraints the models leave unnamed, which
+    the baseline writes (adopt.live_names): read-only, one query per database."""
+    found: live_names.Names = {}
+    for part in parts:
+        found.update(live_names.read(part.live.url))
+    return found
 
 
 def _env_text(repo: repository.Repository) -> str | None:

@@ -112,3 +112,74 @@ def test_names_the_script_does_not_import_are_reported_before_it_runs() -> None:
         qualified(body.replace("Text()", "Weird()"), {"from sqlalchemy.dialects import postgresql"})
     with pytest.raises(AdoptError, match="postgresql"):
         qualified(body, set())
+
+
+FOLLOWERS = """
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    sa.Table(
+        "user", metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(80), unique=True),
+    )
+    sa.Table(
+        "followers", metadata,
+        sa.Column("follower_id", sa.Integer, sa.ForeignKey("user.id"), primary_key=True),
+        sa.Column("followed_id", sa.Integer, sa.ForeignKey("user.id"), primary_key=True),
+    )
+"""
+
+
+def _constraint_names(url: str) -> dict[tuple[str, str, tuple[str, ...]], str]:
+    e = engine(url)
+    with e.connect() as conn:
+        insp = sa.inspect(conn)
+        found = {}
+        for table in ("user", "followers"):
+            for fk in insp.get_foreign_keys(table):
+                found[("fk", table, tuple(fk["constrained_columns"]))] = fk["name"]
+            for uq in insp.get_unique_constraints(table):
+                found[("uq", table, tuple(uq["column_names"]))] = uq["name"]
+    e.dispose()
+    return found
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mariadb"])
+def test_names_the_server_gave_are_pinned_in_the_baseline(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_database: Callable[[str], str],
+    server: str,
+) -> None:
+    """The models name nothing; the live database's own names (followers_ibfk_1 and _2 by
+    position on MariaDB, *_fkey / *_key on PostgreSQL) are written into the baseline, so a
+    database built from migrations has the same key under the same name."""
+    (tmp_path / "follow.py").write_text(textwrap.dedent(FOLLOWERS))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("follow", None)
+    import follow  # type: ignore[import-not-found]
+
+    live = make_database(server)
+    e = engine(live)
+    follow.metadata.create_all(e)
+    e.dispose()
+    result = adopt("run", "--yes", "--models", "follow:metadata", "--url", live)
+    assert result.exit_code == 0, result.output
+    [baseline] = revision_files(tmp_path)
+    live_names = _constraint_names(live)
+    for name in live_names.values():
+        assert f"name='{name}'" in baseline.read_text(), name
+    from alembic import command
+    from alembic.config import Config
+
+    empty = make_database(server)
+    monkeypatch.setenv("DATABASE_URL", empty)
+    command.upgrade(Config(str(tmp_path / "alembic.ini")), "head")
+    assert _constraint_names(empty) == live_names
+    assert all(
+        c.name is None
+        for c in follow.metadata.tables["followers"].constraints
+        if not isinstance(c, sa.PrimaryKeyConstraint)
+    )
