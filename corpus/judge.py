@@ -2,47 +2,68 @@
 
     python corpus/judge.py LIVE_URL REPLAYED_URL
 
-Independent of adopt's own comparison: it reads each server's catalog itself and compares the
-lines, names and column order included. PostgreSQL: information_schema.columns in ordinal
-order, pg_get_constraintdef and pg_indexes with their names, sequences and enum labels.
-MariaDB/MySQL: SHOW CREATE TABLE (the AUTO_INCREMENT counter left out). SQLite: the pragmas
-(columns in order, indexes with their columns and statements, foreign keys with actions).
-alembic_version and adopt's audit table are left out. Prints {"differences": [...]}: each
-line found on one side only, prefixed "live only" or "replay only"; exits 1 when any."""
+Independent of adopt's own comparison (nothing of adopt is imported): it reads each server's
+catalog itself, turns it into lines, and compares the two multisets of lines. Names count, and
+so does column order.
+
+- PostgreSQL: information_schema.columns ordered by ordinal_position (type, length, precision,
+  nullability, default, identity, collation, generated expression), every constraint with its
+  name and pg_get_constraintdef, every index with its name and pg_get_indexdef, pg_sequences
+  (with the column that owns each sequence), enum types with their labels in order, table and
+  column comments.
+- MariaDB/MySQL: SHOW CREATE TABLE, less the AUTO_INCREMENT=N table option (a counter, not
+  schema); column lines are numbered so that their order counts, key lines are not (the order
+  of KEY lines follows creation order, which a server does not use).
+- SQLite: the CREATE statements in sqlite_master (whitespace normalised), PRAGMA table_xinfo
+  (columns in order), index_list with index_xinfo, and foreign_key_list.
+
+alembic_version and adopt's audit table adopt_stamp_log are left out. Prints
+{"differences": [...]}, each line found on one side only (prefixed "live only:" or
+"replay only:"), and exits 1 when there is any."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
+from collections import Counter
 
 import sqlalchemy as sa
 
 SKIP = {"alembic_version", "adopt_stamp_log"}
 
-_PG = [
+_PG: list[tuple[str, str]] = [
     (
         "column",
         "SELECT table_name, ordinal_position, column_name, data_type, udt_name, "
         "character_maximum_length, numeric_precision, numeric_scale, datetime_precision, "
-        "is_nullable, column_default, is_identity, identity_generation, collation_name, "
-        "is_generated, generation_expression FROM information_schema.columns "
+        "interval_type, is_nullable, column_default, is_identity, identity_generation, "
+        "identity_start, identity_increment, collation_name, is_generated, "
+        "generation_expression FROM information_schema.columns "
         "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
     ),
     (
         "constraint",
-        "SELECT c.relname, co.conname, pg_get_constraintdef(co.oid) FROM pg_constraint co "
-        "JOIN pg_class c ON c.oid = co.conrelid "
+        "SELECT c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid) "
+        "FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid "
         "WHERE co.connamespace = current_schema()::regnamespace",
     ),
     (
         "index",
-        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()",
+        "SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+        "WHERE t.relnamespace = current_schema()::regnamespace",
     ),
     (
         "sequence",
-        "SELECT sequencename, data_type, start_value, increment_by, min_value, max_value, "
-        "cache_size, cycle FROM pg_sequences WHERE schemaname = current_schema()",
+        "SELECT s.sequencename, s.data_type, s.start_value, s.increment_by, s.min_value, "
+        "s.max_value, s.cache_size, s.cycle, "
+        "(SELECT t.relname || '.' || a.attname FROM pg_depend d "
+        " JOIN pg_class t ON t.oid = d.refobjid "
+        " JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+        " WHERE d.objid = (quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename))"
+        "::regclass AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')) "
+        "AS owned_by FROM pg_sequences s WHERE s.schemaname = current_schema()",
     ),
     (
         "enum",
@@ -50,10 +71,21 @@ _PG = [
         "FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
         "WHERE t.typnamespace = current_schema()::regnamespace GROUP BY t.typname",
     ),
+    (
+        "comment",
+        "SELECT c.relname, a.attname, d.description FROM pg_description d "
+        "JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass "
+        "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid "
+        "AND d.objsubid > 0 WHERE c.relnamespace = current_schema()::regnamespace",
+    ),
 ]
+
+# Sequences and enum types belong to no table; what alembic_version brings is skipped by name.
+_BY_TABLE = {"column", "constraint", "index", "comment"}
 
 
 def lines(url: str) -> list[str]:
+    """The schema of the database at `url`, as sorted catalog lines."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -66,13 +98,17 @@ def lines(url: str) -> list[str]:
         engine.dispose()
 
 
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
 def _postgresql(conn: sa.Connection) -> list[str]:
     out = []
     for kind, query in _PG:
         for row in conn.exec_driver_sql(query):
-            if kind != "sequence" and kind != "enum" and row[0] in SKIP:
+            if kind in _BY_TABLE and row[0] in SKIP:
                 continue
-            out.append(kind + "|" + "|".join("" if v is None else str(v) for v in row))
+            out.append(kind + "|" + "|".join(_cell(v) for v in row))
     return sorted(out)
 
 
@@ -82,12 +118,24 @@ def _mysql(conn: sa.Connection) -> list[str]:
     for name in sorted(n for n in names if n not in SKIP):
         create = conn.exec_driver_sql(f"SHOW CREATE TABLE `{name}`").one()[1]
         create = re.sub(r" AUTO_INCREMENT=\d+", "", create)
-        out += [f"{name}|{line.strip().rstrip(',')}" for line in create.splitlines()]
-    return out
+        position = 0
+        for raw in create.splitlines()[1:]:
+            line = raw.strip().rstrip(",")
+            if line.startswith("`"):  # a column: its place counts
+                position += 1
+                out.append(f"{name}|column {position}|{line}")
+            else:
+                out.append(f"{name}|{line}")
+    return sorted(out)
 
 
 def _sqlite(conn: sa.Connection) -> list[str]:
     out = []
+    for kind, name, table, sql in conn.exec_driver_sql(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+    ):
+        if table not in SKIP and sql is not None:
+            out.append(f"{kind} statement|{name}|{' '.join(sql.split())}")
     names = [
         r[0]
         for r in conn.exec_driver_sql(
@@ -96,31 +144,37 @@ def _sqlite(conn: sa.Connection) -> list[str]:
     ]
     for name in sorted(n for n in names if n not in SKIP):
         quoted = name.replace('"', '""')
-        for row in conn.exec_driver_sql(f'PRAGMA table_info("{quoted}")'):
-            out.append(f"column|{name}|" + "|".join(str(v) for v in row))
+        for row in conn.exec_driver_sql(f'PRAGMA table_xinfo("{quoted}")'):
+            out.append(f"column|{name}|" + "|".join(_cell(v) for v in row))
         for row in conn.exec_driver_sql(f'PRAGMA foreign_key_list("{quoted}")'):
-            out.append(f"foreign key|{name}|" + "|".join(str(v) for v in row[2:]))
+            out.append(f"foreign key|{name}|" + "|".join(_cell(v) for v in row[2:]))
         for row in conn.exec_driver_sql(f'PRAGMA index_list("{quoted}")'):
             index = row[1]
+            escaped = index.replace('"', '""')
             columns = [
-                str(c[2]) for c in conn.exec_driver_sql(f'PRAGMA index_xinfo("{index}")') if c[5]
+                f"{c[2]}{' DESC' if c[3] else ''}"
+                for c in conn.exec_driver_sql(f'PRAGMA index_xinfo("{escaped}")')
+                if c[5]
             ]
-            shown = index if not index.startswith("sqlite_autoindex_") else "(automatic)"
-            out.append(f"index|{name}|{shown}|unique={row[2]}|{','.join(columns)}")
-    for name, sql in conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-    ):
-        out.append(f"index statement|{name}|{' '.join(sql.split())}")
+            shown = "(automatic)" if index.startswith("sqlite_autoindex_") else index
+            out.append(
+                f"index|{name}|{shown}|unique={row[2]}|origin={row[3]}|partial={row[4]}|"
+                + ",".join(columns)
+            )
     return sorted(out)
 
 
+def differences(live_url: str, replay_url: str) -> list[str]:
+    """Each catalog line found on one side only, live side first."""
+    live, replay = Counter(lines(live_url)), Counter(lines(replay_url))
+    found = [f"live only: {line}" for line in sorted((live - replay).elements())]
+    found += [f"replay only: {line}" for line in sorted((replay - live).elements())]
+    return found
+
+
 def main() -> int:
-    live, replay = lines(sys.argv[1]), lines(sys.argv[2])
-    only_live = [line for line in live if line not in replay]
-    only_replay = [line for line in replay if line not in live]
-    found = [f"live only: {line}" for line in only_live]
-    found += [f"replay only: {line}" for line in only_replay]
-    print(json.dumps({"differences": found}))
+    found = differences(sys.argv[1], sys.argv[2])
+    print(json.dumps({"differences": found}, indent=1))
     return 1 if found else 0
 
 

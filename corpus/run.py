@@ -1,28 +1,33 @@
-"""adopt on real open-source model sets: every combination of set and dialect, adopted as a new
-user would, and the result judged strictly by an independent comparison.
+"""adopt on real open-source model sets: every combination of set and dialect adopted with the
+public CLI as a new user would, and the result judged strictly by an independent comparison.
 
-    .venv/bin/python corpus/run.py [--sets a,b] [--dialects sqlite,postgresql,mariadb]
-                                   [--fast] [--markdown docs/corpus.md]
+    .venv/bin/python corpus/run.py [--sets a,b] [--dialects sqlite,postgresql,mariadb] [--fast]
+                                   [--jobs N] [--markdown PATH | --no-markdown]
 
-Each set (corpus/sets/<name>.py) names the packages it needs, pinned, and exposes the
-project's own `metadata`. For each set a virtual environment of its own is made under
-corpus/.venvs/<name> (their pins clash), reused while its requirements are unchanged, with the
-set's packages and adopt itself from this repository. Then, on each dialect the set supports:
+Each set (corpus/sets/<name>.py) names the packages it needs, pinned (REQUIREMENTS), the
+dialects its project supports (DIALECTS, with the reason for any left out in UNSUPPORTED), and
+exposes the project's own models: `metadata`, or, for a Flask set (FLASK = True), a
+`create_app()` factory. For each set a virtual environment of its own is made under
+corpus/.venvs/<name> (the projects' pins clash), reused while its requirements and adopt's
+pyproject.toml are unchanged, with the set's packages and adopt itself from this repository
+(`pip install -e REPO[postgres,mysql]`). Then, on each dialect the set supports:
 
-1. the legacy database is built with `create_all` from the project's models, and given a row
-   where the set says how;
-2. `adopt check --json` must report no difference (a database built from the very models
-   matches them by construction);
-3. `adopt run --yes --json` in a fresh project folder must exit 0;
-4. the migrations adopt wrote are replayed into a new empty database with plain Alembic
-   (`alembic upgrade head`), and that database is compared with the live one strictly, by
-   `corpus/judge.py`, reading the servers' catalogs itself: tables, columns in order with
-   their types, nullability and defaults, indexes and constraints with their names,
-   sequences.
+1. build: the legacy database is built with `create_all` from the project's models (in the
+   set's environment, corpus/build.py) and given a few rows where the set has a `seed()`;
+2. check: `adopt check --json` must report no difference (a database built from the very
+   models matches them by construction, so any difference is a false alarm);
+3. run: `adopt run --yes --json` in a fresh project folder must exit 0 (Flask sets: `--app
+   'set:create_app()'`, the URL from the app; plain sets: `--models set:metadata --url URL`);
+4. replay: the migrations adopt wrote are replayed into a new empty database of the same
+   dialect with plain Alembic (`alembic upgrade head`, or `flask db upgrade` for Flask sets),
+   and that database is compared with the live one strictly by corpus/judge.py, which reads
+   the servers' catalogs itself.
 
-Prints one table (and writes it as Markdown with --markdown). PostgreSQL and MariaDB are
-expected on 127.0.0.1 (user root, no password), as for the test suite; databases made here
-are named corpus_<random> and dropped at the end."""
+Every command's output is kept under corpus/.results/<set>/<dialect>/ (the project folder
+with the migrations adopt wrote, check.json, run.json, replay.log, judge.json). Prints one
+table and, for a run of every set, writes it into docs/corpus.md. Exits 1 when a combination
+is not exact. PostgreSQL and MariaDB are expected on 127.0.0.1 (user root, no password), as for
+the test suite; the databases made here are named corpus_<set>_<random> and dropped after."""
 
 from __future__ import annotations
 
@@ -35,8 +40,9 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -46,163 +52,293 @@ import sqlalchemy as sa
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SETS = HERE / "sets"
-VENVS = HERE / ".venvs"
+RESULTS = HERE / ".results"
+DOC = REPO / "docs" / "corpus.md"
+MARK = "<!-- corpus table: written by corpus/run.py -->"
 SERVERS = {
     "postgresql": "postgresql+psycopg://root@127.0.0.1:5432/postgres",
-    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/test",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/mysql",
 }
-FAST = ["apscheduler_jobstore", "celery_results", "sqlalchemy_utils_types"]
+ALL_DIALECTS = ["sqlite", "postgresql", "mariadb"]
+# The CI slice: light installs, a plain SQLAlchemy Core table, library column types, and a
+# Flask app with Flask-Migrate, on the three dialects.
+FAST = ["apscheduler_jobstore", "sqlalchemy_utils_types", "flask_dance_oauth"]
+TIMEOUT = 900
+
+_print_lock = threading.Lock()
+
+
+@dataclass
+class SetInfo:
+    name: str
+    requirements: list[str]
+    dialects: list[str]
+    kind: str
+    flask: bool
+    unsupported: dict[str, str]
+    doc: str
 
 
 @dataclass
 class Outcome:
     set: str
     dialect: str
+    rows: int | None = None
+    check_exit: int | None = None
     check_differences: int | None = None
     run_exit: int | None = None
+    replay_exit: int | None = None
     equal: bool | None = None
+    seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
-        return self.check_differences == 0 and self.run_exit == 0 and bool(self.equal)
+        return self.check_differences == 0 and self.run_exit == 0 and self.equal is True
 
 
 def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    with _print_lock:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def set_info(name: str) -> dict[str, object]:
-    """REQUIREMENTS, DIALECTS and KIND of a set, read without importing it."""
-    tree = ast.parse((SETS / f"{name}.py").read_text())
+def set_info(name: str) -> SetInfo:
+    """A set's constants, read without importing it (its packages live in its own venv)."""
+    path = SETS / f"{name}.py"
+    tree = ast.parse(path.read_text())
     found: dict[str, object] = {}
     for node in tree.body:
-        target = node.targets[0] if isinstance(node, ast.Assign) else None
-        if isinstance(target, ast.Name) and target.id in ("REQUIREMENTS", "DIALECTS", "KIND"):
-            found[target.id] = ast.literal_eval(node.value)  # type: ignore[union-attr]
-    return found
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            key = node.targets[0].id
+            if key in ("REQUIREMENTS", "DIALECTS", "KIND", "FLASK", "UNSUPPORTED"):
+                found[key] = ast.literal_eval(node.value)
+    requirements = found.get("REQUIREMENTS")
+    dialects = found.get("DIALECTS")
+    if not isinstance(requirements, list) or not isinstance(dialects, list):
+        raise SystemExit(f"{path}: REQUIREMENTS and DIALECTS must be lists")
+    unsupported = found.get("UNSUPPORTED", {})
+    return SetInfo(
+        name=name,
+        requirements=[str(r) for r in requirements],
+        dialects=[str(d) for d in dialects],
+        kind=str(found.get("KIND", "")),
+        flask=bool(found.get("FLASK", False)),
+        unsupported=dict(unsupported) if isinstance(unsupported, dict) else {},
+        doc=(ast.get_docstring(tree) or "").split("\n\n")[0].replace("\n", " "),
+    )
 
 
-def venv_for(name: str, requirements: list[str]) -> Path:
-    """The set's own environment, made or reused (keyed by its requirements)."""
-    wanted = [*requirements, f"-e {REPO}[postgres,mysql]"]
-    digest = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:12]
-    venv = VENVS / name
+def venv_for(info: SetInfo, venvs: Path) -> Path:
+    """The set's own environment, made or reused (keyed by its requirements and adopt's
+    pyproject.toml, whose dependencies it also holds)."""
+    key = "\n".join([*info.requirements, (REPO / "pyproject.toml").read_text()])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    venv = venvs / info.name
     stamp = venv / ".corpus-requirements"
     if stamp.is_file() and stamp.read_text() == digest:
         return venv
     shutil.rmtree(venv, ignore_errors=True)
-    log(f"{name}: making its environment ({', '.join(requirements)})")
+    started = time.monotonic()
+    log(f"{info.name}: making its environment ({', '.join(info.requirements)})")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     done = subprocess.run(
-        [*pip, *requirements, "-e", f"{REPO}[postgres,mysql]"], capture_output=True, text=True
+        [*pip, *info.requirements, "-e", f"{REPO}[postgres,mysql]"],
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:  # pip's own account, without its warnings about local indexes
         errors = [line for line in done.stderr.splitlines() if not line.startswith("WARNING")]
-        log(f"{name}: pip failed:\n" + "\n".join(errors[-15:]))
-        raise subprocess.CalledProcessError(done.returncode, pip)
+        raise RuntimeError("pip failed: " + " / ".join(errors[-5:]))
     stamp.write_text(digest)
+    log(f"{info.name}: environment made in {time.monotonic() - started:.0f} s")
     return venv
 
 
-def new_database(dialect: str, folder: Path, role: str) -> tuple[str, str | None]:
+def new_database(dialect: str, folder: Path, set_name: str, role: str) -> tuple[str, str | None]:
+    """A new empty database: (its URL, its name on the server, None for a SQLite file)."""
     if dialect == "sqlite":
         return f"sqlite:///{folder / (role + '.db')}", None
-    name = "corpus_" + secrets.token_hex(5)
+    name = f"corpus_{set_name}_{role}_{secrets.token_hex(4)}"[:63]
     engine = sa.create_engine(SERVERS[dialect], isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        quote = '"' if dialect == "postgresql" else "`"
-        conn.exec_driver_sql(f"CREATE DATABASE {quote}{name}{quote}")
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            quote = '"' if dialect == "postgresql" else "`"
+            conn.exec_driver_sql(f"CREATE DATABASE {quote}{name}{quote}")
+    finally:
+        engine.dispose()
     url = sa.make_url(SERVERS[dialect]).set(database=name)
     return url.render_as_string(hide_password=False), name
 
 
-def drop_database(dialect: str, name: str | None) -> None:
-    if name is None:
-        return
+def drop_database(dialect: str, name: str) -> None:
     engine = sa.create_engine(SERVERS[dialect], isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if dialect == "postgresql":
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            if dialect == "postgresql":
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            else:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        engine.dispose()
 
 
 def in_venv(
-    venv: Path, args: list[str], cwd: Path, env: dict[str, str]
+    venv: Path, args: list[str], cwd: Path, env: dict[str, str], log_to: Path
 ) -> subprocess.CompletedProcess[str]:
-    full = dict(os.environ, **env, PYTHONPATH=str(SETS), NO_COLOR="1", COLUMNS="200")
-    for var in ("FLASK_APP", "DATABASE_URL", "ADOPT_URL"):
-        if var not in env:
-            full.pop(var, None)
-    return subprocess.run(args, cwd=cwd, env=full, capture_output=True, text=True, timeout=900)
+    """Run a command of the set's environment as a user would in their project folder; its
+    output goes to `log_to` (stdout) and `log_to`.stderr."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("ADOPT_", "FLASK_"))}
+    full.pop("DATABASE_URL", None)
+    full.pop("VIRTUAL_ENV", None)
+    full.update(
+        env,
+        PYTHONPATH=str(SETS),
+        PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        NO_COLOR="1",
+        COLUMNS="200",
+        PYTHONWARNINGS="ignore",
+    )
+    try:
+        done = subprocess.run(
+            args, cwd=cwd, env=full, capture_output=True, text=True, timeout=TIMEOUT
+        )
+    except subprocess.TimeoutExpired as exc:
+        done = subprocess.CompletedProcess(args, 124, _text(exc.stdout), _text(exc.stderr))
+        done.stderr += f"\n(timed out after {TIMEOUT} s)"
+    log_to.write_text(done.stdout)
+    log_to.with_name(log_to.name + ".stderr").write_text(done.stderr)
+    return done
 
 
-BUILD = """
-import sys, sqlalchemy as sa, importlib
-module = importlib.import_module(sys.argv[1])
-engine = sa.create_engine(sys.argv[2])
-module.metadata.create_all(engine)
-engine.dispose()
-"""
+def _text(value: str | bytes | None) -> str:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value or ""
 
 
-def one(name: str, dialect: str, venv: Path, work: Path) -> Outcome:
-    outcome = Outcome(name, dialect)
-    folder = work / f"{name}-{dialect}"
-    folder.mkdir(parents=True)
-    made: list[str | None] = []
+def one(info: SetInfo, dialect: str, venv: Path) -> Outcome:
+    outcome = Outcome(info.name, dialect)
+    started = time.monotonic()
+    folder = RESULTS / info.name / dialect
+    shutil.rmtree(folder, ignore_errors=True)
+    project = folder / "project"
+    project.mkdir(parents=True)
+    made: list[str] = []
+    try:
+        _one(info, dialect, venv, folder, project, outcome, made)
+    except Exception as exc:  # the harness's own failure: said, and the next combination runs
+        outcome.notes.append(f"harness: {type(exc).__name__}: {exc}")
+    finally:
+        for name in made:
+            try:
+                drop_database(dialect, name)
+            except Exception as exc:
+                outcome.notes.append(f"harness: could not drop {name}: {exc}")
+        outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _one(
+    info: SetInfo,
+    dialect: str,
+    venv: Path,
+    folder: Path,
+    project: Path,
+    outcome: Outcome,
+    made: list[str],
+) -> None:
     python = str(venv / "bin" / "python")
     adopt = str(venv / "bin" / "adopt")
-    try:
-        live, live_name = new_database(dialect, folder, "live")
+    live, live_name = new_database(dialect, folder, info.name, "live")
+    if live_name:
         made.append(live_name)
-        built = in_venv(venv, [python, "-c", BUILD, name, live], folder, {})
-        if built.returncode != 0:
-            outcome.notes.append("create_all failed: " + _last_line(built.stderr))
-            return outcome
-        models = ["--models", f"{name}:metadata", "--url", live]
-        checked = in_venv(venv, [adopt, "check", *models, "--json"], folder, {})
-        document = _json(checked.stdout)
-        report = document.get("check") or {}
-        differences = report.get("differences") if isinstance(report, dict) else None
-        outcome.check_differences = len(differences) if isinstance(differences, list) else None
-        for difference in (differences or [])[:3]:
-            outcome.notes.append(
-                f"check: {difference['kind']} {difference['table']}.{difference['object']}: "
-                f"{difference['detail']}"
-            )
-        if outcome.check_differences is None:
-            outcome.notes.append(f"check exit {checked.returncode}: " + _error(checked))
-        ran = in_venv(venv, [adopt, "run", "--yes", *models, "--json"], folder, {})
-        outcome.run_exit = ran.returncode
-        if ran.returncode != 0:
-            outcome.notes.append(f"run exit {ran.returncode}: " + _error(ran))
-            return outcome
-        replay, replay_name = new_database(dialect, folder, "replay")
+
+    built = in_venv(
+        venv, [python, str(HERE / "build.py"), info.name, live], project, {}, folder / "build.json"
+    )
+    if built.returncode != 0:
+        outcome.notes.append("create_all failed: " + _last_line(built.stderr))
+        return
+    rows = _json(built.stdout).get("rows")
+    outcome.rows = sum(rows.values()) if isinstance(rows, dict) else None
+
+    if info.flask:
+        models = ["--app", f"{info.name}:create_app()"]
+        env = {"CORPUS_DATABASE_URL": live}
+    else:
+        models = ["--models", f"{info.name}:metadata", "--url", live]
+        env = {}
+
+    checked = in_venv(
+        venv, [adopt, "check", *models, "--json"], project, env, folder / "check.json"
+    )
+    outcome.check_exit = checked.returncode
+    report = _json(checked.stdout).get("check")
+    differences = report.get("differences") if isinstance(report, dict) else None
+    if isinstance(differences, list):
+        outcome.check_differences = len(differences)
+        outcome.notes += [f"check: {_difference(d)}" for d in differences[:5]]
+    else:
+        outcome.notes.append(f"check exit {checked.returncode}: {_error(checked)}")
+
+    ran = in_venv(
+        venv, [adopt, "run", "--yes", *models, "--json"], project, env, folder / "run.json"
+    )
+    outcome.run_exit = ran.returncode
+    if ran.returncode != 0:
+        outcome.notes.append(f"run exit {ran.returncode}: {_error(ran)}")
+        document = _json(ran.stdout)
+        for key in ("check", "verification"):
+            part = document.get(key)
+            if not isinstance(part, dict):
+                continue
+            for group in ("differences", "against_live", "against_models"):
+                found = part.get(group)
+                if isinstance(found, list):
+                    outcome.notes += [f"run {key} {group}: {_difference(d)}" for d in found[:5]]
+        return
+
+    replay, replay_name = new_database(dialect, folder, info.name, "replay")
+    if replay_name:
         made.append(replay_name)
+    if info.flask:
+        command = [str(venv / "bin" / "flask"), "--app", f"{info.name}:create_app()"]
         upgraded = in_venv(
             venv,
-            [python, "-m", "alembic", "-c", str(folder / "alembic.ini"), "upgrade", "head"],
-            folder,
-            {"DATABASE_URL": replay},
+            [*command, "db", "upgrade"],
+            project,
+            {"CORPUS_DATABASE_URL": replay},
+            folder / "replay.log",
         )
-        if upgraded.returncode != 0:
-            outcome.notes.append("alembic upgrade head failed: " + _last_line(upgraded.stderr))
-            outcome.equal = False
-            return outcome
-        judged = in_venv(venv, [python, str(HERE / "judge.py"), live, replay], folder, {})
-        found = _json(judged.stdout).get("differences")
-        outcome.equal = judged.returncode == 0 and found == []
-        for line in (found or [])[:3]:
-            outcome.notes.append(f"replay: {line}")
-        return outcome
-    finally:
-        for database in made:
-            drop_database(dialect, database)
+    else:
+        upgraded = in_venv(
+            venv,
+            [python, "-m", "alembic", "-c", str(project / "alembic.ini"), "upgrade", "head"],
+            project,
+            {"DATABASE_URL": replay},
+            folder / "replay.log",
+        )
+    outcome.replay_exit = upgraded.returncode
+    if upgraded.returncode != 0:
+        outcome.equal = False
+        outcome.notes.append("replay failed: " + _last_line(upgraded.stderr))
+        return
+    from judge import differences as judge  # the independent judge, beside this file
+
+    found_lines = judge(live, replay)
+    (folder / "judge.json").write_text(json.dumps({"differences": found_lines}, indent=1))
+    outcome.equal = not found_lines
+    outcome.notes += [f"replay: {line}" for line in found_lines[:6]]
+    if len(found_lines) > 6:
+        outcome.notes.append(f"replay: ... {len(found_lines) - 6} more lines in judge.json")
+
+
+def _difference(found: object) -> str:
+    if not isinstance(found, dict):
+        return str(found)
+    where = ".".join(str(found[k]) for k in ("table", "object") if found.get(k))
+    return f"{found.get('kind', '?')} {where}: {found.get('detail', '')}".strip()
 
 
 def _json(text: str) -> dict[str, object]:
@@ -220,69 +356,149 @@ def _error(result: subprocess.CompletedProcess[str]) -> str:
 
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "(no output)"
+    return lines[-1][:400] if lines else "(no output)"
 
 
-def table(outcomes: list[Outcome], infos: dict[str, dict[str, object]]) -> str:
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _first(outcome: Outcome) -> str:
+    if outcome.exact:
+        return ""
+    note = outcome.notes[0] if outcome.notes else "(no detail)"
+    return _md(note if len(note) <= 160 else note[:157] + "...")
+
+
+def table(outcomes: list[Outcome], infos: dict[str, SetInfo]) -> str:
     rows = [
-        "| set | kind | dialect | check: differences | run --yes: exit | replay equals live "
-        "(strict) | exact |",
-        "|---|---|---|---:|---:|---|---|",
+        "| set | dialect | rows | check: differences | run --yes: exit "
+        "| replay equals live (strict) | first difference |",
+        "|---|---|---:|---:|---:|---|---|",
     ]
     for o in outcomes:
+        equal = {True: "yes", False: "**no**", None: "-"}[o.equal]
         rows.append(
-            f"| {o.set} | {infos[o.set].get('KIND', '')} | {o.dialect} | "
-            f"{_cell(o.check_differences)} | {_cell(o.run_exit)} | "
-            f"{'yes' if o.equal else ('no' if o.equal is False else '-')} | "
-            f"{'yes' if o.exact else '**no**'} |"
+            f"| {o.set} | {o.dialect} | {_cell(o.rows)} | {_cell(o.check_differences)} | "
+            f"{_cell(o.run_exit)} | {equal} | {_first(o)} |"
         )
+    exact = sum(o.exact for o in outcomes)
+    rows += ["", f"{exact} of {len(outcomes)} combinations exact."]
     failing = [o for o in outcomes if not o.exact]
     if failing:
-        rows += ["", "What the combinations that are not exact said:", ""]
+        rows += ["", "What the combinations that are not exact said (first lines):", ""]
         for o in failing:
-            for note in o.notes or ["(no detail)"]:
-                rows.append(f"- {o.set} on {o.dialect}: {note.replace('|', '/')}")
+            rows.append(f"- **{o.set} on {o.dialect}**")
+            rows += [f"    - ``{_code(note)}``" for note in o.notes[:8] or ["(no detail)"]]
+    skipped = [
+        (info.name, dialect, reason)
+        for info in infos.values()
+        for dialect, reason in info.unsupported.items()
+    ]
+    if skipped:
+        rows += ["", "Combinations not run (the project does not support the dialect):", ""]
+        rows += [f"- {name} on {dialect}: {reason}" for name, dialect, reason in skipped]
     return "\n".join(rows) + "\n"
+
+
+def _code(text: str) -> str:
+    """A note as the inside of a ``...`` code span (which may hold single backticks)."""
+    return f" {text.replace('``', '` `')} "
 
 
 def _cell(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
+def sets_table(infos: dict[str, SetInfo]) -> str:
+    rows = ["| set | packages | dialects | what it is |", "|---|---|---|---|"]
+    for info in infos.values():
+        packages = ", ".join(f"`{r}`" for r in info.requirements)
+        rows.append(
+            f"| {info.name} | {packages} | {', '.join(info.dialects)} | {_md(info.doc)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def write_markdown(path: Path, report: str, infos: dict[str, SetInfo], seconds: float) -> None:
+    head = path.read_text().split(MARK)[0] if path.is_file() else "# The real-schema corpus\n\n"
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    path.write_text(
+        f"{head}{MARK}\n\n### The sets\n\n{sets_table(infos)}\n"
+        f"### The last run ({stamp}, {seconds:.0f} s)\n\n{report}"
+    )
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sets", default="")
-    parser.add_argument("--dialects", default="sqlite,postgresql,mariadb")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
+    parser.add_argument("--dialects", default=",".join(ALL_DIALECTS))
     parser.add_argument("--fast", action="store_true", help="the CI slice: " + ", ".join(FAST))
-    parser.add_argument("--markdown", type=Path, default=None)
+    parser.add_argument("--jobs", type=int, default=4, help="combinations run at once")
+    parser.add_argument(
+        "--venvs",
+        type=Path,
+        default=Path(os.environ.get("CORPUS_VENVS", HERE / ".venvs")),
+        help="where the sets' environments are cached (default corpus/.venvs, or CORPUS_VENVS)",
+    )
+    parser.add_argument("--markdown", type=Path, default=None, help="write the table there")
+    parser.add_argument("--no-markdown", action="store_true")
     args = parser.parse_args()
-    names = sorted(p.stem for p in SETS.glob("*.py") if not p.stem.startswith("_"))
-    if args.fast:
-        names = FAST
+
+    every = sorted(p.stem for p in SETS.glob("*.py") if not p.stem.startswith("_"))
+    names = FAST if args.fast else every
     if args.sets:
         names = [n.strip() for n in args.sets.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(every))
+    if unknown:
+        parser.error(f"no such set: {', '.join(unknown)} (known: {', '.join(every)})")
     dialects = [d.strip() for d in args.dialects.split(",") if d.strip()]
+    if set(dialects) - set(ALL_DIALECTS):
+        parser.error(f"--dialects takes {', '.join(ALL_DIALECTS)}")
+    markdown = args.markdown
+    if markdown is None and not args.no_markdown and names == every and dialects == ALL_DIALECTS:
+        markdown = DOC
     infos = {name: set_info(name) for name in names}
-    outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="adopt-corpus-") as tmp:
-        for name in names:
-            info = infos[name]
+
+    started = time.monotonic()
+    args.venvs.mkdir(parents=True, exist_ok=True)
+    venvs: dict[str, Path | BaseException] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(args.jobs, len(names)))) as pool:
+        futures = {name: pool.submit(venv_for, infos[name], args.venvs) for name in names}
+        for name, future in futures.items():
             try:
-                venv = venv_for(name, list(info["REQUIREMENTS"]))  # type: ignore[call-overload]
-            except subprocess.CalledProcessError as exc:
-                log(f"{name}: its environment could not be made ({exc})")
-                outcomes += [Outcome(name, d, notes=["install failed"]) for d in dialects]
-                continue
-            for dialect in dialects:
-                if dialect not in info.get("DIALECTS", []):  # type: ignore[operator]
-                    continue
-                log(f"{name} on {dialect}")
-                outcomes.append(one(name, dialect, venv, Path(tmp)))
+                venvs[name] = future.result()
+            except Exception as exc:
+                venvs[name] = exc
+                log(f"{name}: its environment could not be made: {exc}")
+    log(f"environments ready in {time.monotonic() - started:.0f} s")
+
+    combos = [
+        (infos[name], dialect)
+        for name in names
+        for dialect in dialects
+        if dialect in infos[name].dialects
+    ]
+
+    def run_one(combo: tuple[SetInfo, str]) -> Outcome:
+        info, dialect = combo
+        venv = venvs[info.name]
+        if not isinstance(venv, Path):
+            return Outcome(info.name, dialect, notes=[f"install failed: {venv}"])
+        log(f"{info.name} on {dialect}")
+        outcome = one(info, dialect, venv)
+        verdict = "exact" if outcome.exact else "NOT exact: " + (outcome.notes or ["?"])[0]
+        log(f"{info.name} on {dialect}: {verdict[:200]} ({outcome.seconds:.0f} s)")
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        outcomes = list(pool.map(run_one, combos))
+    seconds = time.monotonic() - started
     report = table(outcomes, infos)
     print(report)
-    if args.markdown:
-        args.markdown.write_text(args.markdown.read_text().split("<!-- corpus -->")[0]
-                                 + "<!-- corpus -->\n\n" + report)  # fmt: skip
+    print(f"({seconds:.0f} s; every command's output is under {RESULTS})")
+    if markdown:
+        write_markdown(markdown, report, infos, seconds)
     return 0 if all(o.exact for o in outcomes) else 1
 
 
