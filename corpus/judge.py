@@ -164,11 +164,56 @@ def _sqlite(conn: sa.Connection) -> list[str]:
     return sorted(out)
 
 
+def _clauses(statement: str) -> list[str]:
+    """The top-level comma-separated clauses of a CREATE statement's parentheses."""
+    body = statement[statement.find("(") + 1 : statement.rfind(")")]
+    out, depth, current = [], 0, ""
+    for char in body:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [*out, current.strip()]
+
+
+def _statement_pairs(only_live: list[str], only_replay: list[str]) -> list[str]:
+    """A stored CREATE statement that differs on the two sides, said in one line: which
+    clauses only one side has, or, when both have the same clauses, their two orders."""
+    said = []
+    for line in [*only_live]:
+        if " statement|" not in line:
+            continue
+        head = line.rsplit("|", 1)[0] + "|"
+        other = next((o for o in only_replay if o.startswith(head)), None)
+        if other is None:
+            continue
+        only_live.remove(line)
+        only_replay.remove(other)
+        live, replay = _clauses(line.rsplit("|", 1)[1]), _clauses(other.rsplit("|", 1)[1])
+        live_extra = [c for c in live if c not in replay]
+        replay_extra = [c for c in replay if c not in live]
+        if not live_extra and not replay_extra:
+            moved = [c for c, d in zip(live, replay, strict=False) if c != d]
+            said.append(
+                f"{head}same clauses in another order: live {moved} / replay "
+                f"{[d for c, d in zip(live, replay, strict=False) if c != d]}"
+            )
+        else:
+            said.append(f"{head}live {live_extra} / replay {replay_extra}")
+    return said
+
+
 def differences(live_url: str, replay_url: str) -> list[str]:
-    """Each catalog line found on one side only, live side first."""
+    """Each catalog line found on one side only, live side first; a stored CREATE statement
+    (SQLite) that differs is said in one line, clause by clause."""
     live, replay = Counter(lines(live_url)), Counter(lines(replay_url))
-    found = [f"live only: {line}" for line in sorted((live - replay).elements())]
-    found += [f"replay only: {line}" for line in sorted((replay - live).elements())]
+    only_live = sorted((live - replay).elements())
+    only_replay = sorted((replay - live).elements())
+    found = [f"statement differs: {line}" for line in _statement_pairs(only_live, only_replay)]
+    found += [f"live only: {line}" for line in only_live]
+    found += [f"replay only: {line}" for line in only_replay]
     return found
 
 

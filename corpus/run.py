@@ -36,6 +36,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -141,7 +142,7 @@ def venv_for(info: SetInfo, venvs: Path) -> Path:
     started = time.monotonic()
     log(f"{info.name}: making its environment ({', '.join(info.requirements)})")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
     done = subprocess.run(
         [*pip, *info.requirements, "-e", f"{REPO}[postgres,mysql]"],
         capture_output=True,
@@ -308,7 +309,7 @@ def _one(
             venv,
             [*command, "db", "upgrade"],
             project,
-            {"CORPUS_DATABASE_URL": replay},
+            {"CORPUS_DATABASE_URL": replay, "CORPUS_REPLAY": "1"},
             folder / "replay.log",
         )
     else:
@@ -316,7 +317,7 @@ def _one(
             venv,
             [python, "-m", "alembic", "-c", str(project / "alembic.ini"), "upgrade", "head"],
             project,
-            {"DATABASE_URL": replay},
+            {"DATABASE_URL": replay, "CORPUS_REPLAY": "1"},
             folder / "replay.log",
         )
     outcome.replay_exit = upgraded.returncode
@@ -355,8 +356,11 @@ def _error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def _last_line(text: str) -> str:
+    noise = ("(Background on this error", "[SQL:", "[parameters:")
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:400] if lines else "(no output)"
+    lines = [line for line in lines if not line.startswith(noise)] or lines
+    errors = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception|Exit)\b", line)]
+    return (errors or lines)[-1][:400] if lines else "(no output)"
 
 
 def _md(text: str) -> str:
