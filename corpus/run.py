@@ -109,10 +109,20 @@ def set_info(name: str) -> SetInfo:
     tree = ast.parse(path.read_text())
     found: dict[str, object] = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            key = node.targets[0].id
-            if key in ("REQUIREMENTS", "DIALECTS", "KIND", "FLASK", "UNSUPPORTED"):
-                found[key] = ast.literal_eval(node.value)
+        if isinstance(node, ast.Assign):
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in (
+            "REQUIREMENTS",
+            "DIALECTS",
+            "KIND",
+            "FLASK",
+            "UNSUPPORTED",
+        ):
+            found[target.id] = ast.literal_eval(value)
     requirements = found.get("REQUIREMENTS")
     dialects = found.get("DIALECTS")
     if not isinstance(requirements, list) or not isinstance(dialects, list):
@@ -418,9 +428,7 @@ def sets_table(infos: dict[str, SetInfo]) -> str:
     rows = ["| set | packages | dialects | what it is |", "|---|---|---|---|"]
     for info in infos.values():
         packages = ", ".join(f"`{r}`" for r in info.requirements)
-        rows.append(
-            f"| {info.name} | {packages} | {', '.join(info.dialects)} | {_md(info.doc)} |"
-        )
+        rows.append(f"| {info.name} | {packages} | {', '.join(info.dialects)} | {_md(info.doc)} |")
     return "\n".join(rows) + "\n"
 
 

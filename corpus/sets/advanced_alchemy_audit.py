@@ -1,4 +1,12 @@
-"""Advanced Alchemy's audit bases (UUID and BigInt keys, its own GUID and DateTimeUTC types)."""
+"""Advanced Alchemy's audit bases: a UUIDAuditBase and a BigIntAuditBase model with a foreign
+key between them, as its documentation writes models; its own GUID and DateTimeUTC
+TypeDecorators, the ORM sentinel column, created_at/updated_at.
+
+Dialects: Advanced Alchemy supports all three (and more)."""
+
+from __future__ import annotations
+
+import uuid
 
 import sqlalchemy as sa
 from advanced_alchemy.base import BigIntAuditBase
@@ -23,3 +31,9 @@ class Book(BigIntAuditBase):
 
 
 metadata = UUIDAuditBase.metadata
+
+
+def seed(conn: sa.Connection) -> None:
+    author_id = uuid.UUID(int=3)
+    conn.execute(sa.insert(Author.__table__), [{"id": author_id, "name": "Ada"}])
+    conn.execute(sa.insert(Book.__table__), [{"title": "Notes", "author_id": author_id}])

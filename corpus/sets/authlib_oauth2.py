@@ -1,4 +1,10 @@
-"""Authlib's OAuth2 server mixins, made concrete as its documentation shows."""
+"""Authlib's OAuth2 server mixins (authlib.integrations.sqla_oauth2) made concrete as its
+documentation shows: a User, and the client, authorization code and token models holding a
+foreign key to it.
+
+Dialects: the mixins are plain SQLAlchemy; all three."""
+
+from __future__ import annotations
 
 import sqlalchemy as sa
 from authlib.integrations.sqla_oauth2 import OAuth2AuthorizationCodeMixin
@@ -40,3 +46,18 @@ class OAuth2Token(Base, OAuth2TokenMixin):
 
 
 metadata = Base.metadata
+
+
+def seed(conn: sa.Connection) -> None:
+    conn.execute(sa.insert(User.__table__), [{"id": 1, "username": "ada"}])
+    conn.execute(
+        sa.insert(OAuth2Client.__table__),
+        [
+            {
+                "user_id": 1,
+                "client_id": "c1",
+                "client_id_issued_at": 0,
+                "client_secret_expires_at": 0,
+            }
+        ],
+    )

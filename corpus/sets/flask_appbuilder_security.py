@@ -39,4 +39,3 @@ def create_app() -> Flask:
     with app.app_context():
         AppBuilder(app, db.session)
     return app
-

@@ -1,7 +1,11 @@
-"""The SQLModel models of the full-stack FastAPI template (users and their items)."""
+"""The SQLModel models of the full-stack FastAPI template (User and Item, UUID keys made by
+Python, an indexed unique email, a cascading foreign key), written as that template has them.
+
+Dialects: SQLModel is SQLAlchemy underneath; the template uses PostgreSQL, all three work."""
 
 import uuid
 
+import sqlalchemy as sa
 from sqlmodel import Field
 from sqlmodel import Relationship
 from sqlmodel import SQLModel
@@ -30,3 +34,23 @@ class Item(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+
+def seed(conn: sa.Connection) -> None:
+    owner = uuid.UUID(int=5)
+    conn.execute(
+        sa.insert(User.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "id": owner,
+                "email": "ada@example.org",
+                "is_active": True,
+                "is_superuser": False,
+                "hashed_password": "x",
+            }
+        ],
+    )
+    conn.execute(
+        sa.insert(Item.__table__),  # type: ignore[attr-defined]
+        [{"id": uuid.UUID(int=6), "title": "first", "owner_id": owner}],
+    )
