@@ -12,8 +12,9 @@ so does column order.
   (with the column that owns each sequence), enum types with their labels in order, table and
   column comments.
 - MariaDB/MySQL: SHOW CREATE TABLE, less the AUTO_INCREMENT=N table option (a counter, not
-  schema); column lines are numbered so that their order counts, key lines are not (the order
-  of KEY lines follows creation order, which a server does not use).
+  schema), and SHOW CREATE SEQUENCE for MariaDB's sequences; column lines are numbered so
+  that their order counts, key lines are not (the order of KEY lines follows creation order,
+  which a server does not use).
 - SQLite: the CREATE statements in sqlite_master (whitespace normalised), PRAGMA table_xinfo
   (columns in order), index_list with index_xinfo, and foreign_key_list.
 
@@ -115,6 +116,10 @@ def _postgresql(conn: sa.Connection) -> list[str]:
 def _mysql(conn: sa.Connection) -> list[str]:
     out = []
     names = [r[0] for r in conn.exec_driver_sql("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")]
+    sequences = conn.exec_driver_sql("SHOW FULL TABLES WHERE Table_type = 'SEQUENCE'")
+    for name, _kind in sequences:  # MariaDB's sequences (sa.Sequence in the models)
+        create = conn.exec_driver_sql(f"SHOW CREATE SEQUENCE `{name}`").one()[1]
+        out.append(f"sequence|{name}|{' '.join(create.split())}")
     for name in sorted(n for n in names if n not in SKIP):
         create = conn.exec_driver_sql(f"SHOW CREATE TABLE `{name}`").one()[1]
         create = re.sub(r" AUTO_INCREMENT=\d+", "", create)
