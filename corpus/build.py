@@ -6,7 +6,7 @@ Runs inside the set's own environment (corpus/sets on PYTHONPATH). A plain SQLAl
 exposes `metadata`; a Flask set (`FLASK = True`) exposes `create_app()`, whose app reads its
 database URL from CORPUS_DATABASE_URL and builds its tables with Flask-SQLAlchemy's
 `db.create_all()`. Then the set's `seed(connection)`, if it has one, inserts a few rows in one
-transaction. Prints the number of rows in the database's tables, as JSON."""
+transaction. Prints the number of tables and the rows in each, as JSON."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 
 
-def build(name: str, url: str) -> dict[str, int]:
+def build(name: str, url: str) -> tuple[int, dict[str, int]]:
+    """Build the set's tables at `url` and seed them: (the number of tables, rows by table)."""
     os.environ["CORPUS_DATABASE_URL"] = url
     module: Any = importlib.import_module(name)
     seed = getattr(module, "seed", None)
@@ -31,14 +32,14 @@ def build(name: str, url: str) -> dict[str, int]:
             if seed is not None:
                 with db.engine.begin() as conn:
                     seed(conn)
-            return _counts(db.engine, db.metadata)
+            return len(db.metadata.tables), _counts(db.engine, db.metadata)
     engine = sa.create_engine(url)
     try:
         module.metadata.create_all(engine)
         if seed is not None:
             with engine.begin() as conn:
                 seed(conn)
-        return _counts(engine, module.metadata)
+        return len(module.metadata.tables), _counts(engine, module.metadata)
     finally:
         engine.dispose()
 
@@ -54,4 +55,5 @@ def _counts(engine: sa.Engine, metadata: sa.MetaData) -> dict[str, int]:
 
 
 if __name__ == "__main__":
-    print(json.dumps({"rows": build(sys.argv[1], sys.argv[2])}))
+    tables, rows = build(sys.argv[1], sys.argv[2])
+    print(json.dumps({"tables": tables, "rows": rows}))

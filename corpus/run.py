@@ -84,6 +84,7 @@ class SetInfo:
 class Outcome:
     set: str
     dialect: str
+    tables: int | None = None
     rows: int | None = None
     check_exit: int | None = None
     check_differences: int | None = None
@@ -271,8 +272,10 @@ def _one(
     if built.returncode != 0:
         outcome.notes.append("create_all failed: " + _last_line(built.stderr))
         return
-    rows = _json(built.stdout).get("rows")
+    document = _json(built.stdout)
+    rows, tables = document.get("rows"), document.get("tables")
     outcome.rows = sum(rows.values()) if isinstance(rows, dict) else None
+    outcome.tables = tables if isinstance(tables, int) else None
 
     if info.flask:
         models = ["--app", f"{info.name}:create_app()"]
@@ -381,19 +384,22 @@ def _first(outcome: Outcome) -> str:
     if outcome.exact:
         return ""
     note = outcome.notes[0] if outcome.notes else "(no detail)"
+    if outcome.run_exit and len(outcome.notes) > 1 and note.startswith("run exit"):
+        note = f"run exit {outcome.run_exit}: {outcome.notes[1]}"  # the first reason given
     return _md(note if len(note) <= 160 else note[:157] + "...")
 
 
 def table(outcomes: list[Outcome], infos: dict[str, SetInfo]) -> str:
     rows = [
-        "| set | dialect | rows | check: differences | run --yes: exit "
+        "| set | dialect | tables | rows | check: differences | run --yes: exit "
         "| replay equals live (strict) | first difference |",
-        "|---|---|---:|---:|---:|---|---|",
+        "|---|---|---:|---:|---:|---:|---|---|",
     ]
     for o in outcomes:
         equal = {True: "yes", False: "**no**", None: "-"}[o.equal]
         rows.append(
-            f"| {o.set} | {o.dialect} | {_cell(o.rows)} | {_cell(o.check_differences)} | "
+            f"| {o.set} | {o.dialect} | {_cell(o.tables)} | {_cell(o.rows)} | "
+            f"{_cell(o.check_differences)} | "
             f"{_cell(o.run_exit)} | {equal} | {_first(o)} |"
         )
     exact = sum(o.exact for o in outcomes)
@@ -427,7 +433,7 @@ def _cell(value: int | None) -> str:
 def sets_table(infos: dict[str, SetInfo]) -> str:
     rows = ["| set | packages | dialects | what it is |", "|---|---|---|---|"]
     for info in infos.values():
-        packages = ", ".join(f"`{r}`" for r in info.requirements)
+        packages = ", ".join(f"`{r}`" for r in info.requirements) or "(adopt's own only)"
         rows.append(f"| {info.name} | {packages} | {', '.join(info.dialects)} | {_md(info.doc)} |")
     return "\n".join(rows) + "\n"
 

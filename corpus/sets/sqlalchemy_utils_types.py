@@ -1,6 +1,6 @@
 """sqlalchemy-utils' column types in a small plain SQLAlchemy model, as a project would use
-them: UUIDType, EmailType, URLType, JSONType, ScalarListType, ChoiceType, PasswordType-free
-(passlib is not needed), all TypeDecorators that the baseline must render and import.
+them: UUIDType, EmailType, URLType, JSONType, ScalarListType and ChoiceType, all
+TypeDecorators that the baseline must render and import.
 
 Dialects: the types are portable; all three."""
 
