@@ -222,6 +222,34 @@ def differences(live_url: str, replay_url: str) -> list[str]:
     return found
 
 
+def self_test(folder: str) -> None:
+    """The judge is not blind: two SQLite databases that differ only in column order, one
+    default and one index name must differ, and a database must equal its twin."""
+    base = [
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(10) DEFAULT 'x', b INTEGER NOT NULL)",
+        "CREATE INDEX ix_a ON t (a)",
+    ]
+    other = [
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, b INTEGER NOT NULL, a VARCHAR(10) DEFAULT 'y')",
+        "CREATE INDEX ix_b ON t (a)",
+    ]
+    urls = []
+    for name, statements in (("one", base), ("twin", base), ("other", other)):
+        url = f"sqlite:///{folder}/judge_{name}.db"
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+        engine.dispose()
+        urls.append(url)
+    if differences(urls[0], urls[1]):
+        raise AssertionError("the judge finds differences between twin databases")
+    found = "\n".join(differences(urls[0], urls[2]))
+    for expected in ("column|t|1|a", "column|t|1|b", "DEFAULT 'y'", "ix_a", "ix_b"):
+        if expected not in found:
+            raise AssertionError(f"the judge missed {expected!r}:\n{found}")
+
+
 def main() -> int:
     found = differences(sys.argv[1], sys.argv[2])
     print(json.dumps({"differences": found}, indent=1))

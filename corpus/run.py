@@ -41,6 +41,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -479,6 +480,10 @@ def main() -> int:
     infos = {name: set_info(name) for name in names}
 
     started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="corpus-judge-") as folder:
+        from judge import self_test
+
+        self_test(folder)  # the judge sees column order, defaults and index names
     args.venvs.mkdir(parents=True, exist_ok=True)
     venvs: dict[str, Path | BaseException] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(args.jobs, len(names)))) as pool:
