@@ -198,7 +198,7 @@ class _Details:
 
 
 def _emit_json(command: str, exit_code: int, error: str | None = None, **payload: Any) -> None:
-    json_output.emit(json_output.document(command, exit_code, error, **payload))
+    click.echo(json_output.dumps(json_output.document(command, exit_code, error, **payload)))
 
 
 def _command_in(args: list[str]) -> str:

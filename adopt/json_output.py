@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-import click
 from sqlalchemy.engine import URL
 
 from adopt import __version__
@@ -41,8 +40,9 @@ def document(
     }
 
 
-def emit(found: dict[str, Any]) -> None:
-    click.echo(json.dumps(found, indent=2, default=str))
+def dumps(found: dict[str, Any]) -> str:
+    """The document as printed: indented, values JSON cannot hold written as text."""
+    return json.dumps(found, indent=2, default=str)
 
 
 def error_text(message: str) -> str:
