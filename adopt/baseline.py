@@ -24,6 +24,7 @@ from sqlalchemy import CheckConstraint
 from sqlalchemy import MetaData
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import DefaultClause
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.types import TypeEngine
 
@@ -206,9 +207,12 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
         ):
             context = contexts.get(upgrade.upgrade_token, last)
             context.imports = imports  # one import block for the whole script
-            template_args[upgrade.upgrade_token] = baseline_ops.qualified(
-                alembic_render._indent(alembic_render._render_cmd_body(upgrade, context)),
-                imports,
+            template_args[upgrade.upgrade_token] = baseline_ops.in_model_order(
+                baseline_ops.qualified(
+                    alembic_render._indent(alembic_render._render_cmd_body(upgrade, context)),
+                    imports,
+                ),
+                _tables_of(context),
             )
             template_args[downgrade.downgrade_token] = baseline_ops.qualified(
                 alembic_render._indent(alembic_render._render_cmd_body(downgrade, context)),
@@ -223,6 +227,14 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
         yield
     finally:
         alembic_render._render_python_into_templatevars = original
+
+
+def _tables_of(context: AutogenContext) -> list[Table]:
+    found = context.metadata
+    if found is None:
+        return []
+    metadatas = [found] if isinstance(found, MetaData) else list(found)
+    return [t for md in metadatas for t in md.tables.values()]
 
 
 @contextlib.contextmanager
@@ -339,9 +351,31 @@ def _with_custom_type_rendering(options: dict[str, Any]) -> dict[str, Any]:
                 return rendered
         if kind == "type" and _is_custom(obj):
             return render_custom_type(obj, context)
+        if kind == "server_default":
+            return _sqlite_word_default(obj, context)
         return False
 
     return dict(options, render_item=render_item)
+
+
+def _sqlite_word_default(default: Any, context: AutogenContext) -> str | bool:
+    """A SQLite server default that is one word (CURRENT_TIMESTAMP, 10) rendered bare, as
+    create_all writes it; Alembic puts it in parentheses, which SQLite accepts but stores
+    as written, so the rebuilt table's statement would differ from the live one's."""
+    if context.dialect is None or context.dialect.name != "sqlite":
+        return False
+    if not isinstance(default, DefaultClause):
+        return False
+    arg = default.arg
+    if isinstance(arg, str):
+        return False  # a literal: Alembic quotes it as create_all does
+    try:
+        sql = str(arg.compile(dialect=context.dialect))
+    except Exception:  # Alembic's own rendering then says what it can
+        return False
+    if not re.fullmatch(r"\w+", sql):
+        return False
+    return f"sa.text({sql!r})"
 
 
 def _adopt_options(

@@ -20,12 +20,16 @@ from typing import Any
 
 import sqlalchemy
 from alembic.operations import ops as alembic_ops
+from sqlalchemy import ARRAY
+from sqlalchemy import CheckConstraint
 from sqlalchemy import Column
 from sqlalchemy import ForeignKeyConstraint
+from sqlalchemy import PrimaryKeyConstraint
 from sqlalchemy import Sequence
 from sqlalchemy import Table
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import exc
+from sqlalchemy.dialects.postgresql import DropEnumType
 from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateSequence
 from sqlalchemy.schema import DropSequence
@@ -50,14 +54,70 @@ def complete(
     creates = [op for op in upgrade.ops if isinstance(op, alembic_ops.CreateTableOp)]
     tables = [t for t in map(_model_table, creates) if t is not None]
     if names:
-        _pin_names(tables, names, pinned if pinned is not None else [])
+        later = [] if dialect.name == "sqlite" else _keys_needing_all_tables(tables)
+        _pin_names(tables, names, pinned if pinned is not None else [], dialect.name, later)
     _add_sequences(upgrade, downgrade, tables, dialect)
+    if downgrade is not None:
+        _indexes_go_with_their_tables(downgrade)
+        _enum_types_dropped(downgrade, tables, dialect)
     if getattr(dialect, "supports_sequences", False):
         for op in creates:
             _numbered_by_their_sequence(op)
     if dialect.name == "sqlite":
         return []
     return _keys_after_tables(upgrade, downgrade, creates)
+
+
+def _indexes_go_with_their_tables(downgrade: Any) -> None:
+    """The downgrade drops the baseline's tables; their indexes go with them. Alembic drops
+    each index first, which MariaDB/MySQL refuse for an index a foreign key needs ("Cannot
+    drop index ...: needed in a foreign key constraint"), so those drops are left out."""
+    dropped = {
+        (op.schema, op.table_name)
+        for op in downgrade.ops
+        if isinstance(op, alembic_ops.DropTableOp)
+    }
+
+    def needed(op: Any) -> bool:
+        if isinstance(op, alembic_ops.DropIndexOp):
+            return (op.schema, op.table_name) not in dropped
+        if isinstance(op, alembic_ops.ModifyTableOps):
+            op.ops = [o for o in op.ops if needed(o)]
+            return bool(op.ops)
+        return True
+
+    downgrade.ops = [op for op in downgrade.ops if needed(op)]
+
+
+def _enum_types_dropped(downgrade: Any, tables: list[Table], dialect: Dialect) -> None:
+    """PostgreSQL: the enum types the upgrade's create_table made are dropped after the
+    tables. Alembic leaves them, and the next upgrade then fails with 'type ... already
+    exists' (an upgrade, downgrade, upgrade round trip, as pytest-alembic runs it)."""
+    if dialect.name != "postgresql":
+        return
+    found: dict[tuple[str | None, str], Any] = {}
+    for table in tables:
+        for column in table.columns:
+            for type_ in _enum_types(column.type.dialect_impl(dialect)):
+                found.setdefault((type_.schema, type_.name), type_)
+    downgrade.ops.extend(
+        alembic_ops.ExecuteSQLOp(str(DropEnumType(type_).compile(dialect=dialect)))
+        for type_ in found.values()
+    )
+
+
+def _enum_types(type_: Any) -> list[Any]:
+    """The native enum types create_table makes for a column's type (an ARRAY's items too)."""
+    if isinstance(type_, ARRAY):
+        return _enum_types(type_.item_type)
+    if (
+        isinstance(type_, sqlalchemy.Enum)
+        and type_.native_enum
+        and type_.name
+        and getattr(type_, "create_type", True)
+    ):
+        return [type_]
+    return []
 
 
 def _add_sequences(
@@ -85,16 +145,60 @@ def _add_sequences(
         downgrade.ops.extend(drop)
 
 
-def _pin_names(tables: list[Table], names: live_names.Names, pinned: list[tuple[Any, Any]]) -> None:
-    """Name each unnamed foreign key and unique constraint as the live database names it."""
+def _pin_names(
+    tables: list[Table],
+    names: live_names.Names,
+    pinned: list[tuple[Any, Any]],
+    dialect: str = "",
+    later: Iterable[ForeignKeyConstraint] = (),
+) -> None:
+    """Name each unnamed foreign key and unique constraint as the live database names it.
+
+    On MariaDB/MySQL a foreign key the server numbers itself (`<table>_ibfk_N`) is pinned only
+    where the baseline's order would number it otherwise: a named foreign key gets an index
+    of that name, while an unnamed one's index is named after its first column, as the live
+    database has it."""
+    numbered = _numbered_as_live(tables, names, later) if dialect in ("mysql", "mariadb") else set()
     for table in tables:
         for constraint in table.constraints:
-            if constraint.name is not None:
+            if constraint.name is not None or constraint in numbered:
                 continue
             signature = _signature(table, constraint)
             if signature is not None and signature in names:
                 pinned.append((constraint, constraint.name))
                 constraint.name = names[signature]
+
+
+def _numbered_as_live(
+    tables: list[Table], names: live_names.Names, later: Iterable[ForeignKeyConstraint]
+) -> set[ForeignKeyConstraint]:
+    """The unnamed foreign keys that MariaDB/MySQL will name as the live database has them
+    when created in the baseline's order: numbered 1, 2, ... in their CREATE TABLE (the
+    models' order, adopt.baseline_ops.in_model_order), then after the highest number for
+    each one added later by ALTER TABLE. A pinned one takes no number."""
+    moved = list(later)
+    same: set[ForeignKeyConstraint] = set()
+    for table in tables:
+        inline = [
+            c
+            for c in in_creation_order(table.foreign_key_constraints)
+            if c not in moved and c.name is None
+        ]
+        added = [c for c in moved if c.table is table and c.name is None]
+        number = 0
+        for key in inline + added:
+            signature = _signature(table, key)
+            live = names.get(signature) if signature is not None else None
+            if live == f"{table.name}_ibfk_{number + 1}":
+                number += 1
+                same.add(key)
+    return same
+
+
+def in_creation_order(constraints: Iterable[Any]) -> list[Any]:
+    """Constraints in the order their table's CREATE TABLE lists them, as SQLAlchemy's
+    create_all writes it (the order they were made in)."""
+    return sorted(constraints, key=lambda c: getattr(c, "_creation_order", 0))
 
 
 def _signature(table: Table, constraint: Any) -> live_names.Signature | None:
@@ -237,3 +341,146 @@ def _imported(imports: Iterable[str]) -> set[str]:
 
 def _is_sqlalchemy_name(name: str) -> bool:
     return hasattr(sqlalchemy, name) and not name.startswith("_")
+
+
+# --- the order of a table's constraints -------------------------------------------------------
+
+_CONSTRAINTS = {
+    "PrimaryKeyConstraint": PrimaryKeyConstraint,
+    "ForeignKeyConstraint": ForeignKeyConstraint,
+    "UniqueConstraint": UniqueConstraint,
+    "CheckConstraint": CheckConstraint,
+}
+
+
+def in_model_order(body: str, tables: Iterable[Table]) -> str:
+    """The rendered body with each `op.create_table`'s constraints in the order create_all
+    writes them (the primary key, then the rest as the models made them). Alembic sorts
+    them by their rendered text, and the order is kept by the server: SQLite stores the
+    CREATE TABLE statement as written, and MariaDB numbers unnamed foreign keys by it."""
+    by_name = {(t.schema, t.name): t for t in tables}
+    source = "def _body():\n" + body
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return body
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    edits: list[tuple[int, int, str]] = []
+    for call in ast.walk(tree):
+        table = _created_table(call, by_name)
+        if table is None:
+            continue
+        assert isinstance(call, ast.Call)
+        edit = _reordered(call, table, source, starts)
+        if edit is not None:
+            edits.append(edit)
+    for start, end, text in sorted(edits, reverse=True):
+        source = source[:start] + text + source[end:]
+    return source[len("def _body():\n") :]
+
+
+def _created_table(node: ast.AST, by_name: dict[tuple[str | None, str], Table]) -> Table | None:
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "create_table"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        return None
+    schema = next(
+        (
+            k.value.value
+            for k in node.keywords
+            if k.arg == "schema" and isinstance(k.value, ast.Constant)
+        ),
+        None,
+    )
+    name = node.args[0].value
+    if not isinstance(name, str) or not (schema is None or isinstance(schema, str)):
+        return None
+    return by_name.get((schema, name))
+
+
+def _reordered(
+    call: ast.Call, table: Table, source: str, starts: list[int]
+) -> tuple[int, int, str] | None:
+    """The text that replaces the span of `call`'s constraint arguments, in model order."""
+    found = [(i, a) for i, a in enumerate(call.args) if _constraint_kind(a) is not None]
+    if len(found) < 2 or found[-1][0] - found[0][0] != len(found) - 1:
+        return None  # none to order, or not one run of arguments as Alembic renders them
+    rank = _model_ranks(table)
+    spans = [_span(a, starts) for _i, a in found]
+    texts = [source[start:end] for start, end in spans]
+    separators = [source[spans[k][1] : spans[k + 1][0]] for k in range(len(spans) - 1)]
+    order = sorted(range(len(found)), key=lambda k: rank.get(_rendered_key(found[k][1]), len(rank)))
+    if order == list(range(len(found))):
+        return None
+    text = texts[order[0]]
+    for separator, k in zip(separators, order[1:], strict=True):
+        text += separator + texts[k]
+    return spans[0][0], spans[-1][1], text
+
+
+def _span(node: ast.expr, starts: list[int]) -> tuple[int, int]:
+    assert node.end_lineno is not None and node.end_col_offset is not None
+    return starts[node.lineno - 1] + node.col_offset, starts[
+        node.end_lineno - 1
+    ] + node.end_col_offset
+
+
+def _constraint_kind(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call):
+        name = (
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        )
+        if name in _CONSTRAINTS:
+            return str(name)
+    return None
+
+
+def _strings(node: ast.expr) -> tuple[str, ...]:
+    items = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
+    return tuple(str(i.value) for i in items if isinstance(i, ast.Constant))
+
+
+def _rendered_key(node: ast.expr) -> tuple[Any, ...]:
+    assert isinstance(node, ast.Call)
+    kind = _constraint_kind(node)
+    if kind == "PrimaryKeyConstraint":
+        return (kind,)
+    if kind == "ForeignKeyConstraint" and len(node.args) >= 2:
+        return (kind, _strings(node.args[0]), _strings(node.args[1]))
+    if kind == "CheckConstraint":
+        named = [k.value for k in node.keywords if k.arg == "name"]
+        if named and isinstance(named[0], ast.Constant) and named[0].value is not None:
+            return (kind, "name", named[0].value)
+        return (kind, "text", _strings(node.args[0]) if node.args else ())
+    return (kind, tuple(s for a in node.args for s in _strings(a)))
+
+
+def _model_key(constraint: Any) -> tuple[Any, ...]:
+    if isinstance(constraint, PrimaryKeyConstraint):
+        return ("PrimaryKeyConstraint",)
+    if isinstance(constraint, ForeignKeyConstraint):
+        return (
+            "ForeignKeyConstraint",
+            tuple(c.name for c in constraint.columns),
+            tuple(e.target_fullname for e in constraint.elements),
+        )
+    if isinstance(constraint, CheckConstraint):
+        if isinstance(constraint.name, str):
+            return ("CheckConstraint", "name", constraint.name)
+        return ("CheckConstraint", "text", (str(constraint.sqltext),))
+    return ("UniqueConstraint", tuple(c.name for c in constraint.columns))
+
+
+def _model_ranks(table: Table) -> dict[tuple[Any, ...], int]:
+    ranks: dict[tuple[Any, ...], int] = {("PrimaryKeyConstraint",): -1}
+    for position, constraint in enumerate(in_creation_order(table.constraints)):
+        if isinstance(constraint, tuple(_CONSTRAINTS.values())):
+            ranks.setdefault(_model_key(constraint), position)
+    return ranks

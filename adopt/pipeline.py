@@ -690,9 +690,20 @@ def _examined(
             adoption.excluded + adoption.report.filtered_out,
             project_options(part),
             check=adoption.report,
+            opener=_confirming_scratch(part, adoption.scratch),
         )
         done.append(replace(adoption, verification=result))
     return replace(done[0], others=tuple(done[1:]))
+
+
+def _confirming_scratch(
+    part: Project, plan: scratch_mod.ScratchPlan
+) -> confirmation.ScratchOpener | None:
+    """A second scratch database for the verification's like-with-like comparison with the
+    models; none when the scratch is a lent database, which holds the rebuilt schema."""
+    if plan.strategy == "url":
+        return None
+    return lambda: scratch_mod.open_scratch(part.live.url, plan)
 
 
 def _scratch_plan(part: Project, choice: str) -> scratch_mod.ScratchPlan:

@@ -132,9 +132,13 @@ def examine(
     options: dict[str, Any] | None = None,
     *,
     check: MatchReport | None = None,
+    opener: confirmation.ScratchOpener | None = None,
 ) -> Verification:
     """The second half of `verify`: compare the schema `upgrade` built with `live`, then with
-    the models (see `verify` for when that second comparison is implied)."""
+    the models (see `verify` for when that second comparison is implied). Where that
+    comparison is made and Alembic finds differences, `opener` (an empty scratch database of
+    the same server) builds those model tables so that they are confirmed like with like, as
+    the check confirms its own (adopt.confirmation); without it Alembic's view stands."""
     expected = live.only(k for k in live.tables if k not in set(unmanaged))
     with connect.connection(scratch) as conn:
         rebuilt = schema.take_all(conn, models.schemas)
@@ -149,6 +153,10 @@ def examine(
             "live database",
             "rebuilt database",
         )
+        # Names the server generated for unnamed constraints depend on creation order; they
+        # are not part of what the models say. Kept visible, not blocking.
+        generated = [d for d in against_live if d.kind.endswith("_generated_name")]
+        against_live = [d for d in against_live if d not in generated]
         implied = (
             check is not None
             and not check.differences
@@ -164,12 +172,16 @@ def examine(
                 ),
                 conn.dialect,
             )
+    if not implied and opener is not None:
+        compared = [k for k in models.metadata.tables if k in rebuilt.tables]
+        tables = confirmation.needing_review(
+            classified, rebuilt, models.metadata, compared, scratch.dialect.name
+        )
+        if tables:
+            built = confirmation.built(opener, models.metadata, tables)
+            classified = confirmation.confirm(classified, rebuilt, built, tables)
     against_models = [c for c in classified if isinstance(c, Difference)]
     set_aside = [c for c in classified if isinstance(c, SetAside)]
-    # Names the server generated for unnamed constraints depend on creation order; they are
-    # not part of what the models say. Kept visible, not blocking.
-    generated = [d for d in against_live if d.kind.endswith("_generated_name")]
-    against_live = [d for d in against_live if d not in generated]
     set_aside += [
         SetAside(
             d.table,

@@ -92,12 +92,19 @@ class Outcome:
     run_exit: int | None = None
     replay_exit: int | None = None
     equal: bool | None = None
+    drifts: int | None = None  # drifts made by hand on a second legacy database
+    drifts_named: int | None = None  # of those, named with the right object by adopt check
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
-        return self.check_differences == 0 and self.run_exit == 0 and self.equal is True
+        return (
+            self.check_differences == 0
+            and self.run_exit == 0
+            and self.equal is True
+            and self.drifts_named == self.drifts
+        )
 
 
 def log(message: str) -> None:
@@ -238,10 +245,16 @@ def one(info: SetInfo, dialect: str, venv: Path) -> Outcome:
     project = folder / "project"
     project.mkdir(parents=True)
     made: list[str] = []
+    checks: list[list[str]] = []
     try:
-        _one(info, dialect, venv, folder, project, outcome, made)
+        _one(info, dialect, venv, folder, project, outcome, made, checks)
     except Exception as exc:  # the harness's own failure: said, and the next combination runs
         outcome.notes.append(f"harness: {type(exc).__name__}: {exc}")
+    try:
+        if checks:
+            _drift(info, dialect, venv, folder, project, outcome, made, checks[0])
+    except Exception as exc:
+        outcome.notes.append(f"harness: drift: {type(exc).__name__}: {exc}")
     finally:
         for name in made:
             try:
@@ -260,6 +273,7 @@ def _one(
     project: Path,
     outcome: Outcome,
     made: list[str],
+    checks: list[list[str]],
 ) -> None:
     python = str(venv / "bin" / "python")
     adopt = str(venv / "bin" / "adopt")
@@ -289,6 +303,7 @@ def _one(
         venv, [adopt, "check", *models, "--json"], project, env, folder / "check.json"
     )
     outcome.check_exit = checked.returncode
+    checks.append([adopt, "check", *models, "--json"])
     report = _json(checked.stdout).get("check")
     differences = report.get("differences") if isinstance(report, dict) else None
     if isinstance(differences, list):
@@ -349,6 +364,51 @@ def _one(
         outcome.notes.append(f"replay: ... {len(found_lines) - 6} more lines in judge.json")
 
 
+def _drift(
+    info: SetInfo,
+    dialect: str,
+    venv: Path,
+    folder: Path,
+    project: Path,
+    outcome: Outcome,
+    made: list[str],
+    check: list[str],
+) -> None:
+    """Step 5: a second legacy database, drifted by hand (corpus/drift.py), must be reported
+    by `adopt check` with each drifted object named."""
+    from drift import apply_all  # beside this file, in this environment
+
+    url, name = new_database(dialect, folder, info.name, "drifted")
+    if name:
+        made.append(name)
+    python = str(venv / "bin" / "python")
+    built = in_venv(
+        venv,
+        [python, str(HERE / "build.py"), info.name, url],
+        project,
+        {},
+        folder / "drift-build.json",
+    )
+    if built.returncode != 0:
+        outcome.notes.append("drift: create_all failed: " + _last_line(built.stderr))
+        return
+    drifts = apply_all(url)
+    if check[2] == "--models":
+        check = [*check[:5], url, *check[6:]]  # --models set:metadata --url URL
+    checked = in_venv(venv, check, project, {"CORPUS_DATABASE_URL": url}, folder / "drift.json")
+    report = _json(checked.stdout).get("check")
+    found = report.get("differences") if isinstance(report, dict) else None
+    reported = [d for d in found if isinstance(d, dict)] if isinstance(found, list) else []
+    outcome.drifts = len(drifts)
+    outcome.drifts_named = 0
+    for drift in drifts:
+        if any(drift.named_by(d) for d in reported):
+            outcome.drifts_named += 1
+        else:
+            outcome.notes.append(f"drift not named: {drift.what} {drift.table}.{drift.object}")
+    (folder / "drifts.json").write_text(json.dumps([vars(d) for d in drifts], indent=1))
+
+
 def _difference(found: object) -> str:
     if not isinstance(found, dict):
         return str(found)
@@ -393,15 +453,15 @@ def _first(outcome: Outcome) -> str:
 def table(outcomes: list[Outcome], infos: dict[str, SetInfo]) -> str:
     rows = [
         "| set | dialect | tables | rows | check: differences | run --yes: exit "
-        "| replay equals live (strict) | first difference |",
-        "|---|---|---:|---:|---:|---:|---|---|",
+        "| replay equals live (strict) | drift named | first difference |",
+        "|---|---|---:|---:|---:|---:|---|---:|---|",
     ]
     for o in outcomes:
         equal = {True: "yes", False: "**no**", None: "-"}[o.equal]
         rows.append(
             f"| {o.set} | {o.dialect} | {_cell(o.tables)} | {_cell(o.rows)} | "
             f"{_cell(o.check_differences)} | "
-            f"{_cell(o.run_exit)} | {equal} | {_first(o)} |"
+            f"{_cell(o.run_exit)} | {equal} | {_drifts(o)} | {_first(o)} |"
         )
     exact = sum(o.exact for o in outcomes)
     rows += ["", f"{exact} of {len(outcomes)} combinations exact."]
@@ -425,6 +485,12 @@ def table(outcomes: list[Outcome], infos: dict[str, SetInfo]) -> str:
 def _code(text: str) -> str:
     """A note as the inside of a ``...`` code span (which may hold single backticks)."""
     return f" {text.replace('``', '` `')} "
+
+
+def _drifts(outcome: Outcome) -> str:
+    if outcome.drifts is None:
+        return "-"
+    return f"{outcome.drifts_named}/{outcome.drifts}"
 
 
 def _cell(value: int | None) -> str:

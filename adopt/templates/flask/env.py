@@ -8,6 +8,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy.engine import Engine
 
 config = context.config
 if config.config_file_name is not None:
@@ -81,15 +82,18 @@ def run_migrations_online():
     args = _configure_args()
     args.setdefault("process_revision_directives", _skip_empty_revisions)
     given = config.attributes.get("connection")
-    if given is not None:
-        context.configure(connection=given, target_metadata=target_metadata, **args)
-        with context.begin_transaction():
-            context.run_migrations()
+    # A caller may hand over its connection (adopt does), or an engine (pytest-alembic does).
+    if given is not None and not isinstance(given, Engine):
+        _run(given, args)
         return
-    with _db().engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, **args)
-        with context.begin_transaction():
-            context.run_migrations()
+    with (given or _db().engine).connect() as connection:
+        _run(connection, args)
+
+
+def _run(connection, args):
+    context.configure(connection=connection, target_metadata=target_metadata, **args)
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():

@@ -10,6 +10,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import engine_from_config
 from sqlalchemy import pool
+from sqlalchemy.engine import Engine
 
 {models_import}
 
@@ -53,22 +54,24 @@ def run_migrations_offline():
 
 def run_migrations_online():
     given = config.attributes.get("connection")
-    if given is not None:
-        context.configure(connection=given, target_metadata=target_metadata,
-                          include_name=include_name,
-                          include_schemas=bool(_model_schemas()))
-        with context.begin_transaction():
-            context.run_migrations()
+    # A caller may hand over its connection (adopt does), or an engine (pytest-alembic does).
+    if given is not None and not isinstance(given, Engine):
+        _run(given)
         return
-    section = dict(config.get_section(config.config_ini_section, {}))
-    section["sqlalchemy.url"] = _url()
-    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          include_name=include_name,
-                          include_schemas=bool(_model_schemas()))
-        with context.begin_transaction():
-            context.run_migrations()
+    if given is None:
+        section = dict(config.get_section(config.config_ini_section, {}))
+        section["sqlalchemy.url"] = _url()
+        given = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with given.connect() as connection:
+        _run(connection)
+
+
+def _run(connection):
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      include_name=include_name,
+                      include_schemas=bool(_model_schemas()))
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():
