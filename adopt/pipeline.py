@@ -623,7 +623,7 @@ class _Rebuilding:
     progress shown in tables created; when the live databases still need their check, this
     thread checks them meanwhile (the rebuild mostly waits for the server). One process:
     a check forked beside the rebuild saved 0.4-1.5 s at 1,000 tables and cost about 55 MB of
-    pages copied between the two (docs/performance.md, "Session 5")."""
+    pages copied between the two (bench/README.md, the memory measurements)."""
 
     label: str
     tables: int

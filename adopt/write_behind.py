@@ -21,7 +21,7 @@ On PostgreSQL through psycopg or psycopg2, in autocommit, a worker sends the CRE
 CREATE INDEX statements ready in its queue together, up to BATCH in one round trip: between two
 statements the server would otherwise wait for this process to take the result and send the
 next, which, while another thread holds the GIL (the check beside the rebuild), is longer than
-the statement itself (docs/performance.md, "Session 6"). Several statements in one query
+the statement itself (bench/README.md, the rebuild's measurements). Several statements in one query
 string run as one implicit transaction, so a batch that fails has changed nothing: its
 statements are then run again one by one, which finds the one that failed. A batch keeps its
 locks to its end: the two lanes' running batches never share a table (see _Lanes._may_start).

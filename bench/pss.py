@@ -4,7 +4,7 @@
 
 GNU time's peak RSS (what bench/run.py reports) is the largest of one process and the children
 it waited for, each counted alone: for a command that forks a child sharing most of its pages
-(as session 4's `adopt run` did), it neither adds the two up nor counts the shared pages once.
+(as an earlier `adopt run` did), it neither adds the two up nor counts the shared pages once.
 This samples /proc/PID/smaps_rollup of the command and its descendants every `--every`
 seconds and prints, as one Markdown table, the peak of their summed PSS (shared pages split
 between the processes that share them), and each process's own peak RSS and PSS. Linux only."""
