@@ -21,7 +21,10 @@ pyproject.toml are unchanged, with the set's packages and adopt itself from this
 4. replay: the migrations adopt wrote are replayed into a new empty database of the same
    dialect with plain Alembic (`alembic upgrade head`, or `flask db upgrade` for Flask sets),
    and that database is compared with the live one strictly by corpus/judge.py, which reads
-   the servers' catalogs itself.
+   the servers' catalogs itself;
+5. drift: a second legacy database is changed by hand (corpus/drift.py: an index dropped, a
+   column widened, a column added, a default set, a foreign key dropped) and `adopt check
+   --json` must name each drifted object.
 
 Every command's output is kept under corpus/.results/<set>/<dialect>/ (the project folder
 with the migrations adopt wrote, check.json, run.json, replay.log, judge.json). Prints one
