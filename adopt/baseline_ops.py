@@ -364,22 +364,23 @@ def in_model_order(body: str, tables: Iterable[Table]) -> str:
         tree = ast.parse(source)
     except SyntaxError:
         return body
-    lines = source.splitlines(keepends=True)
+    # ast counts column offsets in UTF-8 bytes: the edits are made on the encoded text.
+    encoded = source.encode("utf-8")
     starts = [0]
-    for line in lines:
+    for line in encoded.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
-    edits: list[tuple[int, int, str]] = []
+    edits: list[tuple[int, int, bytes]] = []
     for call in ast.walk(tree):
         table = _created_table(call, by_name)
         if table is None:
             continue
         assert isinstance(call, ast.Call)
-        edit = _reordered(call, table, source, starts)
+        edit = _reordered(call, table, encoded, starts)
         if edit is not None:
             edits.append(edit)
     for start, end, text in sorted(edits, reverse=True):
-        source = source[:start] + text + source[end:]
-    return source[len("def _body():\n") :]
+        encoded = encoded[:start] + text + encoded[end:]
+    return encoded.decode("utf-8")[len("def _body():\n") :]
 
 
 def _created_table(node: ast.AST, by_name: dict[tuple[str | None, str], Table]) -> Table | None:
@@ -406,8 +407,8 @@ def _created_table(node: ast.AST, by_name: dict[tuple[str | None, str], Table]) 
 
 
 def _reordered(
-    call: ast.Call, table: Table, source: str, starts: list[int]
-) -> tuple[int, int, str] | None:
+    call: ast.Call, table: Table, source: bytes, starts: list[int]
+) -> tuple[int, int, bytes] | None:
     """The text that replaces the span of `call`'s constraint arguments, in model order."""
     found = [(i, a) for i, a in enumerate(call.args) if _constraint_kind(a) is not None]
     if len(found) < 2 or found[-1][0] - found[0][0] != len(found) - 1:
