@@ -418,9 +418,12 @@ class Wizard:
             "- Production: 'adopt stamp --url URL' from a machine that reaches it "
             "(it checks before it writes), or hand a DBA the SQL of 'adopt stamp --sql'."
         )
+        # Flask finds app.py and wsgi.py on its own; an app picked here needs naming.
+        app = self.chosen.get("app")
+        upgrade = f"flask --app '{app}' db upgrade" if app else "flask db upgrade"
         self.console.print(
             "- Deploy scripts: 'adopt run --yes' is safe on every deploy (it stamps a database "
-            "that matches and writes nothing once adopted); then 'flask db upgrade'."
+            f"that matches and writes nothing once adopted); then {escape(repr(upgrade))}."
         )
         url = self.chosen.get("url")
         if url and parse_url(url).password is not None:

@@ -6,6 +6,9 @@ never shown, never saved; the URL is labelled as typed."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
+import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
@@ -156,11 +159,28 @@ def test_factory_project_in_a_pseudo_terminal(factory_project: tuple[Path, str])
         child.send(ENTER)
         child.expect("Next steps")
         child.expect(pexpect.EOF)
+        steps = child.before
     finally:
         child.close()
     assert child.exitstatus == 0, child.before
     assert saved(project)["app"] == "blog:create_app()"
     [baseline] = revision_files(project)
     assert version_rows(url) == [baseline.name.split("_")[0]]
-    status = adopt("status")  # as the next steps print it
+    status = adopt("status")
     assert status.exit_code == 0, status.output
+    # The commands the next steps print, run as printed, in the project folder.
+    printed = " ".join(steps.split())
+    for command in ("adopt stamp --upgrade", "adopt stamp --sql", "adopt run --yes"):
+        assert f"'{command}'" in printed, printed
+        result = adopt(*command.split()[1:])
+        assert result.exit_code == 0, (command, result.output)
+    assert version_rows(url) == [baseline.name.split("_")[0]]
+    [upgrade] = re.findall(r'"(flask --app [^"]+ db upgrade)"', printed)
+    done = subprocess.run(
+        shlex.split(upgrade.replace("flask", str(program.parent / "flask"), 1)),
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
