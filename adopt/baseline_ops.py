@@ -53,8 +53,9 @@ def complete(
     keys were moved, to tell the user."""
     creates = [op for op in upgrade.ops if isinstance(op, alembic_ops.CreateTableOp)]
     tables = [t for t in map(_model_table, creates) if t is not None]
+    # SQLite keeps every foreign key inline (it cannot add one to a table).
+    later = [] if dialect.name == "sqlite" else _keys_needing_all_tables(tables)
     if names:
-        later = [] if dialect.name == "sqlite" else _keys_needing_all_tables(tables)
         _pin_names(tables, names, pinned if pinned is not None else [], dialect.name, later)
     _add_sequences(upgrade, downgrade, tables, dialect)
     if downgrade is not None:
@@ -63,9 +64,7 @@ def complete(
     if getattr(dialect, "supports_sequences", False):
         for op in creates:
             _numbered_by_their_sequence(op)
-    if dialect.name == "sqlite":
-        return []
-    return _keys_after_tables(upgrade, downgrade, creates)
+    return _keys_after_tables(upgrade, downgrade, creates, later)
 
 
 def _indexes_go_with_their_tables(downgrade: Any) -> None:
@@ -235,13 +234,14 @@ def _without_autoincrement(item: Any) -> Any:
 
 
 def _keys_after_tables(
-    upgrade: alembic_ops.UpgradeOps, downgrade: Any, creates: list[alembic_ops.CreateTableOp]
+    upgrade: alembic_ops.UpgradeOps,
+    downgrade: Any,
+    creates: list[alembic_ops.CreateTableOp],
+    later: list[ForeignKeyConstraint],
 ) -> list[str]:
-    """Take the keys that need their tables first out of the create_table operations and
-    create them after the last table."""
+    """Take the keys that need their tables first (`later`) out of the create_table
+    operations and create them after the last table."""
     by_name = {(op.schema, op.table_name): op for op in creates}
-    models = [_model_table(op) for op in creates]
-    later = _keys_needing_all_tables([t for t in models if t is not None])
     if not later:
         return []
     moved: list[alembic_ops.MigrateOperation] = []

@@ -4,10 +4,12 @@ library whose package merely starts with "sqlalchemy" is imported by the script.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
@@ -46,6 +48,22 @@ CYCLE = """
 """
 
 
+def legacy_database(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, module: str, source: str, url: str
+) -> ModuleType:
+    """The models `source` as module `module` of a project in `folder` (the working
+    directory), and the legacy database at `url` built from them with create_all."""
+    (folder / f"{module}.py").write_text(textwrap.dedent(source))
+    monkeypatch.chdir(folder)
+    monkeypatch.syspath_prepend(str(folder))
+    sys.modules.pop(module, None)
+    models = importlib.import_module(module)
+    e = engine(url)
+    models.metadata.create_all(e)
+    e.dispose()
+    return models
+
+
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def dialect(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -57,17 +75,9 @@ def test_foreign_keys_in_a_cycle_and_use_alter_are_built(
     make_database: Callable[[str], str],
     dialect: str,
 ) -> None:
-    (tmp_path / "cyclic.py").write_text(textwrap.dedent(CYCLE))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "models"))
-    sys.modules.pop("cyclic", None)
-    import cyclic  # type: ignore[import-not-found]
-
     live = make_database(dialect)
-    e = engine(live)
-    cyclic.metadata.create_all(e)
-    e.dispose()
+    legacy_database(tmp_path, monkeypatch, "cyclic", CYCLE, live)
     result = adopt("run", "--yes", "--models", "cyclic:metadata", "--url", live)
     assert result.exit_code == 0, result.output
     assert "Verified" in result.output
@@ -155,15 +165,9 @@ def test_names_the_server_gave_are_pinned_in_the_baseline(
     """The models name nothing; the live database's own names (followers_ibfk_1 and _2 by
     position on MariaDB, *_fkey / *_key on PostgreSQL) are written into the baseline, so a
     database built from migrations has the same key under the same name."""
-    (tmp_path / "follow.py").write_text(textwrap.dedent(FOLLOWERS))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    sys.modules.pop("follow", None)
-    import follow  # type: ignore[import-not-found]
-
     live = make_database(server)
+    follow = legacy_database(tmp_path, monkeypatch, "follow", FOLLOWERS, live)
     e = engine(live)
-    follow.metadata.create_all(e)
     if server == "mariadb":
         # The live keys numbered otherwise than the baseline's order would number them, as
         # in a database whose keys were made over the years: ibfk_2 and ibfk_3.
@@ -250,16 +254,8 @@ def test_a_replay_equals_the_live_database_statement_for_statement(
     in the order create_all wrote them (SQLite keeps the statement as written, MariaDB
     numbers unnamed foreign keys by it and names each key's index after its column), and a
     one-word SQLite default is written bare, as create_all writes it."""
-    (tmp_path / "ordered.py").write_text(textwrap.dedent(ORDERED))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    sys.modules.pop("ordered", None)
-    import ordered  # type: ignore[import-not-found]
-
     live = make_database(dialect)
-    e = engine(live)
-    ordered.metadata.create_all(e)
-    e.dispose()
+    legacy_database(tmp_path, monkeypatch, "ordered", ORDERED, live)
     result = adopt("run", "--yes", "--models", "ordered:metadata", "--url", live)
     assert result.exit_code == 0, result.output
     from alembic import command
