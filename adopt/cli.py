@@ -47,6 +47,7 @@ from adopt.errors import connection_failed
 from adopt.targets import Target
 from adopt.urls import parse_url
 from adopt.urls import scrub
+from adopt.wording import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -799,7 +800,7 @@ def clean(ctx: click.Context, /, dry_run: bool, **opts: Any) -> None:
         return
     verb = "Would drop" if dry_run else "Dropped"
     if names:
-        click.echo(f"{verb} {len(names)} scratch database(s): " + ", ".join(names))
+        click.echo(f"{verb} {counted(len(names), 'scratch database')}: " + ", ".join(names))
     else:
         click.echo("No scratch database left behind on this server.")
     if busy:
@@ -872,8 +873,8 @@ def _exit_despite_threads(done: SystemExit) -> None:
         code = 1
     names = ", ".join(sorted(t.name for t in left))
     output.note(
-        f"The project's code left {len(left)} thread(s) running ({names}): adopt has finished "
-        "and exits without waiting for them."
+        f"The project's code left {counted(len(left), 'thread')} running ({names}): adopt has "
+        "finished and exits without waiting for them."
     )
     sys.stdout.flush()
     sys.stderr.flush()

@@ -42,6 +42,7 @@ from adopt.stamp import single_head
 from adopt.stamp import write_head
 from adopt.targets import Target
 from adopt.urls import parse_url
+from adopt.wording import counted
 
 # Outcomes, from best to worst.
 AT_HEAD, STAMPED, WOULD_STAMP = "at head", "stamped", "would stamp"
@@ -378,7 +379,7 @@ def _check_and_stamp(
         differences=tuple(diffs),
     )
     if state.revisions == (plan.head,):
-        reason = f"differs from head in {len(diffs)} way(s)" if diffs else ""
+        reason = f"differs from head in {counted(len(diffs), 'way')}" if diffs else ""
         return _with(base, AT_HEAD, reason)
     behind = _stamped_behind(plan, target, state, seen, base)
     if behind is not None:
@@ -478,8 +479,8 @@ def _stamped_behind(
         return replace(
             base,
             outcome=DRIFTED,
-            reason=f"at {current}, {len(pending)} revision(s) behind head, and differs from "
-            f"the schema of {current} in {len(found)} way(s)",
+            reason=f"at {current}, {counted(len(pending), 'revision')} behind head, and differs "
+            f"from the schema of {current} in {counted(len(found), 'way')}",
             differences=tuple(found),
         )
     if plan.upgrade:
@@ -487,7 +488,7 @@ def _stamped_behind(
     return replace(
         base,
         outcome=BEHIND,
-        reason=f"at {current}, matches it; {len(pending)} revision(s) to apply "
+        reason=f"at {current}, matches it; {counted(len(pending), 'revision')} to apply "
         f"({', '.join(pending)}): run 'flask db upgrade' (or 'adopt stamp --upgrade')",
         differences=(),
     )
@@ -514,7 +515,8 @@ def _located(
             return replace(
                 base,
                 outcome=DRIFTED,
-                reason=f"differs from the schema of {plan.revision} in {len(found)} way(s)",
+                reason=f"differs from the schema of {plan.revision} in "
+                f"{counted(len(found), 'way')}",
                 differences=tuple(found),
             )
         return plan.revision
@@ -538,7 +540,7 @@ def _drifted(base: TargetResult) -> TargetResult:
     return replace(
         base,
         outcome=DRIFTED,
-        reason=f"differs from the head schema in {len(base.differences)} way(s); "
+        reason=f"differs from the head schema in {counted(len(base.differences), 'way')}; "
         "fix it, or stamp anyway with --force after reading the differences",
     )
 
@@ -557,8 +559,9 @@ def _stamped_behind_head(
         base,
         outcome=STAMPED,
         after=result.after,
-        reason=f"stamped at {goal}, which its schema matches; {len(pending)} revision(s) to "
-        "apply: run 'flask db upgrade' (or 'adopt stamp --upgrade')",
+        reason=f"stamped at {goal}, which its schema matches; "
+        f"{counted(len(pending), 'revision')} to apply: run 'flask db upgrade' "
+        "(or 'adopt stamp --upgrade')",
         audit_problem=result.audit_problem,
     )
     if plan.upgrade and pending:
@@ -584,7 +587,7 @@ def _upgraded(
         outcome=STAMPED if base.outcome == STAMPED else AT_HEAD,
         after=plan.head,
         reason=f"{how} {current}, which its schema matches; then upgraded to head "
-        f"({len(pending)} revision(s))",
+        f"({counted(len(pending), 'revision')})",
     )
 
 

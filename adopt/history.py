@@ -25,6 +25,7 @@ from adopt import verify
 from adopt.differences import Difference
 from adopt.discovery import Models
 from adopt.targets import Target
+from adopt.wording import counted
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def words(found: Identified, chain: Chain) -> str:
     if found.exact:
         pending = chain.behind(found.exact)
         return f"matches revision {found.exact}" + (
-            f", {len(pending)} revision(s) behind head" if pending else " (head)"
+            f", {counted(len(pending), 'revision')} behind head" if pending else " (head)"
         )
     if found.revisions:
         return (
@@ -136,5 +137,5 @@ def words(found: Identified, chain: Chain) -> str:
         )
     return (
         f"matches no revision; the nearest is {found.nearest} "
-        f"({len(found.differences)} difference(s))"
+        f"({counted(len(found.differences), 'difference')})"
     )

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL
 from adopt import __version__
 from adopt.targets import Target
 from adopt.urls import hide_password
+from adopt.wording import counted
 
 # Raised when a key changes meaning or disappears; new keys keep the number.
 SCHEMA_VERSION = 1
@@ -94,7 +95,9 @@ def targets_error(results: list[Any]) -> str | None:
     for r in bad:
         counts[r.outcome] = counts.get(r.outcome, 0) + 1
     parts = ", ".join(f"{outcome} {n}" for outcome, n in sorted(counts.items()))
-    return f"{len(bad)} of {len(results)} target(s) did not end well ({parts}); see targets."
+    return (
+        f"{len(bad)} of {counted(len(results), 'target')} did not end well ({parts}); see targets."
+    )
 
 
 def report_payload(report: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from adopt.pipeline import Adoption
 from adopt.pipeline import Project
 from adopt.urls import hide_password
 from adopt.verify import Verification
+from adopt.wording import counted
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -78,13 +79,14 @@ def match_report(console: Console, report: MatchReport, verbose: bool = False) -
     else:
         console.print(
             f"[red]✗[/red] The live database differs from the models in "
-            f"{len(report.differences)} way(s):"
+            f"{counted(len(report.differences), 'way')}:"
         )
         differences(console, report.differences)
     if report.unmanaged:
         console.print(
-            f"[yellow]![/yellow] {len(report.unmanaged)} table(s) in the database are not in "
-            "the models (unmanaged): " + escape(", ".join(report.unmanaged))
+            "[yellow]![/yellow] Not in the models (unmanaged): "
+            f"{counted(len(report.unmanaged), 'table')} in the database, "
+            + escape(", ".join(report.unmanaged))
         )
     if report.filtered_out:
         console.print(
@@ -107,8 +109,8 @@ def match_report(console: Console, report: MatchReport, verbose: bool = False) -
             console.print(f"  - {escape(where)}: {escape(item.reason)}")
     elif report.set_aside:
         console.print(
-            f"[dim]{len(report.set_aside)} difference(s) reported by Alembic were set aside "
-            "as not real; --verbose lists them.[/dim]"
+            f"[dim]Set aside as not real: {counted(len(report.set_aside), 'difference')} "
+            "reported by Alembic; --verbose lists them.[/dim]"
         )
 
 
@@ -278,7 +280,7 @@ def status(console: Console, result: Any) -> None:
     matches = (
         "[green]matches the models[/green]"
         if result.matches
-        else f"[red]{result.differences} difference(s) from the models[/red]"
+        else f"[red]{counted(result.differences, 'difference')} from the models[/red]"
     )
     table.add_row("Schema", matches)
     console.print(table)

@@ -53,6 +53,7 @@ from adopt.urls import describe
 from adopt.urls import hide_password
 from adopt.urls import is_sqlite
 from adopt.urls import sqlite_path
+from adopt.wording import counted
 
 Progress = Callable[[str], None]
 
@@ -241,13 +242,15 @@ def _confirmed(
         return classified, ""
     weaker = (
         "the differences listed are Alembic's view, and some may be two spellings the server "
-        f"stores alike; details of {len(tables)} table(s) that only the server's own build of "
-        "the models shows (partial or ordered indexes, collations, ...) were not compared."
+        f"stores alike; details of {counted(len(tables), 'table')} that only the server's own "
+        "build of the models shows (partial or ordered indexes, collations, ...) were not compared."
     )
     if choice == "none":
         return classified, "The check is the weaker one (--scratch none): " + weaker
     plan = scratch_mod.plan(project.live.url, choice)
-    progress(f"Building {len(tables)} model table(s) in {plan.label} to compare like with like")
+    progress(
+        f"Building {counted(len(tables), 'model table')} in {plan.label} to compare like with like"
+    )
     try:
         built = confirmation.built(
             lambda: scratch_mod.open_scratch(project.live.url, plan), metadata, tables
@@ -363,14 +366,16 @@ def require_match(
 ) -> None:
     if report.differences and not accept_differences:
         raise DriftError(
-            f"The live database differs from the models in {len(report.differences)} way(s), "
-            "listed above with their fixes; fix them, or let the baseline follow the models "
-            "with 'adopt baseline --accept-differences'.",
+            "The live database differs from the models in "
+            f"{counted(len(report.differences), 'way')}, listed above with their fixes; fix "
+            "them, or let the baseline follow the models with 'adopt baseline "
+            "--accept-differences'.",
             report,
         )
     if report.unmanaged and not exclude_unmanaged:
         raise DriftError(
-            f"{len(report.unmanaged)} table(s) in the database are not in the models "
+            "Not in the models (unmanaged): "
+            f"{counted(len(report.unmanaged), 'table')} in the database "
             f"({', '.join(report.unmanaged[:5])}); add their models, or pass --exclude-unmanaged "
             "to leave them out of migrations.",
             report,

@@ -30,6 +30,7 @@ from adopt.errors import UsageError
 from adopt.targets import Target
 from adopt.urls import hide_password
 from adopt.urls import parse_url
+from adopt.wording import counted
 
 TYPED = "what you typed"  # where a URL typed at a prompt came from ("from what you typed")
 
@@ -208,7 +209,8 @@ class Wizard:
                 Choice("stop", "Stop here (add models for these tables first)"),
                 Choice(
                     "exclude",
-                    f"Go on, leaving the {len(unmanaged)} unmanaged table(s) out of migrations",
+                    f"Go on, leaving the {counted(len(unmanaged), 'unmanaged table')} out of "
+                    "migrations",
                 ),
             ],
             default="stop",
