@@ -18,4 +18,4 @@ def test_no_message_writes_a_plural_in_parentheses() -> None:
     for path in package.glob("*.py"):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             assert ")} " not in line or "(s)" not in line, f"{path.name}:{number}: {line}"
-            assert not ("f\"" in line and "(s)" in line), f"{path.name}:{number}: {line}"
+            assert not ('f"' in line and "(s)" in line), f"{path.name}:{number}: {line}"
