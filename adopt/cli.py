@@ -22,30 +22,19 @@ from flask.cli import ScriptInfo
 from sqlalchemy.exc import OperationalError
 
 from adopt import __version__
-from adopt import audit
+from adopt import api
 from adopt import committed
-from adopt import config
-from adopt import fleet
 from adopt import interrupts
 from adopt import json_output
 from adopt import library_warnings
 from adopt import output
-from adopt import pipeline
-from adopt import project_lock
-from adopt import repository
-from adopt import scratch
-from adopt import settings
-from adopt import targets as targets_mod
-from adopt import unstamping
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
-from adopt.errors import DriftError
 from adopt.errors import Interrupted
 from adopt.errors import InterruptedAfterChanges
 from adopt.errors import UsageError as AdoptUsageError
 from adopt.errors import connection_failed
-from adopt.targets import Target
-from adopt.urls import parse_url
+from adopt.options import Options
 from adopt.urls import scrub
 from adopt.wording import counted
 
@@ -54,14 +43,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_HELP = "\b\nExit codes:\n" + "\n".join(
     f"  {code:>3}  {text}" for code, text in EXIT_CODES.items()
 )
-
-
-@dataclass
-class Settings:
-    """Options given on the group, used by the wizard and as fallbacks for subcommands."""
-
-    traceback: bool = False
-    json: bool = False
 
 
 def _remember_traceback(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -165,27 +146,6 @@ def baseline_options(func: F) -> F:
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
-
-
-def _locate(opts: dict[str, Any], default_url: Any = None) -> pipeline.Project:
-    project = _located(opts, default_url)
-    # The models live as long as the run: no collection needs to walk them again (at 1,000
-    # tables a quarter of a million objects).
-    gc.freeze()
-    return project
-
-
-def _located(opts: dict[str, Any], default_url: Any) -> pipeline.Project:
-    return pipeline.locate(
-        default_url=default_url,
-        app=opts.get("app"),
-        models=opts.get("models"),
-        url=opts.get("url"),
-        imports=tuple(opts.get("imports") or ()),
-        directory=opts.get("directory"),
-        script_info=opts.get("script_info"),
-        excluded_binds=tuple(opts.get("exclude_binds") or ()),
-    )
 
 
 @dataclass(frozen=True)
@@ -346,20 +306,19 @@ def cli(ctx: click.Context, /, project_dir: str | None, **opts: Any) -> None:
         from adopt.prompter import QuestionaryPrompter
 
         prompter = QuestionaryPrompter()
-    wizard.Wizard(prompter, output.make_console(), _merged(ctx, opts)).run()
+    wizard.Wizard(prompter, output.make_console(), _options(ctx, opts)).run()
 
 
-def _merged(ctx: click.Context, /, opts: dict[str, Any]) -> dict[str, Any]:
+def _options(ctx: click.Context, /, flags: dict[str, Any]) -> Options:
     """The command's options: its flags, else those given before the command, else ADOPT_*
-    variables, else [tool.adopt] in pyproject.toml, else the defaults."""
+    variables, else [tool.adopt] in pyproject.toml, else the defaults (adopt.options)."""
     group = (ctx.obj or {}).get("group_opts", {})
-    merged = {k: (v if v not in (None, (), False) else group.get(k, v)) for k, v in opts.items()}
-    for key, setting in settings.effective({k: merged.get(k) for k in settings.KEYS}).items():
-        merged[key] = setting.value
-    ctx.obj["json"] = bool(merged.get("as_json"))
     # Under `flask adopt`, Flask's ScriptInfo knows the app (--app, FLASK_APP, .flaskenv).
-    merged["script_info"] = ctx.find_object(ScriptInfo)
-    return merged
+    flags = dict(flags, script_info=ctx.find_object(ScriptInfo))
+    options = Options.resolve(flags, group)
+    ctx.obj["json"] = options.as_json
+    ctx.obj["verbose"] = options.verbose
+    return options
 
 
 @cli.command(epilog=EXIT_HELP)
@@ -379,37 +338,30 @@ def _merged(ctx: click.Context, /, opts: dict[str, Any]) -> dict[str, Any]:
     "(adopt_scratch_*), an empty database URL, or none (a weaker check, said in the report).",
 )
 @click.pass_context
-def check(ctx: click.Context, /, verbose: bool, exclude_unmanaged: bool, **opts: Any) -> None:
+def check(ctx: click.Context, /, **flags: Any) -> None:
     """Check that the live database matches the models (read-only)."""
-    opts = _merged(ctx, opts)
-    ctx.obj["verbose"] = verbose
-    project = _locate(opts)
+    options = _options(ctx, flags)
+    project = api.locate(options)
     console = output.make_console()
-    choice = opts.get("scratch") or "auto"
     with output.progress(console) as step:
-        checks = [(part, pipeline.check(part, step, scratch=choice)) for part in project.parts()]
-    failure: DriftError | None = None
-    for part, checked in checks:
         # Drift (and unmanaged tables, unless accepted) fail the check the way they fail
         # baseline, so a CI gate on 'adopt check' and 'adopt run' agree.
-        try:
-            pipeline.require_match(checked.report, exclude_unmanaged=exclude_unmanaged)
-        except DriftError as exc:
-            if not project.is_multi:
-                raise
-            failure = failure or DriftError(f"{part.bind_label}: {exc}")
-    if opts["as_json"]:
-        reports = [(p.bind, c.report.as_dict()) for p, c in checks]
+        outcome = api.check(options, step, project=project)
+    failure = outcome.failure
+    if failure is not None and not project.is_multi:
+        raise failure  # its report is shown with the error
+    if options.as_json:
+        reports = [(p.bind, c.report.as_dict()) for p, c in outcome.checks]
         payload = json_output.check_payload(reports, project.is_multi)
         if failure is not None:
             failure.report = _Details(payload)
             raise failure
         _emit_json("check", 0, **payload)
         return
-    directory = str(repository.directory_for(project.models, project.directory))
-    for part, checked in checks:
+    directory = str(api.repository_directory(project))
+    for part, checked in outcome.checks:
         output.found(console, part, directory)
-        output.match_report(console, checked.report, verbose)
+        output.match_report(console, checked.report, options.verbose)
     if failure is not None:
         raise failure
 
@@ -418,32 +370,19 @@ def check(ctx: click.Context, /, verbose: bool, exclude_unmanaged: bool, **opts:
 @project_options
 @baseline_options
 @click.pass_context
-def baseline(ctx: click.Context, /, **opts: Any) -> None:
+def baseline(ctx: click.Context, /, **flags: Any) -> None:
     """Write the baseline revision and prove that it rebuilds the live schema."""
-    opts = _merged(ctx, opts)
-    project = _locate(opts)
-    adoption = _baseline(project, opts)
-    if opts["as_json"]:
+    options = _options(ctx, flags)
+    project = api.locate(options)
+    console = output.make_console()
+    with output.progress(console) as step:
+        adoption = api.baseline(options, step, project=project)
+    if options.as_json:
         _emit_json("baseline", 0, **adoption.as_dict())
         return
-    console = output.make_console()
     output.baseline_summary(console, adoption)
     where = "each bind's database" if project.is_multi else project.live_url
     console.print(f"Review it, then run 'adopt stamp' to mark {where} as at head.")
-
-
-def _baseline(project: pipeline.Project, opts: dict[str, Any]) -> pipeline.Adoption:
-    console = output.make_console()
-    with output.progress(console) as step:
-        return pipeline.baseline(
-            project,
-            scratch=opts["scratch"],
-            message=opts["message"],
-            rev_id=opts["rev_id"],
-            accept_differences=opts["accept_differences"],
-            exclude_unmanaged=opts["exclude_unmanaged"],
-            progress=step,
-        )
 
 
 def target_options(func: F) -> F:
@@ -506,34 +445,6 @@ def target_options(func: F) -> F:
     return func
 
 
-def _named_targets(opts: dict[str, Any]) -> list[Target]:
-    """The targets named on the command line (--all, arguments, --targets-file)."""
-    named = config.load().targets
-    found: list[Target] = []
-    if opts["all_targets"]:
-        if not named:
-            raise AdoptUsageError("--all: no targets under [tool.adopt.targets] in pyproject.toml.")
-        found += [targets_mod.resolve(name, named) for name in sorted(named)]
-    found += [targets_mod.resolve(spec, named) for spec in opts["target_specs"]]
-    if opts["targets_file"]:
-        found += targets_mod.from_file(opts["targets_file"], named)
-    return found
-
-
-def _project_and_targets(opts: dict[str, Any]) -> tuple[pipeline.Project, list[Target]]:
-    """With named targets the live database URL is not needed; without, it is the target."""
-    named = _named_targets(opts)
-    project = _locate(opts, default_url=named[0].url if named else None)
-    if not named and project.is_multi and not (opts["schemas"] or opts["schemas_like"]):
-        return project, []  # every bind's live database
-    found = named or [pipeline.live_database_target(project)]
-    return project, targets_mod.with_schemas(found, tuple(opts["schemas"]), opts["schemas_like"])
-
-
-def _audit_choice(opts: dict[str, Any]) -> str:
-    return audit.validate(str(opts.get("audit") or audit.DEFAULT))
-
-
 @cli.command(epilog=EXIT_HELP)
 @project_options
 @target_options
@@ -561,7 +472,7 @@ def _audit_choice(opts: dict[str, Any]) -> str:
     "its schema (for revisions whose schemas are alike).",
 )
 @click.pass_context
-def stamp(ctx: click.Context, /, force: bool, as_sql: bool, **opts: Any) -> None:
+def stamp(ctx: click.Context, /, as_sql: bool, **flags: Any) -> None:
     """Stamp databases, each at the revision whose schema it has, checked first.
 
     With no TARGET, the live database (the app's configuration or DATABASE_URL): what a
@@ -570,52 +481,34 @@ def stamp(ctx: click.Context, /, force: bool, as_sql: bool, **opts: Any) -> None
     that match no revision, several alike, or cannot be reached are reported, never stamped;
     the others are stamped concurrently. Exits 0 only if every target ends at head, or
     stamped at a revision it matches."""
-    opts = _merged(ctx, opts)
+    options = _options(ctx, flags)
     if as_sql:
-        if _named_targets(opts) or opts["schemas"] or opts["schemas_like"]:
-            raise AdoptUsageError(
-                "--sql prints the SQL for the live database's dialect and takes no targets; "
-                "give --url with the dialect you need (it is not connected to)."
-            )
-        sql = pipeline.stamp_sql(_locate(opts))
-        if opts["as_json"]:
+        sql = api.stamp_sql(options)
+        if options.as_json:
             _emit_json("stamp", 0, sql=sql)
         else:
             click.echo(sql, nl=False)
         return
-    _run_targets(ctx, opts, stamp=True, force=force)
-
-
-def _run_targets(
-    ctx: click.Context, opts: dict[str, Any], *, stamp: bool, force: bool = False
-) -> None:
-    project, chosen = _project_and_targets(opts)
     console = output.make_console()
     with output.progress(console) as step:
-        results = pipeline.stamp_targets(
-            project,
-            chosen or None,
-            stamp=stamp,
-            force=force,
-            jobs=opts.get("jobs"),
-            timeout=opts.get("timeout"),
-            audit_choice=_audit_choice(opts),
-            scratch_choice=opts.get("scratch") or "auto",
-            bind=opts.get("bind"),
-            progress=step,
-            upgrade=bool(opts.get("upgrade")),
-            revision=opts.get("revision"),
-        )
-    code = fleet.exit_code(results)
-    if opts["as_json"]:
+        results = api.stamp(options, step)
+    _show_targets(ctx, options, results, "stamp")
+
+
+def _show_targets(
+    ctx: click.Context, options: Options, results: list[api.TargetResult], command: str
+) -> None:
+    code = api.exit_code(results)
+    if options.as_json:
         _emit_json(
-            "stamp" if stamp else "status",
+            command,
             code,
             json_output.targets_error(results),
             targets=json_output.target_results(results),
         )
     else:
-        output.target_results(console, results, "Stamping" if stamp else "Status")
+        title = {"stamp": "Stamping", "status": "Status", "unstamp": "Unstamping"}[command]
+        output.target_results(output.make_console(), results, title)
     ctx.exit(code)
 
 
@@ -624,87 +517,41 @@ def _run_targets(
 @baseline_options
 @click.option("--yes", is_flag=True, help="Required: run every step without asking.")
 @click.pass_context
-def run(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
+def run(ctx: click.Context, /, yes: bool, **flags: Any) -> None:
     """Check, write and verify the baseline, and stamp the live database: no prompts."""
-    opts = _merged(ctx, opts)
+    options = _options(ctx, flags)
     if not yes:
         raise AdoptUsageError(
             "'adopt run' changes files and the live database's alembic_version; "
             "pass --yes to confirm (or run 'adopt' for the wizard)."
         )
-    project = _locate(opts)
     console = output.make_console()
-    existing = repository.find(project.models, project.directory)
-    if existing is not None and existing.revision_count():
-        _run_again(ctx, opts, project, existing)
-        return
-    # The scratch database is dropped while the live one is stamped and the report printed.
-    with scratch.dropped_behind():
-        adoption = _baseline(project, opts)
-        with output.progress(console) as step:
-            results = pipeline.stamp_targets(
-                project,
-                force=opts["accept_differences"],
-                timeout=opts.get("timeout"),
-                audit_choice=_audit_choice(opts),
-                reference=pipeline.head_reference(adoption),
-                progress=step,
+    announce = (lambda _line: None) if options.as_json else console.print
+    with output.progress(console) as step:
+        outcome = api.run(options, step, announce=announce)
+    code = api.exit_code(outcome.results)
+    if options.as_json:  # one document, once the run has ended
+        found = (
+            outcome.adoption.as_dict()
+            if outcome.adoption
+            else dict(
+                repository=str(outcome.repository.directory),
+                check=None,
+                baseline=None,
+                verification=None,
             )
-        if not opts["as_json"]:
-            output.baseline_summary(console, adoption)
-            output.target_results(console, results, "Stamping")
-    code = fleet.exit_code(results)
-    if opts["as_json"]:  # one document, once the run has ended
-        _emit_json(
-            "run",
-            code,
-            json_output.targets_error(results),
-            **adoption.as_dict(),
-            stamp=json_output.target_results(results),
         )
-    ctx.exit(code)
-
-
-def _run_again(
-    ctx: click.Context,
-    opts: dict[str, Any],
-    project: pipeline.Project,
-    repo: repository.Repository,
-) -> None:
-    """`adopt run --yes` in a project that has its migrations already (a deploy job that runs
-    it every time, a teammate): no baseline is written; the live database is checked against
-    head and stamped if it matches and is not there yet. Under the project's lock, so a
-    baseline still being verified by another run is never stamped against."""
-    console = output.make_console()
-    with project_lock.held(repo.directory):
-        if not opts["as_json"]:
-            console.print(
-                f"{repo.directory} already holds the migrations (head "
-                f"{', '.join(repo.heads())}): no baseline written; checking the live database "
-                "against head."
-            )
-        with output.progress(console) as step:
-            results = pipeline.stamp_targets(
-                project,
-                timeout=opts.get("timeout"),
-                audit_choice=_audit_choice(opts),
-                scratch_choice=opts.get("scratch") or "auto",
-                progress=step,
-            )
-    code = fleet.exit_code(results)
-    if opts["as_json"]:
         _emit_json(
             "run",
             code,
-            json_output.targets_error(results),
-            repository=str(repo.directory),
-            check=None,
-            baseline=None,
-            verification=None,
-            stamp=json_output.target_results(results),
+            json_output.targets_error(outcome.results),
+            **found,
+            stamp=json_output.target_results(outcome.results),
         )
     else:
-        output.target_results(console, results, "Stamping")
+        if outcome.adoption:
+            output.baseline_summary(console, outcome.adoption)
+        output.target_results(console, outcome.results, "Stamping")
     ctx.exit(code)
 
 
@@ -712,7 +559,7 @@ def _run_again(
 @project_options
 @target_options
 @click.pass_context
-def status(ctx: click.Context, /, **opts: Any) -> None:
+def status(ctx: click.Context, /, **flags: Any) -> None:
     """Show each target's revision and whether it matches the head schema.
 
     Writes nothing to a target's tables or alembic_version, but builds the schema of the
@@ -723,8 +570,10 @@ def status(ctx: click.Context, /, **opts: Any) -> None:
     Each stamped target is compared with its own revision's schema: pending revisions are
     listed, not drift. Exits 0 only if every target is at head, or behind it at a revision
     whose schema it has."""
-    opts = _merged(ctx, opts)
-    _run_targets(ctx, opts, stamp=False)
+    options = _options(ctx, flags)
+    with output.progress(output.make_console()) as step:
+        results = api.status(options, step)
+    _show_targets(ctx, options, results, "status")
 
 
 @cli.command(epilog=EXIT_HELP)
@@ -751,7 +600,7 @@ def status(ctx: click.Context, /, **opts: Any) -> None:
     help="Give up on a target that takes longer to connect or answer.",
 )
 @click.pass_context
-def unstamp(ctx: click.Context, /, **opts: Any) -> None:
+def unstamp(ctx: click.Context, /, **flags: Any) -> None:
     """Undo adopt's stamp: put back what alembic_version held before it.
 
     With no TARGET, the live database. Only a stamp that the audit trail ([tool.adopt] audit:
@@ -759,43 +608,23 @@ def unstamp(ctx: click.Context, /, **opts: Any) -> None:
     while alembic_version still reads the revision it wrote: a database that moved on since
     (migrated, stamped by hand) is refused. Under the stamp's lock; recorded in the audit.
     Writes only alembic_version (and the audit)."""
-    opts = _merged(ctx, dict(opts, targets_file=None))
-    named = _named_targets(opts)
-    if not named:
-        url = opts.get("url")
-        named = [
-            Target("live", parse_url(url)) if url else pipeline.live_database_target(_locate(opts))
-        ]
-    chosen = targets_mod.with_schemas(named, tuple(opts["schemas"]), None)
-    results = unstamping.run(chosen, audit_choice=_audit_choice(opts), timeout=opts.get("timeout"))
-    code = fleet.exit_code(results)
-    if opts["as_json"]:
-        _emit_json(
-            "unstamp",
-            code,
-            json_output.targets_error(results),
-            targets=json_output.target_results(results),
-        )
-    else:
-        output.target_results(output.make_console(), results, "Unstamping")
-    ctx.exit(code)
+    options = _options(ctx, flags)
+    _show_targets(ctx, options, api.unstamp(options), "unstamp")
 
 
 @cli.command(epilog=EXIT_HELP)
 @project_options
 @click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
 @click.pass_context
-def clean(ctx: click.Context, /, dry_run: bool, **opts: Any) -> None:
+def clean(ctx: click.Context, /, dry_run: bool, **flags: Any) -> None:
     """Drop scratch databases (adopt_scratch_*) that a killed run left on the live server.
 
     Only databases carrying adopt's name prefix and marker, and whose run is gone, are
     dropped: a running adopt holds a lock on its scratch database. Every run also drops
     abandoned ones by itself."""
-    opts = _merged(ctx, opts)
-    # A URL is enough here: the models need not load to clean a server.
-    url = parse_url(opts["url"]) if opts.get("url") else _locate(opts).live.url
-    names, busy = scratch.clean(url, dry_run=dry_run)
-    if opts["as_json"]:
+    options = _options(ctx, flags)
+    names, busy = api.clean(options, dry_run=dry_run)
+    if options.as_json:
         _emit_json("clean", 0, dry_run=dry_run, databases=names, in_use=busy)
         return
     verb = "Would drop" if dry_run else "Dropped"
@@ -811,19 +640,18 @@ def clean(ctx: click.Context, /, dry_run: bool, **opts: Any) -> None:
 @project_options
 @baseline_options
 @click.pass_context
-def show_config(ctx: click.Context, /, **opts: Any) -> None:
+def show_config(ctx: click.Context, /, **flags: Any) -> None:
     """Show the effective settings and where each came from (passwords hidden).
 
     Precedence: command-line flags, then ADOPT_* environment variables (ADOPT_APP,
     ADOPT_MODELS, ADOPT_URL, ADOPT_DIRECTORY, ADOPT_IMPORT, ADOPT_SCRATCH, ADOPT_MESSAGE,
     ADOPT_JOBS, ADOPT_TIMEOUT, ADOPT_AUDIT), then [tool.adopt] in pyproject.toml, then the
     defaults. Named targets come from [tool.adopt.targets]."""
-    group = (ctx.obj or {}).get("group_opts", {})
-    flags = {k: (v if v not in (None, (), False) else group.get(k)) for k, v in opts.items()}
-    resolved = settings.effective({k: flags.get(k) for k in settings.KEYS})
-    project_config = config.load()
+    options = _options(ctx, flags)
+    resolved = options.sources
+    project_config = api.project_config()
     targets, binds = project_config.targets, project_config.binds
-    if opts["as_json"]:
+    if options.as_json:
         _emit_json(
             "config",
             0,

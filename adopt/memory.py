@@ -26,6 +26,6 @@ def release() -> None:
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
         # The process's own symbols, which hold the C library's (no search for the file).
-        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None

@@ -20,7 +20,7 @@ from adopt import audit
 from adopt import background
 from adopt import baseline as baseline_mod
 from adopt import committed
-from adopt import config
+from adopt import options as options_mod
 from adopt import confirmation
 from adopt import connect
 from adopt import drift
@@ -129,7 +129,7 @@ def locate(
 ) -> Project:
     """Step 1: find the models and the live database (`default_url` when none is configured,
     for commands whose targets are all named)."""
-    found = load_models(app, models, imports, script_info, config.load().binds)
+    found = load_models(app, models, imports, script_info, options_mod.load().binds)
     _require_known_binds(found, excluded_binds)
     binds = {
         key: bind_target(found, key)

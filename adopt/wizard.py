@@ -1,33 +1,30 @@
 """The interactive wizard: the pipeline, one question at a time, review included.
 
 It asks through a small Prompter protocol (questionary on a terminal, a script in tests) and
-shows through adopt.output; all the work is done by adopt.pipeline."""
+shows through adopt.output; all the work is done by the verbs of adopt.api, with the same
+`Options` the commands build."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape
 
-from adopt import audit
-from adopt import config
-from adopt import discovery
-from adopt import fleet
+from adopt import api
 from adopt import output
-from adopt import pipeline
-from adopt import remembered
-from adopt import repository
-from adopt import scratch
-from adopt import targets
+from adopt.api import Adoption
+from adopt.api import Checked
+from adopt.api import Project
+from adopt.api import Target
+from adopt.api import TargetResult
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import UsageError
-from adopt.targets import Target
+from adopt.options import Options
 from adopt.urls import hide_password
 from adopt.urls import parse_url
 from adopt.wording import counted
@@ -65,20 +62,21 @@ class NotAllStamped(AdoptError):
 
 
 class Wizard:
-    def __init__(self, prompter: Prompter, console: Console, opts: dict[str, Any]) -> None:
+    def __init__(self, prompter: Prompter, console: Console, options: Options) -> None:
         self.ask = prompter
         self.console = console
-        self.opts = opts
-        self.reference: Any = None  # the head schema the review's verification built
+        self.options = options  # as given, then as answered
+        self.url_typed = False  # the live database's URL was typed at a prompt
+        self.adoption: Adoption | None = None  # the accepted baseline and its verification
         self.chosen: dict[str, str] = {}  # what the person chose, for [tool.adopt]
-        self.results: list[Any] = []  # the stamp of every database
+        self.results: list[TargetResult] = []  # the stamp of every database
 
     def run(self) -> None:
         project = self.found()
         checked = self.check(project)
         choice = self.scratch_choice(project)
         adoption = self.review(project, checked, choice)
-        self.reference = pipeline.head_reference(adoption)
+        self.adoption = adoption
         self.targets(project)
         self.remember(project)
         self.next_steps(project, adoption)
@@ -86,24 +84,23 @@ class Wizard:
 
     # 1. what was found ---------------------------------------------------------------------------
 
-    def found(self) -> pipeline.Project:
-        opts = dict(self.opts)
+    def found(self) -> Project:
         while True:
             self.console.rule("1. What was found")
             try:
-                project = self._typed_origin(self._locate(opts), opts)
+                project = self._typed_origin(api.locate(self.options))
             except UsageError as exc:
-                if not self._can_pick(opts, exc):
+                if not self._can_pick(exc):
                     raise
                 # The source shows apps and bases that the usual places (app.py, FLASK_APP)
                 # do not name: offer them rather than stop.
                 self.console.print(f"[yellow]![/yellow] {escape(str(exc))}")
-                self._use_models(opts, *self._pick_models())
+                self._use_models(*self._pick_models())
                 continue
             for part in project.parts():
                 output.found(self.console, part, self._directory(project))
-            if (opts.get("app") or opts.get("models")) and opts.get("url"):
-                return project  # both given as flags: nothing to confirm
+            if (self.options.app or self.options.models) and self.options.url:
+                return project  # both known (given as flags, or answered): nothing to confirm
             answer = self.ask.select(
                 "Is this right?",
                 [
@@ -116,19 +113,19 @@ class Wizard:
             if answer == "yes":
                 return project
             if answer == "models":
-                self._use_models(opts, *self._pick_models())
+                self._use_models(*self._pick_models())
             else:
-                opts["url"] = self._ask_url()
-                opts["url_typed"] = True
-                self.chosen["url"] = opts["url"]
+                url = self._ask_url()
+                self.options = self.options.but(url=url)
+                self.url_typed = True
+                self.chosen["url"] = url
 
-    def _can_pick(self, opts: dict[str, Any], exc: UsageError) -> bool:
-        given = opts.get("app") or opts.get("models")
-        return not given and str(exc).startswith("No models found") and bool(discovery.candidates())
+    def _can_pick(self, exc: UsageError) -> bool:
+        given = self.options.app or self.options.models
+        return not given and str(exc).startswith("No models found") and bool(api.candidates())
 
-    def _use_models(self, opts: dict[str, Any], kind: str, spec: str) -> None:
-        opts.update(app=None, models=None)
-        opts[kind] = spec
+    def _use_models(self, kind: str, spec: str) -> None:
+        self.options = self.options.but(app=None, models=None).but(**{kind: spec})
         self.chosen.pop("app", None)
         self.chosen.pop("models", None)
         self.chosen[kind] = spec
@@ -143,14 +140,14 @@ class Wizard:
                 url = url.set(password=password)
         return url.render_as_string(hide_password=False)
 
-    def _typed_origin(self, project: pipeline.Project, opts: dict[str, Any]) -> pipeline.Project:
-        if not opts.get("url_typed"):
+    def _typed_origin(self, project: Project) -> Project:
+        if not self.url_typed:
             return project
         return replace(project, live=replace(project.live, origin=TYPED))
 
     def _pick_models(self) -> tuple[str, str]:
         """Choose among the apps and bases found in the source, or type one in."""
-        found = discovery.candidates()
+        found = api.candidates()
         choices = [Choice(f"{c.kind} {c.spec}", f"{c.spec}  ({c.what})") for c in found]
         choices.append(Choice("type", "Type it in"))
         answer = self.ask.select("Which models?", choices, default=choices[0].value)
@@ -163,33 +160,22 @@ class Wizard:
         ).strip()
         return ("models" if _looks_like_models(spec) else "app"), spec
 
-    def _locate(self, opts: dict[str, Any]) -> pipeline.Project:
-        return pipeline.locate(
-            app=opts.get("app"),
-            models=opts.get("models"),
-            url=opts.get("url"),
-            imports=tuple(opts.get("imports") or ()),
-            directory=opts.get("directory"),
-            script_info=opts.get("script_info"),
-            excluded_binds=tuple(opts.get("exclude_binds") or ()),
-        )
-
-    def _directory(self, project: pipeline.Project) -> str:
-        return str(repository.directory_for(project.models, project.directory))
+    def _directory(self, project: Project) -> str:
+        return str(api.repository_directory(project))
 
     # 2. the match check --------------------------------------------------------------------------
 
-    def check(self, project: pipeline.Project) -> list[pipeline.Checked]:
+    def check(self, project: Project) -> list[Checked]:
         """The match check of every database (one without binds)."""
         self.console.rule("2. Does the live database match the models?")
         with output.progress(self.console) as step:
-            choice = self.opts.get("scratch") or "auto"
-            checks = [pipeline.check(part, step, scratch=choice) for part in project.parts()]
-        for part, checked in zip(project.parts(), checks, strict=True):
+            outcome = api.check(self.options, step, project=project)
+        checks = outcome.checked
+        for part, checked in outcome.checks:
             if part.bind_label:
                 self.console.print(f"[bold]{escape(part.bind_label)}[/bold]")
             output.match_report(self.console, checked.report, verbose=False)
-        if any(c.report.differences for c in checks) and not self.opts.get("accept_differences"):
+        if any(c.report.differences for c in checks) and not self.options.accept_differences:
             raise DriftError(
                 "Stopped: the live database differs from the models. Fix the "
                 "differences above, then run adopt again."
@@ -200,9 +186,9 @@ class Wizard:
 
     def _unmanaged(self, unmanaged: list[str]) -> None:
         """Tables without models: stop, or leave them out of migrations (env.py filter)."""
-        if not unmanaged or self.opts.get("exclude_unmanaged"):
+        if not unmanaged or self.options.exclude_unmanaged:
             return
-        filter_line = repository.unmanaged_filter_text(unmanaged)
+        filter_line = api.unmanaged_filter(unmanaged)
         answer = self.ask.select(
             "What now?",
             [
@@ -219,15 +205,14 @@ class Wizard:
             raise Stopped("Stopped at the match check; nothing was written.")
         self.console.print("env.py will get this filter, so autogenerate never touches them:")
         self.console.print(f"  {escape(filter_line)}")
-        self.opts["exclude_unmanaged"] = True
+        self.options = self.options.but(exclude_unmanaged=True)
 
     # 3. the scratch database ---------------------------------------------------------------------
 
-    def scratch_choice(self, project: pipeline.Project) -> str:
+    def scratch_choice(self, project: Project) -> str:
         self.console.rule("3. Scratch database")
-        given = self.opts.get("scratch") or "auto"
-        for part in project.parts():
-            plan = scratch.plan(part.live.url, given)
+        given = self.options.scratch
+        for part, plan in api.scratch_plan(project, given):
             where = f" for the {part.bind_label}" if part.bind_label else ""
             self.console.print(
                 f"Generating{where} against {escape(plan.label)}: {escape(plan.reason)}."
@@ -254,11 +239,9 @@ class Wizard:
 
     # 4. review -----------------------------------------------------------------------------------
 
-    def review(
-        self, project: pipeline.Project, checked: list[pipeline.Checked], scratch_choice: str
-    ) -> pipeline.Adoption:
+    def review(self, project: Project, checked: list[Checked], scratch_choice: str) -> Adoption:
         self.console.rule("4. Review the baseline")
-        message = self.opts.get("message") or "baseline"
+        message = self.options.message
         adoption = self._generate(project, checked, scratch_choice, message)
         try:
             while True:
@@ -283,49 +266,41 @@ class Wizard:
                 elif answer == "edit":
                     self.ask.edit(adoption.baseline.path)
                     with output.progress(self.console) as step:
-                        adoption = pipeline.reverify(project, adoption, step)
+                        adoption = api.reverify(project, adoption, step)
                 elif answer == "regenerate":
                     message = self.ask.text("Message for the baseline:", default=message).strip()
-                    pipeline.discard(adoption)
+                    api.discard(adoption)
                     adoption = self._generate(
                         project, checked, scratch_choice, message or "baseline"
                     )
                 else:
-                    pipeline.discard(adoption)
+                    api.discard(adoption)
                     raise Stopped(
                         "Aborted at review; the baseline (and any repository this run "
                         "created) was removed."
                     )
         except BaseException as exc:
             if not isinstance(exc, Stopped) and adoption.baseline.path.exists():
-                pipeline.discard(adoption)
+                api.discard(adoption)
             raise
 
     def _generate(
         self,
-        project: pipeline.Project,
-        checked: list[pipeline.Checked],
+        project: Project,
+        checked: list[Checked],
         scratch_choice: str,
         message: str,
-    ) -> pipeline.Adoption:
+    ) -> Adoption:
+        options = self.options.but(scratch=scratch_choice, message=message)
         with output.progress(self.console) as step:
-            return pipeline.baseline(
-                project,
-                scratch=scratch_choice,
-                message=message,
-                rev_id=self.opts.get("rev_id"),
-                accept_differences=bool(self.opts.get("accept_differences")),
-                exclude_unmanaged=bool(self.opts.get("exclude_unmanaged")),
-                checked=checked,
-                progress=step,
-            )
+            return api.baseline(options, step, project=project, checked=checked)
 
     # 5. targets ----------------------------------------------------------------------------------
 
-    def targets(self, project: pipeline.Project) -> None:
+    def targets(self, project: Project) -> None:
         self.console.rule("5. Stamp the databases")
         urls: list[str | None] = []
-        stamp_live = self.opts.get("stamp_live")
+        stamp_live = self.options.stamp_live
         flagged = stamp_live is not None  # --stamp/--no-stamp answered this step
         if stamp_live is None:
             what = (
@@ -343,7 +318,7 @@ class Wizard:
             return
         if stamp_live:
             urls.append(None)
-        given = list(self.opts.get("extra_targets") or ())
+        given = list(self.options.extra_targets)
         urls.extend(given)
         while not given and not flagged:
             more = self.ask.text(
@@ -352,10 +327,8 @@ class Wizard:
             if not more:
                 break
             urls.append(more)
-        named = config.load().targets
         chosen = [
-            pipeline.live_database_target(project) if url is None else targets.resolve(url, named)
-            for url in urls
+            api.live_target(project) if url is None else api.resolve_target(url) for url in urls
         ]
         if not chosen:
             return
@@ -363,29 +336,27 @@ class Wizard:
         output.target_results(self.console, results, "Stamping")
         self.results = results
 
-    def _stamp(self, project: pipeline.Project, chosen: list[Target] | None) -> list[Any]:
+    def _stamp(self, project: Project, chosen: list[Target] | None) -> list[TargetResult]:
+        # The wizard stamps at the head it just proved, without --force: with the schema its
+        # verification built (no scratch database needed), on the live database's server.
+        options = self.options.but(scratch="auto", force=False, upgrade=False, revision=None)
         with output.progress(self.console) as step:
-            return pipeline.stamp_targets(
-                project,
-                chosen,
-                jobs=self.opts.get("jobs"),
-                timeout=self.opts.get("timeout"),
-                audit_choice=audit.validate(str(self.opts.get("audit") or audit.DEFAULT)),
-                reference=self.reference,
-                progress=step,
+            return api.stamp(
+                options, step, project=project, chosen=chosen or [], adoption=self.adoption
             )
 
     # 6. what was chosen, remembered -----------------------------------------------------------
 
-    def remember(self, project: pipeline.Project) -> None:
-        """Write the choices into [tool.adopt], shown first, so the next steps work as printed.
+    def remember(self, project: Project) -> None:
+        """Write the choices into [tool.adopt], and show them, so the next steps work as printed.
         A URL with a password is never written: the person is told to export it instead."""
         values = dict(self.chosen)
-        given = next((k for k in ("app", "models") if self.opts.get(k)), None)
-        if given and not ({"app", "models"} & set(values)):
-            values[given] = str(self.opts[given])  # named on the command line: kept too
-        if self.opts.get("directory"):
-            values["directory"] = str(self.opts["directory"])
+        given = {"app": self.options.app, "models": self.options.models}
+        named = next((k for k, v in given.items() if v), None)
+        if named and not ({"app", "models"} & set(values)):
+            values[named] = str(given[named])  # named on the command line: kept too
+        if self.options.directory:
+            values["directory"] = str(self.options.directory)
         url = values.pop("url", None)
         if url and parse_url(url).password is None:
             values["url"] = url
@@ -393,18 +364,17 @@ class Wizard:
             return
         path = Path("pyproject.toml")
         self.console.print(f"Saved in [tool.adopt] of {escape(str(path.resolve()))}:")
-        self.console.print(escape(remembered.block(values)))
-        remembered.write(path, values)
+        self.console.print(escape(api.remember(path, values)))
 
     def require_all_stamped(self) -> None:
-        code = fleet.exit_code(self.results) if self.results else 0
+        code = api.exit_code(self.results) if self.results else 0
         if code:
             left = [r.target for r in self.results if not r.ok]
             raise NotAllStamped("Not stamped: " + "; ".join(left) + ".", code)
 
     # 7. next steps -------------------------------------------------------------------------------
 
-    def next_steps(self, project: pipeline.Project, adoption: pipeline.Adoption) -> None:
+    def next_steps(self, project: Project, adoption: Adoption) -> None:
         self.console.rule("7. Next steps")
         directory = adoption.repository.directory
         where = "" if Path.cwd() == directory.parent else f" (in {directory.parent})"

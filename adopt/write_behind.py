@@ -282,7 +282,7 @@ class _Lanes:
         raise DBAPIError.instance(
             failed.text,
             failed.parameters,
-            error,  # type: ignore[arg-type]
+            error,
             dbapi_error,
             connection_invalidated=invalidated,
             dialect=self._dialect,
