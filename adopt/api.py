@@ -23,6 +23,8 @@ from adopt import repository
 from adopt import scratch as scratch_mod
 from adopt import targets as targets_mod
 from adopt import unstamping
+from adopt.differences import MatchReport
+from adopt.differences import SeveralReports
 from adopt.discovery import Candidate
 from adopt.errors import DriftError
 from adopt.errors import UsageError
@@ -36,18 +38,22 @@ from adopt.pipeline import Project
 from adopt.scratch import ScratchPlan
 from adopt.targets import Target
 from adopt.urls import parse_url
+from adopt.verify import Verification
 
 __all__ = [
     "Adoption",
     "Candidate",
     "CheckOutcome",
     "Checked",
+    "MatchReport",
     "Options",
     "Project",
     "RunOutcome",
     "ScratchPlan",
+    "SeveralReports",
     "Target",
     "TargetResult",
+    "Verification",
     "baseline",
     "candidates",
     "check",

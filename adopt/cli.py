@@ -12,7 +12,6 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from typing import TypeVar
@@ -146,16 +145,6 @@ def baseline_options(func: F) -> F:
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
-
-
-@dataclass(frozen=True)
-class _Details:
-    """A JSON document to attach to an error (the reports of several databases)."""
-
-    document: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return self.document
 
 
 def _emit_json(command: str, exit_code: int, error: str | None = None, **payload: Any) -> None:
@@ -354,7 +343,7 @@ def check(ctx: click.Context, /, **flags: Any) -> None:
         reports = [(p.bind, c.report.as_dict()) for p, c in outcome.checks]
         payload = json_output.check_payload(reports, project.is_multi)
         if failure is not None:
-            failure.report = _Details(payload)
+            failure.report = api.SeveralReports(payload)
             raise failure
         _emit_json("check", 0, **payload)
         return
@@ -721,9 +710,9 @@ def _fail(ctx: click.Context, /, exc: AdoptError) -> int:
         _emit_json(_command_name(ctx), exc.exit_code, message, **payload)
     elif report is not None:
         console = output.make_console()
-        if hasattr(report, "against_live"):
+        if isinstance(report, api.Verification):
             output.verification(console, report)
-        else:
+        elif isinstance(report, api.MatchReport):
             output.match_report(console, report, verbose=bool(obj.get("verbose")))
     output.error(message)
     return exc.exit_code

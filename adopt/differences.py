@@ -21,10 +21,6 @@ class Difference:
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
 
-    @property
-    def where(self) -> str:
-        return f"{self.table}.{self.object}" if self.object else self.table
-
 
 @dataclass(frozen=True)
 class SetAside:
@@ -75,3 +71,13 @@ class MatchReport:
             "alembic_version": self.version_table,
             "notes": list(self.notes),
         }
+
+
+@dataclass(frozen=True)
+class SeveralReports:
+    """The match reports of the databases of a project with binds, as one JSON payload."""
+
+    payload: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.payload

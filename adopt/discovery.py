@@ -72,10 +72,6 @@ class Models:
         """Schemas the models name besides the default one (PostgreSQL)."""
         return tuple(sorted({t.schema for t in self.metadata.tables.values() if t.schema}))
 
-    @property
-    def table_names(self) -> list[str]:
-        return sorted(t.fullname for t in self.metadata.sorted_tables)
-
 
 @dataclass(frozen=True)
 class LiveTarget:
@@ -398,10 +394,6 @@ def _flask_engine_url(app: Any, key: str | None = None) -> URL | None:
         except Exception:
             return None
         return parse_url(engine.url)
-
-
-def project_dir() -> Path:
-    return Path.cwd()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from typing import Any
+
+if TYPE_CHECKING:
+    from adopt.differences import MatchReport
+    from adopt.differences import SeveralReports
+    from adopt.verify import Verification
 
 
 class AdoptError(Exception):
@@ -23,9 +29,11 @@ class DriftError(AdoptError):
 
     exit_code = 3
 
-    def __init__(self, message: str, report: Any = None) -> None:
+    def __init__(
+        self, message: str, report: MatchReport | Verification | SeveralReports | None = None
+    ) -> None:
         super().__init__(message)
-        self.report = report  # the MatchReport or Verification that shows the differences
+        self.report = report  # what shows the differences
 
 
 class UnreachableError(AdoptError):

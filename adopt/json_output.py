@@ -16,8 +16,11 @@ from typing import Any
 from sqlalchemy.engine import URL
 
 from adopt import __version__
+from adopt.differences import MatchReport
+from adopt.differences import SeveralReports
 from adopt.targets import Target
 from adopt.urls import hide_password
+from adopt.verify import Verification
 from adopt.wording import counted
 
 # Raised when a key changes meaning or disappears; new keys keep the number.
@@ -100,14 +103,13 @@ def targets_error(results: list[Any]) -> str | None:
     )
 
 
-def report_payload(report: Any) -> dict[str, Any]:
+def report_payload(report: MatchReport | Verification | SeveralReports) -> dict[str, Any]:
     """What a failure carries, under the key it has on success."""
-    if hasattr(report, "against_live"):
-        return {"verification": report.as_dict()}
-    found = report.as_dict()
-    if "matches" in found:
-        return {"check": found}
-    return dict(found)  # already a payload (several databases)
+    if isinstance(report, MatchReport):
+        return {"check": report.as_dict()}
+    if isinstance(report, SeveralReports):
+        return report.as_dict()  # already a payload
+    return {"verification": report.as_dict()}
 
 
 def check_payload(reports: list[tuple[str | None, dict[str, Any]]], multi: bool) -> dict[str, Any]:

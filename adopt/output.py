@@ -268,19 +268,3 @@ def note(message: str) -> None:
         f"[yellow]Note:[/yellow] {escape(message)}"
     )
     sys.stderr.flush()
-
-
-def status(console: Console, result: Any) -> None:
-    table = Table.grid(padding=(0, 2))
-    table.add_row("Database", escape(result.database))
-    table.add_row("alembic_version", escape(result.version))
-    table.add_row("Repository head", escape(result.head or "none"))
-    state = "[green]at head[/green]" if result.at_head else "[yellow]not at head[/yellow]"
-    table.add_row("State", state)
-    matches = (
-        "[green]matches the models[/green]"
-        if result.matches
-        else f"[red]{counted(result.differences, 'difference')} from the models[/red]"
-    )
-    table.add_row("Schema", matches)
-    console.print(table)

@@ -20,7 +20,6 @@ from adopt import audit
 from adopt import background
 from adopt import baseline as baseline_mod
 from adopt import committed
-from adopt import options as options_mod
 from adopt import confirmation
 from adopt import connect
 from adopt import drift
@@ -29,6 +28,7 @@ from adopt import fleet
 from adopt import inventory
 from adopt import live_names
 from adopt import memory
+from adopt import options as options_mod
 from adopt import project_lock
 from adopt import repository
 from adopt import schema
