@@ -15,30 +15,30 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from adopt import discovery
-from adopt import fleet
 from adopt import pipeline
-from adopt import project_lock
-from adopt import remembered
-from adopt import repository
-from adopt import scratch as scratch_mod
-from adopt import targets as targets_mod
-from adopt import unstamping
-from adopt.differences import MatchReport
-from adopt.differences import SeveralReports
+from adopt.build import project_lock
+from adopt.build import remembered
+from adopt.build import repository
+from adopt.build import scratch as scratch_mod
+from adopt.build.scratch import ScratchPlan
+from adopt.build.verify import Verification
+from adopt.compare.differences import MatchReport
+from adopt.compare.differences import SeveralReports
 from adopt.discovery import Candidate
 from adopt.errors import DriftError
 from adopt.errors import UsageError
-from adopt.fleet import TargetResult
 from adopt.options import Options
 from adopt.options import ProjectConfig
 from adopt.options import load as load_config
 from adopt.pipeline import Adoption
 from adopt.pipeline import Checked
 from adopt.pipeline import Project
-from adopt.scratch import ScratchPlan
-from adopt.targets import Target
+from adopt.stamping import fleet
+from adopt.stamping import targets as targets_mod
+from adopt.stamping import unstamping
+from adopt.stamping.fleet import TargetResult
+from adopt.stamping.targets import Target
 from adopt.urls import parse_url
-from adopt.verify import Verification
 
 __all__ = [
     "Adoption",

@@ -24,9 +24,7 @@ from adopt import __version__
 from adopt import api
 from adopt import committed
 from adopt import interrupts
-from adopt import json_output
 from adopt import library_warnings
-from adopt import output
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
 from adopt.errors import Interrupted
@@ -34,6 +32,8 @@ from adopt.errors import InterruptedAfterChanges
 from adopt.errors import UsageError as AdoptUsageError
 from adopt.errors import connection_failed
 from adopt.options import Options
+from adopt.ui import json_output
+from adopt.ui import output
 from adopt.urls import scrub
 from adopt.wording import counted
 
@@ -292,7 +292,7 @@ def cli(ctx: click.Context, /, project_dir: str | None, **opts: Any) -> None:
                 "The wizard needs a terminal; for scripts and CI use 'adopt run --yes' "
                 "(see 'adopt --help')."
             )
-        from adopt.prompter import QuestionaryPrompter
+        from adopt.ui.prompter import QuestionaryPrompter
 
         prompter = QuestionaryPrompter()
     wizard.Wizard(prompter, output.make_console(), _options(ctx, opts)).run()

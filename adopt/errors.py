@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
-    from adopt.differences import MatchReport
-    from adopt.differences import SeveralReports
-    from adopt.verify import Verification
+    from adopt.build.verify import Verification
+    from adopt.compare.differences import MatchReport
+    from adopt.compare.differences import SeveralReports
 
 
 class AdoptError(Exception):

@@ -3,7 +3,7 @@ adopt's words, after the report: left alone, they land in the middle of it, with
 source paths, and repeat once per table.
 
 Some are dropped: they describe a limit of SQLAlchemy's reflection that adopt's comparison
-covers through the server's catalog (adopt.catalog). Others say something the user should
+covers through the server's catalog (adopt.reading.catalog). Others say something the user should
 know, reworded where adopt knows what it means."""
 
 from __future__ import annotations

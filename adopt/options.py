@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from adopt import audit
 from adopt.errors import UsageError
+from adopt.stamping import audit
 from adopt.urls import hide_password
 
 

@@ -16,29 +16,21 @@ from typing import Any
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from adopt import audit
-from adopt import background
-from adopt import baseline as baseline_mod
 from adopt import committed
-from adopt import confirmation
-from adopt import connect
-from adopt import drift
-from adopt import envrun
-from adopt import fleet
-from adopt import inventory
-from adopt import live_names
-from adopt import memory
 from adopt import options as options_mod
-from adopt import project_lock
-from adopt import repository
-from adopt import schema
-from adopt import scratch as scratch_mod
-from adopt import stamp as stamp_mod
-from adopt import verify as verify_mod
-from adopt import version_table
-from adopt.differences import Difference
-from adopt.differences import MatchReport
-from adopt.differences import SetAside
+from adopt._speedups import background
+from adopt._speedups import memory
+from adopt.build import baseline as baseline_mod
+from adopt.build import envrun
+from adopt.build import project_lock
+from adopt.build import repository
+from adopt.build import scratch as scratch_mod
+from adopt.build import verify as verify_mod
+from adopt.compare import confirmation
+from adopt.compare import drift
+from adopt.compare.differences import Difference
+from adopt.compare.differences import MatchReport
+from adopt.compare.differences import SetAside
 from adopt.discovery import LiveTarget
 from adopt.discovery import Models
 from adopt.discovery import bind_target
@@ -48,7 +40,15 @@ from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import UnreachableError
 from adopt.errors import UsageError
-from adopt.targets import Target
+from adopt.reading import connect
+from adopt.reading import inventory
+from adopt.reading import live_names
+from adopt.reading import schema
+from adopt.reading import version_table
+from adopt.stamping import audit
+from adopt.stamping import fleet
+from adopt.stamping import stamp as stamp_mod
+from adopt.stamping.targets import Target
 from adopt.urls import describe
 from adopt.urls import hide_password
 from adopt.urls import is_sqlite
@@ -187,7 +187,7 @@ def check(
     Where Alembic's comparison finds a difference, or a table says more than it compares,
     those tables are built from the models in a scratch database (`scratch`: a strategy or a
     URL, as for the baseline; "none" for no confirmation) and compared like with like
-    (adopt.confirmation)."""
+    (adopt.compare.confirmation)."""
     engine = connect.create(project.live.url, read_only=True)
     progress(f"Reading {project.live_label}")
     try:
@@ -201,7 +201,7 @@ def check(
                 options = project_options(project)
             compared = drift.comparison_options(options, project.models.metadata)
             # One bulk reflection of the live database in this read-only transaction serves
-            # adopt's reading and then Alembic's comparison (adopt.alembic_comparison).
+            # adopt's reading and then Alembic's comparison (adopt.compare.alembic_comparison).
             live_tables, snapshot, extra = _read_live(conn, project, compared)
             alembic = drift.alembic_differences(conn, project.models.metadata, compared)
             raw = drift.corrected(alembic, live_tables, conn.dialect, compared)
@@ -234,7 +234,7 @@ def _confirmed(
     progress: Progress,
 ) -> tuple[list[Any], str]:
     """`classified` confirmed by what the live server makes of the models (see
-    adopt.confirmation), and a note when that could not be done."""
+    adopt.compare.confirmation), and a note when that could not be done."""
     metadata = project.models.metadata
     dialect = project.live.url.get_backend_name()
     tables = confirmation.needing_review(classified, snapshot, metadata, compared, dialect)
@@ -454,7 +454,7 @@ def baseline(
     progress: Progress = _quiet,
 ) -> Adoption:
     """`_baseline`, with the project's lock held: two runs in one project never both write
-    a baseline (adopt.project_lock)."""
+    a baseline (adopt.build.project_lock)."""
     with project_lock.held(repository.directory_for(project.models, project.directory)):
         return _baseline(
             project,
@@ -493,7 +493,7 @@ def _baseline(
     plans = [_scratch_plan(part, scratch) for part in parts]
     if not checks and any(plan.strategy == "url" for plan in plans):
         # A lent scratch database serves one thing at a time: the check's confirmation
-        # (adopt.confirmation) before the generation, not beside the rebuild.
+        # (adopt.compare.confirmation) before the generation, not beside the rebuild.
         checks = [check(part, progress, scratch=scratch) for part in parts]
         _require_matches(checks, accept_differences, exclude_unmanaged)
     if not checks:
@@ -576,7 +576,7 @@ def _kept(adoption: Adoption) -> str:
 
 def _live_names(parts: Sequence[Project]) -> live_names.Names:
     """The names each live database gave to the constraints the models leave unnamed, which
-    the baseline writes (adopt.live_names): read-only, one query per database."""
+    the baseline writes (adopt.reading.live_names): read-only, one query per database."""
     found: live_names.Names = {}
     for part in parts:
         found.update(live_names.read(part.live.url))
@@ -835,7 +835,7 @@ def stamp_targets(
     revision: str | None = None,
 ) -> list[fleet.TargetResult]:
     """Check every target against the head schema; stamp those that match and are not at head.
-    A target that matches an older revision instead is stamped there (adopt.history), and
+    A target that matches an older revision instead is stamped there (adopt.build.history), and
     with `upgrade` upgraded to head; `revision` names the revision to stamp, checked first.
     Without targets, the live database (each bind's, for a project with binds); named targets
     belong to one bind (`bind`). `reference` holds head schemas already built (by the

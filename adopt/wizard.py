@@ -1,7 +1,7 @@
 """The interactive wizard: the pipeline, one question at a time, review included.
 
 It asks through a small Prompter protocol (questionary on a terminal, a script in tests) and
-shows through adopt.output; all the work is done by the verbs of adopt.api, with the same
+shows through adopt.ui.output; all the work is done by the verbs of adopt.api, with the same
 `Options` the commands build."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from adopt import api
-from adopt import output
 from adopt.api import Adoption
 from adopt.api import Checked
 from adopt.api import Project
@@ -25,6 +24,7 @@ from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import UsageError
 from adopt.options import Options
+from adopt.ui import output
 from adopt.urls import hide_password
 from adopt.urls import parse_url
 from adopt.wording import counted

@@ -25,7 +25,9 @@ import run as bench
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-SWITCH_INTERVAL = 0.0005  # adopt.background's, while the rebuild and the check share the GIL
+SWITCH_INTERVAL = (
+    0.0005  # adopt._speedups.background's, while the rebuild and the check share the GIL
+)
 
 
 def statements(tables: int) -> list[str]:

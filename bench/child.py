@@ -111,13 +111,13 @@ def check_core(clock: Clock, url: str) -> None:
 
 def baseline_core(clock: Clock, url: str) -> None:
     """pipeline.baseline() step by step, so generation and verification are timed apart."""
-    from adopt import baseline as baseline_mod
-    from adopt import drift
     from adopt import pipeline
-    from adopt import repository
-    from adopt import schema
-    from adopt import scratch as scratch_mod
-    from adopt import verify as verify_mod
+    from adopt.build import baseline as baseline_mod
+    from adopt.build import repository
+    from adopt.build import scratch as scratch_mod
+    from adopt.build import verify as verify_mod
+    from adopt.compare import drift
+    from adopt.reading import schema
 
     # Where each phase's time goes (module attributes looked up at call time).
     clock.split(drift, "compare_metadata", "alembic compare_metadata")
@@ -127,7 +127,7 @@ def baseline_core(clock: Clock, url: str) -> None:
     clock.split(baseline_mod, "_generate", "autogenerate + write")
     clock.split(verify_mod, "upgrade", "upgrade (baseline run through Alembic)")
     try:
-        from adopt import inventory
+        from adopt.reading import inventory
 
         clock.split(inventory, "not_in_baseline", "objects not in the baseline (inventory)")
     except ImportError:  # older adopt
@@ -150,7 +150,7 @@ def baseline_core(clock: Clock, url: str) -> None:
     with clock.phase("generation"):
         engine = scratch.enter_context(scratch_mod.open_scratch(live, plan))
         made = baseline_mod.generate(repo, project.models, engine, "baseline", None)
-    release = getattr(importlib.import_module("adopt.memory"), "release", gc.collect)
+    release = getattr(importlib.import_module("adopt._speedups.memory"), "release", gc.collect)
     release()  # as pipeline.baseline does after generating
     with clock.phase("check"):
         checked = pipeline.check(project)
@@ -181,9 +181,9 @@ def verify_upgrade(clock: Clock, url: str) -> None:
     """Only the upgrade inside verification (the baseline run on an empty scratch database),
     to split verification into 'build the schema' and 'compare'. Needs the repository."""
     from adopt import pipeline
-    from adopt import repository
-    from adopt import scratch as scratch_mod
-    from adopt import verify as verify_mod
+    from adopt.build import repository
+    from adopt.build import scratch as scratch_mod
+    from adopt.build import verify as verify_mod
 
     project = pipeline.locate(models=MODELS, url=url)
     repo = repository.find(project.models, None)

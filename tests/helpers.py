@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from click.testing import Result
 
-from adopt import schema
 from adopt.cli import cli
+from adopt.reading import schema
 
 APPS = {
     "microblog": ["--app", "microblog"],
@@ -40,7 +40,7 @@ def assert_valid_json(stdout: str) -> dict[str, Any]:
     """The one JSON document on stdout, checked against adopt/schemas/output.schema.json."""
     import jsonschema
 
-    from adopt import json_output
+    from adopt.ui import json_output
 
     document: dict[str, Any] = json.loads(stdout)
     jsonschema.Draft202012Validator(json_output.schema()).validate(document)
@@ -280,7 +280,7 @@ _POINTS = {
     "verify": ("alembic.script.base", "ScriptDirectory", "_upgrade_revs", False),
     "stamp": ("alembic.runtime.migration", "MigrationContext", "stamp", True),
     # just after CREATE DATABASE (and its marker), before anything is built in it
-    "scratch": ("adopt.scratch", "", "_create_database", True),
+    "scratch": ("adopt.build.scratch", "", "_create_database", True),
     # just after the run noted a change that stays (a baseline kept, a stamp committed)
     "committed": ("adopt.committed", "", "record", True),
 }

@@ -111,7 +111,7 @@ def test_foreign_keys_in_a_cycle_and_use_alter_are_built(
 
 
 def test_names_the_script_does_not_import_are_reported_before_it_runs() -> None:
-    from adopt.baseline_ops import qualified
+    from adopt.build.baseline_ops import qualified
     from adopt.errors import AdoptError
 
     body = "    op.create_table('t', sa.Column('x', postgresql.JSONB(astext_type=Text())))\n"

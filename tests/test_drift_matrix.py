@@ -27,11 +27,11 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.compiler import compiles
 
-from adopt import confirmation
-from adopt import drift
-from adopt import schema
-from adopt.differences import Difference
-from adopt.differences import SetAside
+from adopt.compare import confirmation
+from adopt.compare import drift
+from adopt.compare.differences import Difference
+from adopt.compare.differences import SetAside
+from adopt.reading import schema
 
 DIALECTS = ("sqlite", "postgresql", "mariadb")
 PG = ("postgresql",)

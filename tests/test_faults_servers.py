@@ -47,7 +47,7 @@ from helpers import live
 from helpers import revision_files
 from helpers import version_rows
 
-from adopt import scratch
+from adopt.build import scratch
 
 MODELS = ["--models", "faultmodels:metadata"]
 FAULT_MODELS = """\

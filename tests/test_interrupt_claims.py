@@ -17,9 +17,9 @@ from helpers import adopt
 from helpers import revision_files
 from helpers import version_rows
 
-from adopt import audit
 from adopt import interrupts
-from adopt import output
+from adopt.stamping import audit
+from adopt.ui import output
 
 APP = ["--app", "microblog"]
 
@@ -131,8 +131,8 @@ def test_ctrl_c_taken_by_the_pager_does_not_stop_what_comes_next(
 
     from rich.console import Console
 
-    from adopt.baseline import Baseline
-    from adopt.baseline import BaselineSummary
+    from adopt.build.baseline import Baseline
+    from adopt.build.baseline import BaselineSummary
 
     paged: list[str] = []
 

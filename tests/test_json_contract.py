@@ -16,7 +16,7 @@ from helpers import adopt
 from helpers import assert_valid_json
 
 from adopt import __version__
-from adopt import json_output
+from adopt.ui import json_output
 
 APP = ["--app", "microblog"]
 FIXED = {"ok", "exit_code", "command", "adopt_version", "schema_version", "error"}

@@ -14,7 +14,7 @@ from helpers import adopt
 from helpers import engine
 from helpers import version_rows
 
-from adopt import lent_scratch
+from adopt.build import lent_scratch
 from adopt.errors import UsageError
 from adopt.urls import parse_url
 

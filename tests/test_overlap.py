@@ -24,10 +24,10 @@ from helpers import revision_files
 from helpers import scratch_leftovers
 from helpers import version_rows
 
-from adopt import background
 from adopt import pipeline
-from adopt import repository
-from adopt import scratch
+from adopt._speedups import background
+from adopt.build import repository
+from adopt.build import scratch
 
 # --- the background job ---------------------------------------------------------------------------
 

@@ -59,8 +59,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 
 from adopt import pipeline
-from adopt import scratch as scratch_mod
-from adopt.differences import MatchReport
+from adopt.build import scratch as scratch_mod
+from adopt.compare.differences import MatchReport
 from adopt.errors import DriftError
 
 DIALECTS = ["sqlite", "postgresql", "mariadb"]

@@ -340,14 +340,14 @@ def test_float_precision_is_told_by_its_bits() -> None:
     """FLOAT(p) is double precision above 24 bits of mantissa: Float(53) is no single."""
     from sqlalchemy.dialects import mysql
 
-    from adopt.drift_text import _type_note
+    from adopt.compare.drift_text import type_note
 
     dialect = mysql.dialect()
-    assert _type_note(mysql.DOUBLE(), sa.Float(53), dialect) == ""
-    assert _type_note(mysql.DOUBLE(), sa.Float(), dialect) == (
+    assert type_note(mysql.DOUBLE(), sa.Float(53), dialect) == ""
+    assert type_note(mysql.DOUBLE(), sa.Float(), dialect) == (
         "single precision in the models, double in the database"
     )
-    assert _type_note(mysql.FLOAT(), sa.Float(53), dialect) == (
+    assert type_note(mysql.FLOAT(), sa.Float(53), dialect) == (
         "double precision in the models, single in the database"
     )
 

@@ -1,6 +1,6 @@
 """The match check reflects the live database once, in bulk: adopt's reading and Alembic's
-comparison share one reflection (adopt.alembic_comparison), and Alembic's per-column
-PostgreSQL queries are answered in bulk (adopt.pg_compare), with Alembic's own findings."""
+comparison share one reflection (adopt.compare.alembic_comparison), and Alembic's per-column
+PostgreSQL queries are answered in bulk (adopt.compare.pg_compare), with Alembic's own findings."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from alembic.ddl.postgresql import PostgresqlImpl
 from alembic.migration import MigrationContext
 from sqlalchemy import event
 
-from adopt import pg_compare
 from adopt import pipeline
+from adopt.compare import pg_compare
 
 LIVE_DDL = [
     "CREATE SEQUENCE loose_seq",

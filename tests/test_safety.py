@@ -51,7 +51,7 @@ from helpers import row_checksums
 from helpers import version_rows
 from sqlalchemy.engine import make_url
 
-from adopt import connect
+from adopt.reading import connect
 from adopt.urls import parse_url
 
 # Import the drivers once (see test_bad_input): a re-imported psycopg raises exception classes

@@ -294,7 +294,7 @@ def test_broken_url_is_refused_without_its_secret(
 
 @pytest.mark.parametrize("url", ["postgresql://u@h/db?password=QINI1", "postgresql://u:QINI2@h/db"])
 def test_alembic_ini_never_holds_a_secret(url: str) -> None:
-    from adopt.repository import _ini_url
+    from adopt.build.repository import _ini_url
 
     assert _ini_url(make_url(url), Path.cwd()) == ""  # env.py reads DATABASE_URL instead
 

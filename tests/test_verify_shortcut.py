@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from adopt import baseline as baseline_mod
-from adopt import drift
 from adopt import pipeline
-from adopt import scratch as scratch_mod
-from adopt import verify as verify_mod
+from adopt.build import baseline as baseline_mod
+from adopt.build import scratch as scratch_mod
+from adopt.build import verify as verify_mod
+from adopt.compare import drift
 
 MODELS = """
 import sqlalchemy as sa
@@ -78,7 +78,7 @@ def _verify(
 
 
 def _repo(project: pipeline.Project) -> Any:
-    from adopt import repository
+    from adopt.build import repository
 
     found = repository.find(project.models, project.directory)
     assert found is not None
@@ -151,7 +151,7 @@ def test_accepted_differences_get_the_comparison(
 ) -> None:
     from dataclasses import replace
 
-    from adopt.differences import Difference
+    from adopt.compare.differences import Difference
 
     project, checked, made = adopted
     drifted = replace(

@@ -18,7 +18,7 @@ from helpers import version_rows
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from adopt.prompter import QuestionaryPrompter
+from adopt.ui.prompter import QuestionaryPrompter
 from adopt.wizard import Choice
 
 ENTER, DOWN, CTRL_C = "\r", "\x1b[B", "\x03"

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from adopt import connect
-from adopt import write_behind
+from adopt.build import write_behind
+from adopt.reading import connect
 from adopt.urls import parse_url
 
 SERVER_DIALECTS = ["postgresql", "mariadb"]

@@ -45,7 +45,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.schema import CreateTable
 
-from adopt import connect
+from adopt.reading import connect
 
 # Statements queued at most: enough to keep the server busy through a pause of the caller
 # (a garbage collection, the GIL held by another thread), few enough that progress counted

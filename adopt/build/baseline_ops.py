@@ -35,7 +35,7 @@ from sqlalchemy.schema import CreateSequence
 from sqlalchemy.schema import DropSequence
 from sqlalchemy.schema import sort_tables_and_constraints
 
-from adopt import live_names
+from adopt.reading import live_names
 from adopt.errors import AdoptError
 
 
@@ -48,7 +48,7 @@ def complete(
 ) -> list[str]:
     """Add the sequences and move the foreign keys out of their tables (see the module's
     docstring), and give the models' unnamed keys the names the live database has (`names`,
-    adopt.live_names; each constraint named and its old name appended to `pinned`, for the
+    adopt.reading.live_names; each constraint named and its old name appended to `pinned`, for the
     caller to restore once the script is rendered); returns the names of the tables whose
     keys were moved, to tell the user."""
     creates = [op for op in upgrade.ops if isinstance(op, alembic_ops.CreateTableOp)]
@@ -173,7 +173,7 @@ def _numbered_as_live(
 ) -> set[ForeignKeyConstraint]:
     """The unnamed foreign keys that MariaDB/MySQL will name as the live database has them
     when created in the baseline's order: numbered 1, 2, ... in their CREATE TABLE (the
-    models' order, adopt.baseline_ops.in_model_order), then after the highest number for
+    models' order, adopt.build.baseline_ops.in_model_order), then after the highest number for
     each one added later by ALTER TABLE. A pinned one takes no number."""
     moved = list(later)
     same: set[ForeignKeyConstraint] = set()

@@ -17,72 +17,72 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ClauseElement
 
-from adopt import schema
-from adopt.differences import Difference
-from adopt.differences import SetAside
+from adopt.compare.differences import Difference
+from adopt.compare.differences import SetAside
+from adopt.reading import schema
 
 Classified = Difference | SetAside | str  # str: an unmanaged table name
 
 
-def _cols(obj: Any) -> str:
-    return _cols_words(_cols_tuple(obj))
+def cols_of(obj: Any) -> str:
+    return cols_words(cols_tuple(obj))
 
 
-def _cols_tuple(obj: Any) -> tuple[str, ...]:
+def cols_tuple(obj: Any) -> tuple[str, ...]:
     names = [getattr(c, "name", str(c)) for c in getattr(obj, "columns", [])]
     if not names and hasattr(obj, "expressions"):
         names = [str(e) for e in obj.expressions]
     return tuple(names)
 
 
-def _cols_words(cols: Iterable[str]) -> str:
+def cols_words(cols: Iterable[str]) -> str:
     return "(" + ", ".join(cols) + ")"
 
 
-def _col_args(obj: Any) -> str:
-    return ", ".join(repr(c) for c in _cols_tuple(obj))
+def col_args(obj: Any) -> str:
+    return ", ".join(repr(c) for c in cols_tuple(obj))
 
 
-def _name_arg(name: Any) -> str:
+def name_arg(name: Any) -> str:
     # A name the server made up need not be repeated in the model.
     return f", name={str(name)!r}" if name and not schema.is_generated_name(str(name)) else ""
 
 
-def _label(name: Any, what: str) -> str:
+def type_label(name: Any, what: str) -> str:
     return f"{name} {what}" if name else what
 
 
-def _index_sig(index: Index) -> str:
-    return ("unique index " if index.unique else "index ") + _cols(index)
+def index_sig(index: Index) -> str:
+    return ("unique index " if index.unique else "index ") + cols_of(index)
 
 
-def _fk_target(fk: ForeignKeyConstraint) -> str:
+def fk_target(fk: ForeignKeyConstraint) -> str:
     ref = fk.elements[0].target_fullname.rsplit(".", 1)[0] if fk.elements else "?"
     refcols = ", ".join(e.target_fullname.rsplit(".", 1)[1] for e in fk.elements)
     return f"{ref}({refcols})"
 
 
-def _fk_sig(fk: ForeignKeyConstraint) -> str:
-    return f"({', '.join(fk.column_keys)}) -> {_fk_target(fk)}"
+def fk_sig(fk: ForeignKeyConstraint) -> str:
+    return f"({', '.join(fk.column_keys)}) -> {fk_target(fk)}"
 
 
-def _fk_text(fk: ForeignKeyConstraint) -> str:
+def fk_text(fk: ForeignKeyConstraint) -> str:
     actions = ""
     if fk.ondelete:
         actions += f" ON DELETE {fk.ondelete.upper()}"
     if fk.onupdate:
         actions += f" ON UPDATE {fk.onupdate.upper()}"
-    return _fk_sig(fk) + actions
+    return fk_sig(fk) + actions
 
 
-def _type(type_: Any, dialect: Dialect) -> str:
+def type_words(type_: Any, dialect: Dialect) -> str:
     try:
         return str(type_.compile(dialect=dialect))
     except Exception:
         return repr(type_)
 
 
-def _spelling(type_: Any, dialect: Dialect) -> str:
+def spelling_of(type_: Any, dialect: Dialect) -> str:
     """How the models would declare this type: the generic type where it makes the same DDL
     (sa.String(length=255), sa.Double()), else the dialect's own (mysql.MEDIUMTEXT())."""
     try:
@@ -101,20 +101,20 @@ def _spelling(type_: Any, dialect: Dialect) -> str:
     return re.sub(r"(display_width=\d+|asdecimal=True|astext_type=Text\(\))(, )?", "", text)
 
 
-def _type_fix(live: Any, dialect: Dialect) -> str:
+def type_fix(live: Any, dialect: Dialect) -> str:
     return (
-        f"declare the column as {_spelling(live, dialect)} in the model, so the baseline keeps "
+        f"declare the column as {spelling_of(live, dialect)} in the model, so the baseline keeps "
         "the database's type"
     )
 
 
 def _ddl(type_: Any, dialect: Dialect) -> str:
     return re.sub(
-        r"^(TINYINT|SMALLINT|MEDIUMINT|INTEGER|BIGINT)\(\d+\)", r"\1", _type(type_, dialect)
+        r"^(TINYINT|SMALLINT|MEDIUMINT|INTEGER|BIGINT)\(\d+\)", r"\1", type_words(type_, dialect)
     )
 
 
-def _impl(type_: Any, dialect: Dialect) -> Any:
+def impl_of(type_: Any, dialect: Dialect) -> Any:
     """The type the dialect will really create: variants and TypeDecorators resolved."""
     try:
         return type_._unwrapped_dialect_impl(dialect)
@@ -122,7 +122,7 @@ def _impl(type_: Any, dialect: Dialect) -> Any:
         return type_
 
 
-def _is_plain_string(type_: Any) -> bool:
+def is_plain_string(type_: Any) -> bool:
     return (
         isinstance(type_, sa.String)
         and not isinstance(type_, sa.Text | sa.Enum)
@@ -130,7 +130,7 @@ def _is_plain_string(type_: Any) -> bool:
     )
 
 
-def _is_decimal(type_: Any) -> bool:
+def is_decimal(type_: Any) -> bool:
     return isinstance(type_, sa.Numeric) and not isinstance(type_, sa.Float)
 
 
@@ -138,14 +138,14 @@ _TEXT_SIZES = {"TINYTEXT": 0, "TEXT": 1, "MEDIUMTEXT": 2, "LONGTEXT": 3}
 _INT_SIZES = {"SMALLINT": 1, "MEDIUMINT": 2, "INTEGER": 3, "INT": 3, "BIGINT": 4}
 
 
-def _type_note(live: Any, model: Any, dialect: Dialect) -> str:
+def type_note(live: Any, model: Any, dialect: Dialect) -> str:
     """Why a type difference matters, where it is a common one."""
     if dialect.name == "sqlite":
         return "SQLite does not enforce declared types, but a baseline would declare the models'"
     live_name, model_name = _base(live, dialect), _base(model, dialect)
     live_length, model_length = getattr(live, "length", None), getattr(model, "length", None)
     narrower = live_length and model_length and model_length < live_length
-    if _is_plain_string(live) and _is_plain_string(model) and narrower:
+    if is_plain_string(live) and is_plain_string(model) and narrower:
         return f"the models are narrower; values longer than {model_length} would not fit"
     for sizes, what in ((_TEXT_SIZES, "text"), (_INT_SIZES, "numbers")):
         if live_name in sizes and model_name in sizes and sizes[model_name] < sizes[live_name]:
@@ -178,14 +178,14 @@ def _float_bits(type_: Any, dialect: Dialect) -> int | None:
 
 
 def _base(type_: Any, dialect: Dialect) -> str:
-    return re.sub(r"\(.*", "", _type(type_, dialect)).strip().upper()
+    return re.sub(r"\(.*", "", type_words(type_, dialect)).strip().upper()
 
 
 def _timezone(type_: Any) -> bool:
     return bool(getattr(type_, "timezone", False))
 
 
-def _is_boolean(type_: Any) -> bool:
+def is_boolean(type_: Any) -> bool:
     """A boolean column, as the database reports it: BOOLEAN, MySQL's TINYINT(1) or BIT(1)."""
     if type_ is None or isinstance(type_, sa.Boolean):
         return True  # unknown: keep the lenient reading
@@ -195,11 +195,11 @@ def _is_boolean(type_: Any) -> bool:
     return name == "BIT" and getattr(type_, "length", None) in (None, 1)
 
 
-def _is_identity(value: Any) -> bool:
+def is_identity(value: Any) -> bool:
     return isinstance(value, Identity) or "identity" in type(value).__name__.lower()
 
 
-def _null(nullable: bool) -> str:
+def null_words(nullable: bool) -> str:
     return "NULL" if nullable else "NOT NULL"
 
 
@@ -218,7 +218,7 @@ def default_text(value: Any, dialect: Dialect) -> str | None:
     return str(arg)
 
 
-def _default_sql(value: Any, dialect: Dialect) -> str | None:
+def default_sql(value: Any, dialect: Dialect) -> str | None:
     # A plain string server_default is a literal: DDL quotes it, so show it quoted.
     arg = getattr(value, "arg", None)
     if isinstance(arg, str):
@@ -235,7 +235,7 @@ _SYNONYMS = {
 }
 
 
-def _same(live: str, model: str, boolean: bool) -> bool:
+def same_sql(live: str, model: str, boolean: bool) -> bool:
     # 1, '1', true and b'1' are one value only in a boolean column.
     a, b = schema.normalise_default(live, boolean), schema.normalise_default(model, boolean)
     a, b = _SYNONYMS.get(a, a), _SYNONYMS.get(b, b)
@@ -253,15 +253,15 @@ def _same_number(live: str, a: str, b: str) -> bool:
         return False
 
 
-def _default_words(text: str | None) -> str:
+def default_words(text: str | None) -> str:
     return f"DEFAULT {text}" if text else "no default"
 
 
-def _suggest_default(live: str | None) -> str:
+def suggest_default(live: str | None) -> str:
     return f"sa.text({live!r})" if live else "None"
 
 
-def _admits(options: dict[str, Any], obj: Any, compare_to: Any = None) -> bool:
+def admits(options: dict[str, Any], obj: Any, compare_to: Any = None) -> bool:
     """The project's include_name / include_object filters, as Alembic calls them."""
     include_name = options.get("include_name")
     include_object = options.get("include_object")

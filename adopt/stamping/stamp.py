@@ -20,13 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
 
-from adopt import audit
 from adopt import committed
-from adopt import connect
-from adopt import version_table
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
-from adopt.targets import Target
+from adopt.reading import connect
+from adopt.reading import version_table
+from adopt.stamping import audit
+from adopt.stamping.targets import Target
 from adopt.urls import hide_password
 
 

@@ -1,10 +1,10 @@
 """The match check's second opinion: what the same server makes of the models.
 
-Alembic's comparison (with adopt's corrections, adopt.drift) compares the live database with
+Alembic's comparison (with adopt's corrections, adopt.compare.drift) compares the live database with
 the models as SQLAlchemy describes them. Where it finds nothing and nothing on either side says
 more than it can compare, that is the answer. Otherwise the tables concerned are built from the
 models with `create_all` in an empty scratch database of the live dialect, read by the same
-reflection and catalog readers as the live ones (adopt.schema, adopt.catalog), and compared:
+reflection and catalog readers as the live ones (adopt.reading), and compared:
 a difference is reported only when the server's own rendering of the models confirms it, and
 what the catalog shows beyond Alembic's view (partial indexes, sort order, collations...) is
 reported even where Alembic saw nothing."""
@@ -26,10 +26,10 @@ from sqlalchemy import exc
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from adopt import connect
-from adopt import schema
-from adopt.differences import Difference
-from adopt.differences import SetAside
+from adopt.compare.differences import Difference
+from adopt.compare.differences import SetAside
+from adopt.reading import connect
+from adopt.reading import schema
 
 Classified = Difference | SetAside | str
 ScratchOpener = Callable[[], AbstractContextManager[Engine]]

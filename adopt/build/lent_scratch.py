@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
-from adopt import connect
+from adopt.reading import connect
 from adopt.errors import UsageError
 from adopt.urls import hide_password
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
 
-from adopt import audit
-from adopt import fleet
-from adopt import stamp
 from adopt.errors import AdoptError
 from adopt.errors import UnreachableError
 from adopt.errors import UsageError
-from adopt.targets import Target
+from adopt.stamping import audit
+from adopt.stamping import fleet
+from adopt.stamping import stamp
+from adopt.stamping.targets import Target
 
 
 def run(

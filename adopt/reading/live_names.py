@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from adopt import connect
+from adopt.reading import connect
 
 # (kind, table, columns, referred table, referred columns) -> the live name
 Signature = tuple[str, str, tuple[str, ...], str, tuple[str, ...]]

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adopt.errors import UsageError
 from adopt.errors import privilege_missing
-from adopt.schema import VERSION_TABLE
+from adopt.reading.schema import VERSION_TABLE
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import SchemaType
 
-from adopt import pg_compare
-from adopt import schema
+from adopt.compare import pg_compare
+from adopt.reading import schema
 
 # The kinds Alembic's comparison reads in bulk, by the name of their get_multi_<kind> method;
 # it keeps each under "alembic_<kind>".

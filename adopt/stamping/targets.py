@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from adopt import connect
 from adopt.errors import UsageError
+from adopt.reading import connect
 from adopt.urls import hide_password
 from adopt.urls import parse_url
 

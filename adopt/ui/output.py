@@ -16,13 +16,13 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from adopt import interrupts
-from adopt.baseline import Baseline
-from adopt.differences import Difference
-from adopt.differences import MatchReport
+from adopt.build.baseline import Baseline
+from adopt.build.verify import Verification
+from adopt.compare.differences import Difference
+from adopt.compare.differences import MatchReport
 from adopt.pipeline import Adoption
 from adopt.pipeline import Project
 from adopt.urls import hide_password
-from adopt.verify import Verification
 from adopt.wording import counted
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 
-from adopt import catalog
-from adopt.connect import READ_ONLY
-from adopt.differences import Difference
+from adopt.compare.differences import Difference
+from adopt.reading import catalog
+from adopt.reading.connect import READ_ONLY
 
 VERSION_TABLE = "alembic_version"
 
@@ -50,7 +50,7 @@ class TableShape:
     # generated columns, expression indexes, foreign-key timing): compared only by
     # `same_details`, which tells the verification whether that comparison can be spared.
     details: tuple[Any, ...] = field(default=(), compare=False)
-    # What the server's catalog says beyond the reflection (adopt.catalog), names taken out.
+    # What the server's catalog says beyond the reflection (adopt.reading.catalog), names taken out.
     definitions: tuple[catalog.Definition, ...] = ()
 
     def column(self, name: str) -> ColumnShape | None:
@@ -682,7 +682,7 @@ def _detail_object(item: Any) -> str:
 def _definition_differences(
     exp: TableShape, act: TableShape, el: str, al: str, reported: set[str]
 ) -> list[Difference]:
-    """What the catalogs say differently of the same table (adopt.catalog), for the objects
+    """What the catalogs say differently of the same table (adopt.reading.catalog), for the objects
     the comparisons above have not already reported. An object whose definition changed
     (the same name or column on both sides) is one difference."""
     want = _by_ident(exp.definitions)

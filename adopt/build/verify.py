@@ -9,19 +9,19 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from adopt import confirmation
-from adopt import connect
-from adopt import drift
-from adopt import envrun
-from adopt import fingerprint
-from adopt import memory
-from adopt import schema
-from adopt import write_behind
-from adopt.differences import Difference
-from adopt.differences import MatchReport
-from adopt.differences import SetAside
+from adopt.compare import confirmation
+from adopt.reading import connect
+from adopt.compare import drift
+from adopt.build import envrun
+from adopt.reading import fingerprint
+from adopt._speedups import memory
+from adopt.reading import schema
+from adopt.build import write_behind
+from adopt.compare.differences import Difference
+from adopt.compare.differences import MatchReport
+from adopt.compare.differences import SetAside
 from adopt.discovery import Models
-from adopt.repository import Repository
+from adopt.build.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def examine(
     the models (see `verify` for when that second comparison is implied). Where that
     comparison is made and Alembic finds differences, `opener` (an empty scratch database of
     the same server) builds those model tables so that they are confirmed like with like, as
-    the check confirms its own (adopt.confirmation); without it Alembic's view stands."""
+    the check confirms its own (adopt.compare.confirmation); without it Alembic's view stands."""
     expected = live.only(k for k in live.tables if k not in set(unmanaged))
     with connect.connection(scratch) as conn:
         rebuilt = schema.take_all(conn, models.schemas)

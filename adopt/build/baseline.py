@@ -28,16 +28,16 @@ from sqlalchemy.schema import DefaultClause
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.types import TypeEngine
 
-from adopt import baseline_ops
-from adopt import connect
-from adopt import envrun
-from adopt import live_names
-from adopt import memory
-from adopt import schema
+from adopt.build import baseline_ops
+from adopt.reading import connect
+from adopt.build import envrun
+from adopt.reading import live_names
+from adopt._speedups import memory
+from adopt.reading import schema
 from adopt.discovery import Models
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
-from adopt.repository import Repository
+from adopt.build.repository import Repository
 
 MAX_REVISION_ID = 32  # alembic_version.version_num is VARCHAR(32)
 
@@ -90,7 +90,7 @@ def generate(
 ) -> Baseline:
     """Autogenerate the baseline into repo's versions/ against the empty `scratch` database
     (one per bind, by bind key, for a project with several databases). `names` are the live
-    database's names for the constraints the models leave unnamed (adopt.live_names): the
+    database's names for the constraints the models leave unnamed (adopt.reading.live_names): the
     baseline writes them."""
     check_rev_id(rev_id)
     config, script = repo.config(), repo.script()
@@ -384,7 +384,7 @@ def _adopt_options(
     pinned: list[tuple[Any, Any]] | None = None,
 ) -> dict[str, Any]:
     """What adopt adds to the options env.py passes: rendering of project types, the
-    operations autogenerate leaves out (adopt.baseline_ops), and the CREATE SCHEMA statements
+    operations autogenerate leaves out (adopt.build.baseline_ops), and the CREATE SCHEMA statements
     that must come before the tables of other schemas."""
     options = _with_completed_operations(_with_custom_type_rendering(options), names, pinned)
     metadata = options.get("target_metadata")
@@ -417,7 +417,7 @@ def _with_completed_operations(
     pinned: list[tuple[Any, Any]] | None = None,
 ) -> dict[str, Any]:
     """The project's process_revision_directives first, then adopt's additions to this
-    bind's operations (adopt.baseline_ops: sequences, keys created after their tables)."""
+    bind's operations (adopt.build.baseline_ops: sequences, keys created after their tables)."""
     user_hook = options.get("process_revision_directives")
 
     def complete(context: Any, revision: Any, directives: list[Any]) -> None:

@@ -16,15 +16,15 @@ from dataclasses import field
 
 from alembic.script import ScriptDirectory
 
-from adopt import connect
-from adopt import fingerprint
-from adopt import repository
-from adopt import schema
-from adopt import scratch
-from adopt import verify
-from adopt.differences import Difference
+from adopt.reading import connect
+from adopt.reading import fingerprint
+from adopt.build import repository
+from adopt.reading import schema
+from adopt.build import scratch
+from adopt.build import verify
+from adopt.compare.differences import Difference
 from adopt.discovery import Models
-from adopt.targets import Target
+from adopt.stamping.targets import Target
 from adopt.wording import counted
 
 

@@ -2,9 +2,9 @@
 
 Alembic's autogenerate comparison does most of the work; this module corrects its findings
 where they are wrong (SQLite rowid nullability, identity vs serial, inline uniques...), adds the
-comparisons Alembic does not make (adopt.drift_extra), and turns the raw findings into
+comparisons Alembic does not make (adopt.compare.drift_extra), and turns the raw findings into
 differences a person can act on, each with a likely fix, setting aside the ones that are not
-real, each with its reason. The wording lives in adopt.drift_text."""
+real, each with its reason. The wording lives in adopt.compare.drift_text."""
 
 from __future__ import annotations
 
@@ -24,39 +24,39 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.util import md5_hex
 
-from adopt import alembic_comparison
-from adopt import schema
-from adopt.differences import Difference
-from adopt.differences import SetAside
-from adopt.drift_extra import _enum_difference
-from adopt.drift_extra import _enum_labels
-from adopt.drift_extra import _identity_words
-from adopt.drift_extra import _live_generation
-from adopt.drift_extra import _model_generation
-from adopt.drift_extra import _own_findings
-from adopt.drift_text import Classified
-from adopt.drift_text import _admits
-from adopt.drift_text import _col_args
-from adopt.drift_text import _cols
-from adopt.drift_text import _cols_tuple
-from adopt.drift_text import _default_sql
-from adopt.drift_text import _default_words
-from adopt.drift_text import _fk_sig
-from adopt.drift_text import _fk_target
-from adopt.drift_text import _fk_text
-from adopt.drift_text import _index_sig
-from adopt.drift_text import _is_boolean
-from adopt.drift_text import _is_identity
-from adopt.drift_text import _label
-from adopt.drift_text import _name_arg
-from adopt.drift_text import _null
-from adopt.drift_text import _same
-from adopt.drift_text import _spelling
-from adopt.drift_text import _suggest_default
-from adopt.drift_text import _type
-from adopt.drift_text import _type_fix
-from adopt.drift_text import _type_note
-from adopt.schema import VERSION_TABLE
+from adopt.compare import alembic_comparison
+from adopt.compare.differences import Difference
+from adopt.compare.differences import SetAside
+from adopt.compare.drift_extra import enum_difference
+from adopt.compare.drift_extra import enum_labels
+from adopt.compare.drift_extra import identity_words
+from adopt.compare.drift_extra import live_generation
+from adopt.compare.drift_extra import model_generation
+from adopt.compare.drift_extra import own_findings
+from adopt.compare.drift_text import Classified
+from adopt.compare.drift_text import admits
+from adopt.compare.drift_text import col_args
+from adopt.compare.drift_text import cols_of
+from adopt.compare.drift_text import cols_tuple
+from adopt.compare.drift_text import default_sql
+from adopt.compare.drift_text import default_words
+from adopt.compare.drift_text import fk_sig
+from adopt.compare.drift_text import fk_target
+from adopt.compare.drift_text import fk_text
+from adopt.compare.drift_text import index_sig
+from adopt.compare.drift_text import is_boolean
+from adopt.compare.drift_text import is_identity
+from adopt.compare.drift_text import name_arg
+from adopt.compare.drift_text import null_words
+from adopt.compare.drift_text import same_sql
+from adopt.compare.drift_text import spelling_of
+from adopt.compare.drift_text import suggest_default
+from adopt.compare.drift_text import type_fix
+from adopt.compare.drift_text import type_label
+from adopt.compare.drift_text import type_note
+from adopt.compare.drift_text import type_words
+from adopt.reading import schema
+from adopt.reading.schema import VERSION_TABLE
 
 # Options of the project's env.py / Migrate(...) that change what the comparison looks at.
 COMPARE_OPTIONS = (
@@ -118,7 +118,7 @@ def corrected(
     adopt's own comparisons."""
     by_key = {(t.model.schema, t.model.name): t for t in tables}
     fixed = _redundant_uniques([_correct(item, by_key, dialect) for item in alembic], by_key)
-    own = [(OWN, f) for t in tables for f in _own_findings(t, alembic, dialect, options)]
+    own = [(OWN, f) for t in tables for f in own_findings(t, alembic, dialect, options)]
     return [item for item in fixed if item is not None] + own
 
 
@@ -180,7 +180,8 @@ def _add_column(item: Any, dialect: Dialect) -> Classified:
         "missing_column",
         table,
         column.name,
-        f"{column.name} {_type(column.type, dialect)} is in the models, absent from the database",
+        f"{column.name} {type_words(column.type, dialect)} is in the models, absent from "
+        "the database",
         "add the column to the database first, or remove it from the model",
     )
 
@@ -191,26 +192,26 @@ def _remove_column(item: Any, dialect: Dialect) -> Classified:
         "extra_column",
         table,
         column.name,
-        f"{column.name} {_type(column.type, dialect)} is in the database, absent from the models; "
-        "a baseline would leave it out",
-        f"add {column.name} to the model as sa.Column({_spelling(column.type, dialect)}) so the "
+        f"{column.name} {type_words(column.type, dialect)} is in the database, absent from "
+        "the models; a baseline would leave it out",
+        f"add {column.name} to the model as sa.Column({spelling_of(column.type, dialect)}) so the "
         "baseline keeps it",
     )
 
 
 def _modify_type(item: Any, dialect: Dialect) -> Classified:
     _, _schema, table, column, _kw, live, model = item
-    labels = _enum_labels(live)
-    if labels is not None and _enum_labels(model) not in (None, labels):
-        return _enum_difference(table, column, labels, model)
-    live_text, model_text = _type(live, dialect), _type(model, dialect)
-    note = _type_note(live, model, dialect)
+    labels = enum_labels(live)
+    if labels is not None and enum_labels(model) not in (None, labels):
+        return enum_difference(table, column, labels, model)
+    live_text, model_text = type_words(live, dialect), type_words(model, dialect)
+    note = type_note(live, model, dialect)
     return Difference(
         "type",
         table,
         column,
         f"database {live_text}, models {model_text}" + (f": {note}" if note else ""),
-        _type_fix(live, dialect),
+        type_fix(live, dialect),
     )
 
 
@@ -220,7 +221,7 @@ def _modify_nullable(item: Any, _d: Dialect) -> Classified:
         "nullable",
         table,
         column,
-        f"database {_null(live)}, models {_null(model)}",
+        f"database {null_words(live)}, models {null_words(model)}",
         f"set nullable={live} on the model column"
         + ("" if live else " (the database already refuses NULL there)"),
     )
@@ -228,11 +229,15 @@ def _modify_nullable(item: Any, _d: Dialect) -> Classified:
 
 def _modify_default(item: Any, dialect: Dialect) -> Classified:
     _, _schema, table, column, kw, live, model = item
-    if isinstance(live, Identity) or isinstance(model, Identity) or _is_identity(live):
+    if isinstance(live, Identity) or isinstance(model, Identity) or is_identity(live):
         return _identity_difference(table, column, live, model)
-    boolean = _is_boolean(kw.get("existing_type"))
-    live_text, model_text = _default_sql(live, dialect), _default_sql(model, dialect)
-    if live_text is not None and model_text is not None and _same(live_text, model_text, boolean):
+    boolean = is_boolean(kw.get("existing_type"))
+    live_text, model_text = default_sql(live, dialect), default_sql(model, dialect)
+    if (
+        live_text is not None
+        and model_text is not None
+        and same_sql(live_text, model_text, boolean)
+    ):
         return SetAside(
             table,
             column,
@@ -243,8 +248,8 @@ def _modify_default(item: Any, dialect: Dialect) -> Classified:
         "server_default",
         table,
         column,
-        f"database {_default_words(live_text)}, models {_default_words(model_text)}",
-        f"set server_default={_suggest_default(live_text)} on the model column"
+        f"database {default_words(live_text)}, models {default_words(model_text)}",
+        f"set server_default={suggest_default(live_text)} on the model column"
         + ("" if live_text else " (or add the default to the database first)"),
     )
 
@@ -257,7 +262,7 @@ def _identity_difference(table: str, column: str, live: Any, model: Any) -> Clas
         "autoincrement",
         table,
         column,
-        f"database {_identity_words(live)}, models {_identity_words(model)}",
+        f"database {identity_words(live)}, models {identity_words(model)}",
         "declare the same sa.Identity(...) on the model column as the database has",
     )
 
@@ -292,8 +297,8 @@ def _comment_difference(table: str, obj: str, live: Any, model: Any, where: str)
 def _index(item: Any, dialect: Dialect) -> Classified:
     op, index = item
     table = _table_name(index.table)
-    what = _index_sig(index)
-    label = _label(index.name, what)
+    what = index_sig(index)
+    label = type_label(index.name, what)
     # MySQL has no unique constraint apart from its unique index.
     kind = "unique" if index.unique and dialect.name == "mysql" else "index"
     if op == "add_index":
@@ -317,8 +322,8 @@ def _constraint(item: Any, _d: Dialect) -> Classified:
     op, constraint = item
     table = _table_name(constraint.table)
     kind = "unique" if isinstance(constraint, UniqueConstraint) else "constraint"
-    what = f"{kind} {_cols(constraint)}"
-    label = _label(constraint.name, what)
+    what = f"{kind} {cols_of(constraint)}"
+    label = type_label(constraint.name, what)
     if op == "add_constraint":
         return Difference(
             kind,
@@ -340,20 +345,20 @@ def _constraint(item: Any, _d: Dialect) -> Classified:
 def _fk(item: Any, _d: Dialect) -> Classified:
     op, fk = item
     table = _table_name(fk.table)
-    label = _label(fk.name, _fk_sig(fk))
+    label = type_label(fk.name, fk_sig(fk))
     if op == "add_fk":
         return Difference(
             "foreign_key",
             table,
             label,
-            f"{_fk_text(fk)} is in the models, not in the database",
+            f"{fk_text(fk)} is in the models, not in the database",
             "create the foreign key in the database first, or remove it from the model",
         )
     return Difference(
         "foreign_key",
         table,
         label,
-        f"{_fk_text(fk)} is in the database, not in the models; a baseline would leave it out",
+        f"{fk_text(fk)} is in the database, not in the models; a baseline would leave it out",
         "declare the foreign key in the model, with its ON DELETE/ON UPDATE actions",
     )
 
@@ -398,11 +403,11 @@ _ADDS = ("add_index", "add_constraint", "add_fk")
 def _signature(item: Any) -> tuple[Any, ...] | None:
     obj = item[1]
     if isinstance(obj, Index):
-        return ("index", _table_name(obj.table), _cols(obj), bool(obj.unique))
+        return ("index", _table_name(obj.table), cols_of(obj), bool(obj.unique))
     if isinstance(obj, UniqueConstraint):
-        return ("unique", _table_name(obj.table), _cols(obj))
+        return ("unique", _table_name(obj.table), cols_of(obj))
     if isinstance(obj, ForeignKeyConstraint):
-        return ("foreign_key", _table_name(obj.table), _fk_text(obj))
+        return ("foreign_key", _table_name(obj.table), fk_text(obj))
     return None
 
 
@@ -421,32 +426,32 @@ def _by_columns(item: Any) -> tuple[Any, ...] | None:
     if isinstance(obj, ForeignKeyConstraint):
         return ("fk", _table_name(obj.table), tuple(obj.column_keys))
     if isinstance(obj, UniqueConstraint) or (isinstance(obj, Index) and obj.unique):
-        return ("unique", _table_name(obj.table), _cols(obj))
+        return ("unique", _table_name(obj.table), cols_of(obj))
     return None
 
 
 def _renamed(old: Any, new: Any) -> Classified:
     table = _table_name(old.table)
     kind = _kind(old)
-    what = _fk_sig(old) if kind == "foreign_key" else _cols(old)
+    what = fk_sig(old) if kind == "foreign_key" else cols_of(old)
     if old.name is None or new.name is None:
         return SetAside(
             table,
-            _label(old.name or new.name, what),
+            type_label(old.name or new.name, what),
             f"the same {kind.replace('_', ' ')} on both sides; only one side names it "
             f"({old.name or new.name!r}), so nothing a migration refers to differs",
         )
     if _cut_by_server(str(new.name), str(old.name)):
         return SetAside(
             table,
-            _label(str(new.name), what),
+            type_label(str(new.name), what),
             f"the server cut the name to {PG_NAME_BYTES} bytes ({old.name!r}); it cuts names "
             "in every statement the same way, so migrations reach this one by either name",
         )
     return Difference(
         kind + "_name",
         table,
-        _label(str(new.name), what),
+        type_label(str(new.name), what),
         f"the same {kind.replace('_', ' ')}, named {old.name!r} in the database and "
         f"{new.name!r} in the models; a later migration dropping {new.name!r} would fail here",
         f"name it {old.name!r} in the model (or rename it in the database first)",
@@ -479,25 +484,25 @@ def _changed(old: Any, new: Any) -> Classified:
     return Difference(
         kind,
         table,
-        _label(old.name or new.name, _cols(old)),
+        type_label(old.name or new.name, cols_of(old)),
         f"database {_what(old)}, models {_what(new)}",
         f"declare it in the model as the database has it: {_code(old)}",
     )
 
 
 def _fk_changed(table: str, old: ForeignKeyConstraint, new: ForeignKeyConstraint) -> Difference:
-    if _fk_target(old) == _fk_target(new):
+    if fk_target(old) == fk_target(new):
         why = "the same reference with other ON DELETE/ON UPDATE actions, which change what "
         why += "deleting or updating a parent row does"
         fix = _actions_fix(old, new)
     else:
         why = "the columns point at another table or column"
-        fix = f"point the model's ForeignKey at {_fk_target(old)} as the database does"
+        fix = f"point the model's ForeignKey at {fk_target(old)} as the database does"
     return Difference(
         "foreign_key",
         table,
-        _label(old.name, _fk_sig(old)),
-        f"database {_fk_text(old)}, models {_fk_text(new)}: {why}",
+        type_label(old.name, fk_sig(old)),
+        f"database {fk_text(old)}, models {fk_text(new)}: {why}",
         fix,
     )
 
@@ -522,15 +527,15 @@ def _kind(obj: Any) -> str:
 def _code(obj: Any) -> str:
     if isinstance(obj, Index):
         unique = ", unique=True" if obj.unique else ""
-        return f"sa.Index({obj.name!r}, {_col_args(obj)}{unique})"
-    return f"sa.UniqueConstraint({_col_args(obj)}{_name_arg(obj.name)})"
+        return f"sa.Index({obj.name!r}, {col_args(obj)}{unique})"
+    return f"sa.UniqueConstraint({col_args(obj)}{name_arg(obj.name)})"
 
 
 def _what(obj: Any) -> str:
     name = f" {obj.name!r}" if obj.name else ""
     if isinstance(obj, Index):
-        return f"{_index_sig(obj)}{name}"
-    return f"unique constraint{name} on {_cols(obj)}"
+        return f"{index_sig(obj)}{name}"
+    return f"unique constraint{name} on {cols_of(obj)}"
 
 
 _HANDLERS: dict[str, Callable[[Any, Dialect], Classified | None]] = {
@@ -565,7 +570,7 @@ def live_tables(
     wanted: dict[str | None, list[Table]] = {}
     for table in metadata.tables.values():
         # Like Alembic: other schemas only with include_schemas.
-        if (table.schema is None or options.get("include_schemas")) and _admits(options, table):
+        if (table.schema is None or options.get("include_schemas")) and admits(options, table):
             wanted.setdefault(table.schema, []).append(table)
     found: list[schema.LiveTable] = []
     for schema_name, tables in wanted.items():
@@ -602,7 +607,7 @@ def _redundant_uniques(
     missing: Counter[tuple[str | None, str, tuple[str, ...]]] = Counter()
     for item in items:
         if _is_unique_added(item):
-            missing[(item[1].table.schema, item[1].table.name, _cols_tuple(item[1]))] += 1
+            missing[(item[1].table.schema, item[1].table.name, cols_tuple(item[1]))] += 1
     out = []
     for item in items:
         live = (
@@ -613,7 +618,7 @@ def _redundant_uniques(
         if live is None:
             out.append(item)
             continue
-        cols = _cols_tuple(item[1])
+        cols = cols_tuple(item[1])
         model = live.model
         if list(cols) == [c.name for c in model.primary_key.columns] == list(live.primary_key):
             repeated = "the primary key"
@@ -622,7 +627,7 @@ def _redundant_uniques(
                 c
                 for c in (*model.constraints, *model.indexes)
                 if (isinstance(c, UniqueConstraint) or getattr(c, "unique", False))
-                and _cols_tuple(c) == cols
+                and cols_tuple(c) == cols
             ]
             key = (model.schema, model.name, cols)
             repeated = "another unique on these columns" if len(same) > missing[key] else ""
@@ -634,7 +639,7 @@ def _redundant_uniques(
                 OWN,
                 SetAside(
                     _table_name(model),
-                    _label(item[1].name, f"unique {_cols(item[1])}"),
+                    type_label(item[1].name, f"unique {cols_of(item[1])}"),
                     f"repeats {repeated}, which the database has; PostgreSQL and SQLite create "
                     "no second one, so nothing is missing",
                 ),
@@ -660,12 +665,12 @@ def _correct(
     op = item[0]
     if op == "add_constraint" and isinstance(item[1], UniqueConstraint):
         live = tables.get((item[1].table.schema, item[1].table.name))
-        if live is not None and _cols_tuple(item[1]) in live.inline_uniques:
+        if live is not None and cols_tuple(item[1]) in live.inline_uniques:
             return (
                 OWN,
                 SetAside(
                     _table_name(item[1].table),
-                    f"unique {_cols(item[1])}",
+                    f"unique {cols_of(item[1])}",
                     "SQLite keeps a UNIQUE written on the column without a name and SQLAlchemy "
                     "does not reflect it; the database has this unique",
                 ),
@@ -704,7 +709,7 @@ def _is_rowid(live: schema.LiveTable, column: str) -> bool:
 def _generation_set_aside(live: schema.LiveTable, column: Column[Any], dialect: Dialect) -> Any:
     # Alembic compares identity as a server default; whether the database numbers new rows,
     # and how, is what matters. A real difference is reported by _generation().
-    if _live_generation(live.columns[column.name], dialect) != _model_generation(column, dialect):
+    if live_generation(live.columns[column.name], dialect) != model_generation(column, dialect):
         return None
     return (OWN, SetAside(live.model.fullname, column.name, _BY_DEFAULT_REASON))
 

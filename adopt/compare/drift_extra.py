@@ -17,28 +17,28 @@ from sqlalchemy import Table
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.engine import Dialect
 
-from adopt import schema
-from adopt.differences import Difference
-from adopt.differences import SetAside
-from adopt.drift_text import _admits
-from adopt.drift_text import _cols_tuple
-from adopt.drift_text import _cols_words
-from adopt.drift_text import _default_sql
-from adopt.drift_text import _default_words
-from adopt.drift_text import _fk_sig
-from adopt.drift_text import _impl
-from adopt.drift_text import _is_decimal
-from adopt.drift_text import _is_plain_string
-from adopt.drift_text import _label
-from adopt.drift_text import _name_arg
-from adopt.drift_text import _same
-from adopt.drift_text import _suggest_default
-from adopt.drift_text import _type
-from adopt.drift_text import _type_fix
-from adopt.drift_text import default_text
+from adopt.compare.differences import Difference
+from adopt.compare.differences import SetAside
+from adopt.compare.drift_text import admits
+from adopt.compare.drift_text import cols_tuple
+from adopt.compare.drift_text import cols_words
+from adopt.compare.drift_text import default_sql
+from adopt.compare.drift_text import default_text
+from adopt.compare.drift_text import default_words
+from adopt.compare.drift_text import fk_sig
+from adopt.compare.drift_text import impl_of
+from adopt.compare.drift_text import is_decimal
+from adopt.compare.drift_text import is_plain_string
+from adopt.compare.drift_text import name_arg
+from adopt.compare.drift_text import same_sql
+from adopt.compare.drift_text import suggest_default
+from adopt.compare.drift_text import type_fix
+from adopt.compare.drift_text import type_label
+from adopt.compare.drift_text import type_words
+from adopt.reading import schema
 
 
-def _own_findings(
+def own_findings(
     live: schema.LiveTable, alembic: list[Any], dialect: Dialect, options: dict[str, Any]
 ) -> list[Difference | SetAside]:
     table = live.model
@@ -48,7 +48,7 @@ def _own_findings(
     found: list[Difference | SetAside] = []
     for column in table.columns:
         reflected = live.columns.get(column.name)
-        if reflected is None or not _admits(options, column):
+        if reflected is None or not admits(options, column):
             continue
         key = (table.schema, table.name, column.name)
         if compare_types and key not in typed:
@@ -74,13 +74,13 @@ def _both_identity(item: Any) -> bool:
 def _type_findings(
     live: schema.LiveTable, column: Column[Any], live_type: Any, dialect: Dialect
 ) -> list[Difference | SetAside]:
-    model_type = _impl(column.type, dialect)
+    model_type = impl_of(column.type, dialect)
     table = live.model.fullname
-    labels = _enum_labels(live_type)
-    if labels is not None and _enum_labels(model_type) is not None:
+    labels = enum_labels(live_type)
+    if labels is not None and enum_labels(model_type) is not None:
         labels = live.enums.get(getattr(live_type, "name", None) or "", labels)
-        if labels != _enum_labels(model_type):
-            return [_enum_difference(table, column.name, labels, model_type)]
+        if labels != enum_labels(model_type):
+            return [enum_difference(table, column.name, labels, model_type)]
         return []
     for check in (_length, _numeric, _unsigned, _precision):
         why = check(live_type, model_type, dialect)
@@ -90,19 +90,19 @@ def _type_findings(
                     "type",
                     table,
                     column.name,
-                    f"database {_type(live_type, dialect)}, models {_type(model_type, dialect)}: "
-                    + why,
-                    _type_fix(live_type, dialect),
+                    f"database {type_words(live_type, dialect)}, "
+                    f"models {type_words(model_type, dialect)}: " + why,
+                    type_fix(live_type, dialect),
                 )
             ]
     return []
 
 
 def _length(live: Any, model: Any, dialect: Dialect) -> str | None:
-    if not (_is_plain_string(live) and _is_plain_string(model)):
+    if not (is_plain_string(live) and is_plain_string(model)):
         return None
     # CHAR is CHAR(1) on the servers; SQLite keeps the declared type as written.
-    char = _type(live, dialect).upper().startswith("CHAR")
+    char = type_words(live, dialect).upper().startswith("CHAR")
     default = 1 if char and dialect.name != "sqlite" else None
     live_length = live.length if live.length is not None else default
     model_length = model.length if model.length is not None else default
@@ -116,7 +116,7 @@ def _length(live: Any, model: Any, dialect: Dialect) -> str | None:
 
 
 def _numeric(live: Any, model: Any, dialect: Dialect) -> str | None:
-    if not (_is_decimal(live) and _is_decimal(model)):
+    if not (is_decimal(live) and is_decimal(model)):
         return None
     live_ps, model_ps = _precision_scale(live, dialect), _precision_scale(model, dialect)
     if live_ps == model_ps:
@@ -168,8 +168,8 @@ def _fraction_digits(type_: Any, default: int) -> int:
     return default if digits is None else int(digits)
 
 
-def _enum_difference(table: str, column: str, live: list[str], model: Any) -> Difference:
-    labels = _enum_labels(model) or []
+def enum_difference(table: str, column: str, live: list[str], model: Any) -> Difference:
+    labels = enum_labels(model) or []
     missing = [x for x in labels if x not in live]
     extra = [x for x in live if x not in labels]
     parts = []
@@ -191,7 +191,7 @@ def _enum_difference(table: str, column: str, live: list[str], model: Any) -> Di
     )
 
 
-def _enum_labels(type_: Any) -> list[str] | None:
+def enum_labels(type_: Any) -> list[str] | None:
     return list(type_.enums) if isinstance(type_, sa.Enum) else None
 
 
@@ -207,7 +207,7 @@ def _generation(
 ) -> list[Difference | SetAside]:
     if dialect.name == "sqlite":
         return []  # an INTEGER PRIMARY KEY always numbers rows; nothing else can
-    live_gen, model_gen = _live_generation(reflected, dialect), _model_generation(column, dialect)
+    live_gen, model_gen = live_generation(reflected, dialect), model_generation(column, dialect)
     if live_gen == model_gen:
         return []
     return [
@@ -229,7 +229,7 @@ _GENERATION_FIXES = {
 }
 
 
-def _live_generation(reflected: dict[str, Any], dialect: Dialect) -> str | None:
+def live_generation(reflected: dict[str, Any], dialect: Dialect) -> str | None:
     identity = reflected.get("identity")
     if identity:
         return "always" if identity.get("always") else "by default"
@@ -237,7 +237,7 @@ def _live_generation(reflected: dict[str, Any], dialect: Dialect) -> str | None:
     return "by default" if reflected.get("autoincrement") is True else None
 
 
-def _model_generation(column: Column[Any], dialect: Dialect) -> str | None:
+def model_generation(column: Column[Any], dialect: Dialect) -> str | None:
     if column.identity is not None and dialect.name == "postgresql":
         return "always" if column.identity.always else "by default"
     if isinstance(column.default, Sequence) and dialect.name == "postgresql":
@@ -257,7 +257,7 @@ def _generation_words(generation: str | None) -> str:
     }[generation]
 
 
-def _identity_words(value: Any) -> str:
+def identity_words(value: Any) -> str:
     if isinstance(value, Identity):
         return "GENERATED " + ("ALWAYS" if value.always else "BY DEFAULT") + " AS IDENTITY"
     return "no identity"
@@ -269,10 +269,10 @@ def _identity_words(value: Any) -> str:
 def _bit_default(live: schema.LiveTable, column: Column[Any], dialect: Dialect) -> list[Any]:
     table = live.model.fullname
     db = live.bit_defaults[column.name]
-    model = _default_sql(column.server_default, dialect)
+    model = default_sql(column.server_default, dialect)
     if db is None and model is None:
         return []
-    if db is not None and model is not None and _same(db, model, boolean=True):
+    if db is not None and model is not None and same_sql(db, model, boolean=True):
         reason = f"the same server default, {db} in the database and {model} in the models "
         reason += "(read from information_schema: SQLAlchemy does not reflect BIT defaults)"
         return [SetAside(table, column.name, reason)]
@@ -281,8 +281,8 @@ def _bit_default(live: schema.LiveTable, column: Column[Any], dialect: Dialect) 
             "server_default",
             table,
             column.name,
-            f"database {_default_words(db)}, models {_default_words(model)}",
-            f"set server_default={_suggest_default(db)} on the model column",
+            f"database {default_words(db)}, models {default_words(model)}",
+            f"set server_default={suggest_default(db)} on the model column",
         )
     ]
 
@@ -327,7 +327,7 @@ def _fk_names(live: schema.LiveTable, dialect: Dialect) -> list[Difference | Set
             Difference(
                 "foreign_key_name",
                 live.model.fullname,
-                _label(name, _fk_sig(fk)),
+                type_label(name, fk_sig(fk)),
                 f"the same foreign key, named {match['name']!r} in the database and {name!r} in "
                 f"the models; a later migration dropping {name!r} would fail here",
                 f"name it {match['name']!r} in the model (or rename it in the database first)",
@@ -374,7 +374,7 @@ def _check_difference(
         return Difference(
             "check",
             table,
-            _label(name, f"CHECK ({model})"),
+            type_label(name, f"CHECK ({model})"),
             f"CHECK ({model}) is in the models, not in the database",
             "create the check in the database first, or remove it from the model",
         )
@@ -382,16 +382,16 @@ def _check_difference(
         return Difference(
             "check",
             table,
-            _label(name, f"CHECK ({db})"),
+            type_label(name, f"CHECK ({db})"),
             f"CHECK ({db}) is in the database, not in the models; a baseline would leave it out",
             f"declare sa.CheckConstraint({db!r}"
-            + _name_arg(name)
+            + name_arg(name)
             + ") in the model so the baseline keeps it",
         )
     return Difference(
         "check",
         table,
-        _label(name, f"CHECK ({db})"),
+        type_label(name, f"CHECK ({db})"),
         f"{name!r} is CHECK ({db}) in the database, CHECK ({model}) in the models",
         "declare the database's condition in the model's CheckConstraint",
     )
@@ -416,7 +416,7 @@ def _check_names(
         Difference(
             "check_name",
             table,
-            _label(model, f"CHECK ({text})"),
+            type_label(model, f"CHECK ({text})"),
             f"the same check, named {db!r} in the database and {model!r} in the models",
             f"name it {db!r} in the model (or rename it in the database first)",
         )
@@ -473,15 +473,15 @@ def _is_json_check(check: dict[str, Any], table: Table) -> bool:
 
 def _sqlite_uniques(live: schema.LiveTable) -> list[Difference | SetAside]:
     table = live.model
-    declared = {_cols_tuple(c) for c in table.constraints if isinstance(c, UniqueConstraint)}
-    declared |= {_cols_tuple(ix) for ix in table.indexes if ix.unique}
+    declared = {cols_tuple(c) for c in table.constraints if isinstance(c, UniqueConstraint)}
+    declared |= {cols_tuple(ix) for ix in table.indexes if ix.unique}
     declared.add(tuple(c.name for c in table.primary_key.columns))
     return [
         Difference(
             "unique",
             table.fullname,
-            f"unique {_cols_words(cols)}",
-            f"an unnamed unique on {_cols_words(cols)} is in the database, not in the models; "
+            f"unique {cols_words(cols)}",
+            f"an unnamed unique on {cols_words(cols)} is in the database, not in the models; "
             "a baseline would leave it out",
             f"declare sa.UniqueConstraint({', '.join(repr(c) for c in cols)}) in the model (or "
             "unique=True on the column)",

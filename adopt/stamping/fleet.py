@@ -20,27 +20,27 @@ from typing import Any
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
-from adopt import audit
 from adopt import committed
-from adopt import connect
-from adopt import drift
-from adopt import fingerprint
-from adopt import history as history_mod
 from adopt import interrupts
-from adopt import repository
-from adopt import schema
-from adopt import scratch
-from adopt import verify
-from adopt import version_table
-from adopt.differences import Difference
+from adopt.build import history as history_mod
+from adopt.build import repository
+from adopt.build import scratch
+from adopt.build import verify
+from adopt.compare import drift
+from adopt.compare.differences import Difference
 from adopt.discovery import Models
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import UnreachableError
-from adopt.stamp import refusal
-from adopt.stamp import single_head
-from adopt.stamp import write_head
-from adopt.targets import Target
+from adopt.reading import connect
+from adopt.reading import fingerprint
+from adopt.reading import schema
+from adopt.reading import version_table
+from adopt.stamping import audit
+from adopt.stamping.stamp import refusal
+from adopt.stamping.stamp import single_head
+from adopt.stamping.stamp import write_head
+from adopt.stamping.targets import Target
 from adopt.urls import parse_url
 from adopt.wording import counted
 
@@ -48,7 +48,7 @@ from adopt.wording import counted
 AT_HEAD, STAMPED, WOULD_STAMP = "at head", "stamped", "would stamp"
 BEHIND = "behind head"  # stamped at an older revision whose schema it has: upgrade pending
 DRIFTED, REFUSED, UNREACHABLE, FAILED = "drifted", "refused", "unreachable", "failed"
-UNSTAMPED = "unstamped"  # adopt unstamp (adopt.unstamping): its stamp undone
+UNSTAMPED = "unstamped"  # adopt unstamp (adopt.stamping.unstamping): its stamp undone
 OK_OUTCOMES = {AT_HEAD, STAMPED, BEHIND, UNSTAMPED}
 IGNORED_TABLES = {audit.LOG_TABLE}
 
@@ -63,7 +63,7 @@ class TargetResult:
     fingerprint: str = ""
     differences: tuple[Difference, ...] = field(default=())
     audit_problem: str = ""  # stamped, but its audit record could not be written
-    # The database itself, for --json (adopt.json_output): set by run() for every result.
+    # The database itself, for --json (adopt.ui.json_output): set by run() for every result.
     where: Target | None = field(default=None, compare=False, repr=False)
 
     @property

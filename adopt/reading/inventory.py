@@ -1,7 +1,7 @@
 """What the live database holds beyond tables: views, triggers, routines, sequences of their
 own that the models do not declare, extensions. A baseline generated from the models cannot
 carry these, so they are listed as "not in the baseline" instead of being silently left out.
-(Column collations are compared with what the models make of them: adopt.catalog.)"""
+(Column collations are compared with what the models make of them: adopt.reading.catalog.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A schema fingerprint: one hash that is equal exactly when two snapshots of the same dialect
 describe the same schema (columns, keys, indexes, uniques, foreign keys, checks, and what the
-server's catalog says of them: adopt.catalog), names the server made up for unnamed
+server's catalog says of them: adopt.reading.catalog), names the server made up for unnamed
 constraints aside."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import astuple
 from typing import Any
 
-from adopt.schema import Snapshot
-from adopt.schema import is_generated_name
-from adopt.schema import is_owned_serial
+from adopt.reading.schema import Snapshot
+from adopt.reading.schema import is_generated_name
+from adopt.reading.schema import is_owned_serial
 
 
 def of(snapshot: Snapshot, exclude: Iterable[str] = ()) -> str:

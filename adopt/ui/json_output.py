@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy.engine import URL
 
 from adopt import __version__
-from adopt.differences import MatchReport
-from adopt.differences import SeveralReports
-from adopt.targets import Target
+from adopt.build.verify import Verification
+from adopt.compare.differences import MatchReport
+from adopt.compare.differences import SeveralReports
+from adopt.stamping.targets import Target
 from adopt.urls import hide_password
-from adopt.verify import Verification
 from adopt.wording import counted
 
 # Raised when a key changes meaning or disappears; new keys keep the number.

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from adopt import background
-from adopt import connect
-from adopt import lent_scratch
+from adopt._speedups import background
+from adopt.reading import connect
+from adopt.build import lent_scratch
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
 from adopt.urls import hide_password
@@ -214,7 +214,7 @@ def _admin_url(live: URL) -> URL:
 def _create_database(conn: Connection, name: str, like: str | None = None) -> None:
     """Create the scratch database `name`; on MySQL/MariaDB with the character set and
     collation of the live database `like`, which its tables inherit: the scratch schema is
-    compared with the live one, table options included (adopt.catalog)."""
+    compared with the live one, table options included (adopt.reading.catalog)."""
     backend = conn.dialect.name
     try:
         if backend == "postgresql":

@@ -1,0 +1,1 @@
+"""What the front ends show: the terminal output, the prompts, and the --json documents."""
