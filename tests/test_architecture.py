@@ -29,7 +29,7 @@ LEAVES = {
 }
 # Each speed-up and the only modules that may enter it.
 SPEEDUP_CALL_SITES = {
-    "adopt._speedups.background": {"adopt.pipeline"},
+    "adopt._speedups.background": {"adopt.pipeline", "adopt.build.scratch"},
     "adopt._speedups.memory": {"adopt.pipeline", "adopt.build.verify", "adopt.build.baseline"},
     "adopt._speedups.process": {"adopt.cli"},
 }
