@@ -7,7 +7,6 @@ and the modules under it); none prints, prompts or exits. Long steps report thro
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy.engine import URL
 
 from adopt import discovery
 from adopt import pipeline
+from adopt._speedups import process
 from adopt.build import project_lock
 from adopt.build import remembered
 from adopt.build import repository
@@ -99,7 +99,7 @@ def locate(options: Options, *, default_url: URL | None = None) -> Project:
     )
     # The models live as long as the run: no collection needs to walk them again (at 1,000
     # tables a quarter of a million objects).
-    gc.freeze()
+    process.settled()
     return project
 
 

@@ -6,7 +6,6 @@ baseline verification failed; 4 a database could not be reached; 130 interrupted
 from __future__ import annotations
 
 import atexit
-import gc
 import os
 import sys
 import threading
@@ -25,6 +24,7 @@ from adopt import api
 from adopt import committed
 from adopt import interrupts
 from adopt import library_warnings
+from adopt._speedups import process
 from adopt.errors import EXIT_CODES
 from adopt.errors import AdoptError
 from adopt.errors import Interrupted
@@ -199,7 +199,8 @@ class AdoptGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         interrupts.install()  # SIGTERM unwinds like Ctrl-C: scratch dropped, files removed
-        with library_warnings.held() as held:
+        # Both entry points (adopt, flask adopt) come through here.
+        with process.tuned(), library_warnings.held() as held:
             try:
                 return self._invoke(ctx)
             finally:
@@ -660,15 +661,6 @@ def show_config(ctx: click.Context, /, **flags: Any) -> None:
 
 def main() -> None:
     """Entry point for the console script and python -m adopt."""
-    # A large schema means a million long-lived objects (the models, the snapshots, Alembic's
-    # operations), which Python's default thresholds make the collector walk again and again:
-    # at 1,000 tables, 3 s of the check alone. The modules imported so far never become
-    # garbage: frozen, no collection walks them; and a full collection waits for 100 young
-    # ones instead of 10. The large garbage of a step (the generation's) is collected where
-    # the step ends (verify.verify), so the peak memory stays where it was.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(700, 10, 100)
     try:
         cli(prog_name="adopt")
     except SystemExit as done:

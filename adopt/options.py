@@ -148,6 +148,8 @@ def effective(flags: dict[str, Any] | None = None) -> dict[str, Setting]:
 # Tables of [tool.adopt] read elsewhere (ProjectConfig), besides the settings above.
 TABLES = ("targets", "binds")
 ENV_PREFIX = "ADOPT_"
+# ADOPT_* variables that are no setting of a run but are adopt's own (adopt._speedups.SWITCH).
+OTHER_VARIABLES = ("ADOPT_SPEEDUPS",)
 # How alike a variable's name must be to a setting's to be taken for a mistyped one.
 ENV_TYPO_CUTOFF = 0.75
 
@@ -180,7 +182,7 @@ def _refuse_mistyped_variables(environ: Mapping[str, str]) -> None:
     is refused, naming the setting. Only look-alikes are: ADOPT_* variables of other tools and
     of adopt's own test-suite (ADOPT_REQUIRE_SERVERS, ADOPT_TEST_*, ADOPT_PROPERTY_*...) are
     no setting's near-miss and pass, whatever their number."""
-    known = env_names()
+    known = [*env_names(), *OTHER_VARIABLES]
     suffixes = {name[len(ENV_PREFIX) :]: name for name in known}
     for name in sorted(environ):
         if not name.startswith(ENV_PREFIX) or name in known:

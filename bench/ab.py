@@ -37,7 +37,7 @@ from adopt import pipeline
 from adopt.build import repository
 from adopt.build import scratch
 from adopt.build import verify
-from adopt.build import write_behind
+from adopt._speedups import write_behind
 mode = sys.argv[1]
 if mode == "one":
     write_behind._index_connection = lambda conn: None

@@ -1,6 +1,7 @@
 """The match check reflects the live database once, in bulk: adopt's reading and Alembic's
 comparison share one reflection (adopt.compare.alembic_comparison), and Alembic's per-column
-PostgreSQL queries are answered in bulk (adopt.compare.pg_compare), with Alembic's own findings."""
+PostgreSQL queries are answered in bulk (adopt._speedups.pg_compare), with Alembic's own
+findings."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import event
 
 from adopt import pipeline
-from adopt.compare import pg_compare
+from adopt._speedups import pg_compare
 
 LIVE_DDL = [
     "CREATE SEQUENCE loose_seq",

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from adopt.build import write_behind
+from adopt._speedups import write_behind
 from adopt.reading import connect
 from adopt.urls import parse_url
 

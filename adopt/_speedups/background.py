@@ -21,6 +21,8 @@ from typing import TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from adopt._speedups import enabled
+
 T = TypeVar("T")
 
 # While two threads share the GIL, the one waiting on the server gets it back only when the
@@ -79,7 +81,8 @@ class Job(Generic[T]):
 def running(work: Callable[[], T], engines: Iterable[Engine]) -> Iterator[Job[T]]:
     """Run `work` (which uses `engines`) in a thread while the body runs. If the body fails
     (an error, Ctrl-C), the work is called off at its next statement on those engines and
-    waited for, so that nothing uses them once this returns: they can be dropped."""
+    waited for, so that nothing uses them once this returns: they can be dropped. The plain
+    path runs `work` to its end first, then the body."""
     watched = list(engines)
     job = Job(work)
 
@@ -92,8 +95,11 @@ def running(work: Callable[[], T], engines: Iterable[Engine]) -> Iterator[Job[T]
     for engine in watched:
         event.listen(engine, "before_cursor_execute", guard)
     previous = sys.getswitchinterval()
-    sys.setswitchinterval(_SWITCH_INTERVAL)
+    if enabled():
+        sys.setswitchinterval(_SWITCH_INTERVAL)
     job.start()
+    if not enabled():
+        job.wait(None)
     try:
         yield job
     except BaseException:

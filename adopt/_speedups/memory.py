@@ -13,9 +13,14 @@ import gc
 from collections.abc import Callable
 from functools import cache
 
+from adopt._speedups import enabled
+
 
 def release() -> None:
-    """Collect cyclic garbage, then return the free heap pages to the system where glibc can."""
+    """Collect cyclic garbage, then return the free heap pages to the system where glibc can.
+    The plain path leaves both to the interpreter."""
+    if not enabled():
+        return
     gc.collect()
     trim = _malloc_trim()
     if trim is not None:

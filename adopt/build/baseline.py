@@ -32,6 +32,7 @@ from adopt.build import baseline_ops
 from adopt.reading import connect
 from adopt.build import envrun
 from adopt.reading import live_names
+from adopt._speedups import enabled as speedups_enabled
 from adopt._speedups import memory
 from adopt.reading import schema
 from adopt.discovery import Models
@@ -242,7 +243,11 @@ def _drops_without_copies() -> Iterator[None]:
     """Alembic builds the downgrade by reversing each create_table, and its reverse() copies
     the whole table (every column, constraint and index) into the drop_table operation, which
     renders from the table's name alone: at 1,000 tables, 75 MB held until the script is
-    written. Here the drop refers to the create operation instead of a copy of it."""
+    written. Here the drop refers to the create operation instead of a copy of it (a speed-up:
+    the plain path, ADOPT_SPEEDUPS=0, keeps Alembic's copy)."""
+    if not speedups_enabled():
+        yield
+        return
     original = alembic_ops.CreateTableOp.reverse
 
     def reverse(self: alembic_ops.CreateTableOp) -> alembic_ops.DropTableOp:

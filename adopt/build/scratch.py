@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from adopt._speedups import background
+from adopt._speedups import enabled as speedups_enabled
 from adopt.reading import connect
 from adopt.build import lent_scratch
 from adopt.errors import AdoptError
@@ -155,7 +156,7 @@ _BEHIND: ContextVar[list[background.Job[None]] | None] = ContextVar(
 
 def _drop_now_or_behind(admin: Engine, name: str) -> None:
     pending = _BEHIND.get()
-    if pending is None:
+    if pending is None or not speedups_enabled():
         drop(admin, name)
     else:
         # NullPool: the drop's own connection is closed when it ends, nothing to dispose.

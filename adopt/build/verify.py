@@ -16,7 +16,7 @@ from adopt.build import envrun
 from adopt.reading import fingerprint
 from adopt._speedups import memory
 from adopt.reading import schema
-from adopt.build import write_behind
+from adopt._speedups import write_behind
 from adopt.compare.differences import Difference
 from adopt.compare.differences import MatchReport
 from adopt.compare.differences import SetAside

@@ -32,7 +32,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import SchemaType
 
-from adopt.compare import pg_compare
+from adopt._speedups import enabled as speedups_enabled
+from adopt._speedups import pg_compare
 from adopt.reading import schema
 
 # The kinds Alembic's comparison reads in bulk, by the name of their get_multi_<kind> method;
@@ -57,7 +58,8 @@ def differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -
     populate = getattr(alembic_compare, "_populate_migration_script", None)
     insp = schema.inspector(conn)
     with pg_compare.answered_in_bulk(context):
-        if populate is None or not pg_compare.ALEMBIC_TESTED or not schema.is_shared(insp):
+        shared = schema.is_shared(insp) and speedups_enabled()
+        if populate is None or not pg_compare.ALEMBIC_TESTED or not shared:
             # An Alembic not tested with this (or no shared reflection): Alembic's comparison
             # as it comes, which reflects the tables itself.
             return list(compare_metadata(context, metadata))

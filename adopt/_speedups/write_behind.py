@@ -45,6 +45,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.schema import CreateTable
 
+from adopt._speedups import enabled
 from adopt.reading import connect
 
 # Statements queued at most: enough to keep the server busy through a pause of the caller
@@ -309,7 +310,8 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
     Alembic's schema operations produce) are queued; everything else waits for the queue and
     runs as usual. On an error in the block, what is still queued is dropped."""
     dialect = conn.dialect
-    if dialect.name == "sqlite":  # in-process: nothing to wait for, nothing to overlap
+    # SQLite is in-process: nothing to wait for, nothing to overlap.
+    if dialect.name == "sqlite" or not enabled():
         yield
         return
     own = conn.connection.dbapi_connection

@@ -35,6 +35,9 @@ from sqlalchemy.dialects.postgresql import BIGINT
 from sqlalchemy.dialects.postgresql import INTEGER
 from sqlalchemy.engine import Connection
 
+from adopt._speedups import enabled
+from adopt._speedups import tested
+
 # Alembic's own query for one sequence (PostgresqlImpl.autogen_column_reflect), for all of them:
 # every sequence, by the name nextval() defaults give it, with the column it depends on (NULL for
 # none, where Alembic's query finds no row).
@@ -57,12 +60,7 @@ _PG_STRING = re.compile(r"^'((?:[^']|'')*)'(?:::[\w\s\"]+)*$")
 _AMBIGUOUS = object()  # a sequence with more than one owning column: Alembic's query decides
 
 
-def _release(version: str) -> tuple[int, int]:
-    found = re.match(r"(\d+)\.(\d+)", version)
-    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
-
-
-ALEMBIC_TESTED = _release(alembic.__version__) <= TESTED_UP_TO
+ALEMBIC_TESTED = tested(alembic.__version__, TESTED_UP_TO)
 
 
 @dataclass
@@ -85,7 +83,7 @@ def answered_in_bulk(context: MigrationContext) -> Iterator[None]:
     """Within this block, Alembic's comparison on `context` (PostgreSQL only; others pass
     through) takes its per-column answers from one bulk query and a cache."""
     conn = context.connection
-    if conn is None or conn.dialect.name != "postgresql" or not ALEMBIC_TESTED:
+    if conn is None or conn.dialect.name != "postgresql" or not ALEMBIC_TESTED or not enabled():
         yield
         return
     _ACTIVE[context.impl] = _Answers(_sequence_owners(conn))

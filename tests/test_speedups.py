@@ -1,0 +1,148 @@
+"""The speed-ups change how fast, never what: with ADOPT_SPEEDUPS=0 every one takes its plain
+path, and the reports and the baseline are the same as with them on.
+
+The comparison runs on the benchmark's schema (bench/run.py's model_source), drifted in two
+ways, on each dialect. `.ci/run` also runs the end-to-end adoption tests with the speed-ups off."""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from helpers import adopt_json
+
+from adopt import _speedups
+from adopt._speedups import memory
+from adopt._speedups import process
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = 30
+
+
+def bench_models(tables: int) -> str:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = module  # its dataclasses look themselves up there
+    try:
+        spec.loader.exec_module(module)
+        source: str = module.model_source(tables)
+    finally:
+        del sys.modules["bench_run"]
+    return source
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [(None, True), ("1", True), ("0", False), ("off", False), ("no", False)]
+)
+def test_the_switch(monkeypatch: pytest.MonkeyPatch, value: str | None, on: bool) -> None:
+    if value is None:
+        monkeypatch.delenv(_speedups.SWITCH, raising=False)
+    else:
+        monkeypatch.setenv(_speedups.SWITCH, value)
+    assert _speedups.enabled() is on
+
+
+def test_version_gate() -> None:
+    assert _speedups.tested("1.20.1", (1, 20))
+    assert _speedups.tested("1.9.0", (1, 20))
+    assert not _speedups.tested("1.21.0", (1, 20))
+    assert not _speedups.tested("2.0.0b1", (1, 20))
+    assert _speedups.release("nonsense") == (0, 0)
+
+
+def test_process_tuning_is_undone_and_off_when_switched_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = gc.get_threshold()
+    with process.tuned():
+        assert gc.get_threshold() == process.THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before
+    monkeypatch.setenv(_speedups.SWITCH, "0")
+    with process.tuned():
+        assert gc.get_threshold() == before
+    memory.release()  # the plain path: nothing to do, nothing raised
+
+
+def _drift(url: str) -> None:
+    """An extra column and a missing index: two differences the check must name either way."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE t0003 ADD COLUMN extra INTEGER")
+        if conn.dialect.name == "mysql":
+            conn.exec_driver_sql("DROP INDEX ix_t0002_name ON t0002")
+        else:
+            conn.exec_driver_sql("DROP INDEX ix_t0002_name")
+    engine.dispose()
+
+
+def _built(url: str, project: Path) -> None:
+    spec = importlib.util.spec_from_file_location("gen", project / "gen.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    engine = sa.create_engine(url)
+    module.metadata.create_all(engine)
+    engine.dispose()
+
+
+def _both_ways(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[tuple[int, dict[str, Any]]]:
+    found = []
+    for switch in ("1", "0"):
+        monkeypatch.setenv(_speedups.SWITCH, switch)
+        found.append(adopt_json(*args))
+        sys.modules.pop("gen", None)
+    return found
+
+
+def _script(path: str) -> str:
+    return re.sub(r"Create Date: .*", "", Path(path).read_text())
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
+def test_speedups_on_and_off_give_the_same_reports(
+    dialect: str,
+    make_database: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = tmp_path / "bench"
+    project.mkdir()
+    (project / "gen.py").write_text(bench_models(TABLES))
+    monkeypatch.chdir(project)
+    monkeypatch.syspath_prepend(str(project))
+    drifted, clean = make_database(dialect), make_database(dialect)
+    _built(drifted, project)
+    _built(clean, project)
+    _drift(drifted)
+
+    models = ("--models", "gen:metadata")
+    (on_code, on), (off_code, off) = _both_ways(monkeypatch, "check", *models, "--url", drifted)
+    assert on_code == off_code == 3
+    assert on["check"] == off["check"]
+    kinds = sorted(d["kind"] for d in on["check"]["differences"])
+    assert len(kinds) == 2, kinds
+
+    scripts = []
+    for switch in ("1", "0"):
+        monkeypatch.setenv(_speedups.SWITCH, switch)
+        code, made = adopt_json("baseline", *models, "--url", clean, "--rev-id", "b0")
+        assert code == 0, made["error"]
+        assert made["verification"]["passed"] is True
+        assert made["check"] == made["check"] | {"matches": True}
+        scripts.append((_script(made["baseline"]["path"]), made["verification"]))
+        shutil.rmtree("migrations")
+        Path("alembic.ini").unlink()
+        sys.modules.pop("gen", None)
+    (on_script, on_verified), (off_script, off_verified) = scripts
+    assert on_script == off_script
+    assert on_verified == off_verified
