@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from helpers import adopt
 from helpers import adopt_json
 
 from adopt import _speedups
@@ -146,3 +147,22 @@ def test_speedups_on_and_off_give_the_same_reports(
     (on_script, on_verified), (off_script, off_verified) = scripts
     assert on_script == off_script
     assert on_verified == off_verified
+
+
+def test_an_alembic_newer_than_tested_renders_the_baseline_itself(
+    sample: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The private rendering functions are used only with the releases they were tested
+    against: with a later one, Alembic renders the baseline alone, a note says so, and the
+    verification still proves it."""
+    from adopt.build import baseline
+
+    assert baseline.rendering_fits()
+    monkeypatch.setattr(baseline, "RENDERING_TESTED_UP_TO", (1, 0))
+    assert not baseline.rendering_fits()
+    project = sample("inventory")
+    url = f"sqlite:///{project / 'inventory.db'}"
+    result = adopt("baseline", "--models", "inventory.models:Base", "--url", url)
+    assert result.exit_code == 0, result.output
+    assert "newer than adopt's baseline rendering was tested with" in result.output
+    assert "Verified" in result.output or "verified" in result.output

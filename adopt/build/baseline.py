@@ -7,6 +7,7 @@ import functools
 import importlib
 import io
 import re
+import warnings
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import alembic
 import sqlalchemy
 from alembic.autogenerate import RevisionContext
 from alembic.autogenerate import render as alembic_render
@@ -34,6 +36,7 @@ from adopt.build import envrun
 from adopt.reading import live_names
 from adopt._speedups import enabled as speedups_enabled
 from adopt._speedups import memory
+from adopt._speedups import tested
 from adopt.reading import schema
 from adopt.discovery import Models
 from adopt.errors import AdoptError
@@ -193,12 +196,37 @@ def _generate(
     return Baseline(created.revision, Path(created.path), message, summarise(tables))
 
 
+# Alembic's private rendering functions that _rendered_per_bind replaces or calls, and the last
+# release they were read and tested against (tests/test_baseline_rendering.py).
+RENDERING_NAMES = ("_render_python_into_templatevars", "_render_cmd_body", "_indent")
+RENDERING_TESTED_UP_TO = (1, 20)
+
+
+def rendering_fits() -> bool:
+    """Whether this Alembic has the rendering functions, as adopt was tested with them."""
+    present = all(hasattr(alembic_render, name) for name in RENDERING_NAMES)
+    return present and tested(alembic.__version__, RENDERING_TESTED_UP_TO)
+
+
 @contextlib.contextmanager
 def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
     """Render each bind's operations with its own context: Alembic renders them all with the
     last bind's, so with binds on two dialects one bind's defaults and types would be spelled
     for the other's (a PostgreSQL `true` rendered as SQLite's `1`). Then let the operations go
-    before Alembic writes and loads the script: at 1,000 tables they are the peak memory."""
+    before Alembic writes and loads the script: at 1,000 tables they are the peak memory.
+
+    This replaces a private function of Alembic's and calls two more: only with the releases
+    it was tested against (`rendering_fits`). With another, Alembic renders the script as it
+    does, and a warning says what is lost; the verification still proves the result."""
+    if not rendering_fits():
+        warnings.warn(
+            f"Alembic {alembic.__version__} is newer than adopt's baseline rendering was tested "
+            "with: the baseline is rendered by Alembic alone (constraints in Alembic's order, "
+            "one dialect's spelling for every bind); upgrade adopt to get them back.",
+            stacklevel=2,
+        )
+        yield
+        return
     original = alembic_render._render_python_into_templatevars
 
     def render(last: AutogenContext, migration_script: Any, template_args: dict[str, Any]) -> None:
