@@ -6,12 +6,16 @@ Long steps report through `progress`, a callable that takes one line of text."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
 from typing import Any
+from typing import Concatenate
+from typing import ParamSpec
+from typing import TypeVar
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,6 +60,8 @@ from adopt.urls import sqlite_path
 from adopt.wording import counted
 
 Progress = Callable[[str], None]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _quiet(_message: str) -> None:
@@ -442,33 +448,22 @@ def prepare_repository(project: Project) -> repository.Repository:
     return repository.create(project.models, project.live.url, project.directory)
 
 
+def _under_the_project_lock(
+    step: Callable[Concatenate[Project, P], R],
+) -> Callable[Concatenate[Project, P], R]:
+    """The step, with the project's lock held: two runs in one project never both write a
+    baseline (adopt.build.project_lock)."""
+
+    @functools.wraps(step)
+    def locked(project: Project, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with project_lock.held(repository.directory_for(project.models, project.directory)):
+            return step(project, *args, **kwargs)
+
+    return locked
+
+
+@_under_the_project_lock
 def baseline(
-    project: Project,
-    *,
-    scratch: str = "auto",
-    message: str = "baseline",
-    rev_id: str | None = None,
-    accept_differences: bool = False,
-    exclude_unmanaged: bool = False,
-    checked: Checked | Sequence[Checked] | None = None,
-    progress: Progress = _quiet,
-) -> Adoption:
-    """`_baseline`, with the project's lock held: two runs in one project never both write
-    a baseline (adopt.build.project_lock)."""
-    with project_lock.held(repository.directory_for(project.models, project.directory)):
-        return _baseline(
-            project,
-            scratch=scratch,
-            message=message,
-            rev_id=rev_id,
-            accept_differences=accept_differences,
-            exclude_unmanaged=exclude_unmanaged,
-            checked=checked,
-            progress=progress,
-        )
-
-
-def _baseline(
     project: Project,
     *,
     scratch: str = "auto",

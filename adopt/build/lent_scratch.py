@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
 from adopt.reading import connect
+from adopt.build import project_lock
 from adopt.errors import UsageError
 from adopt.urls import hide_password
 
@@ -169,14 +170,9 @@ def _file_lock(path: str, shown: URL) -> Iterator[None]:
         yield
         return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UsageError(
-                f"Another adopt is using the scratch database {hide_password(shown)}; wait for "
-                "it to finish, or give this run another empty database."
-            ) from None
+    with project_lock.exclusive(
+        fd,
+        f"Another adopt is using the scratch database {hide_password(shown)}; wait for it to "
+        "finish, or give this run another empty database.",
+    ):
         yield
-    finally:
-        os.close(fd)

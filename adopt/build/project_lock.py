@@ -26,14 +26,23 @@ def held(migrations: Path) -> Iterator[None]:
     except OSError:  # the folder is missing or unreadable: what follows says so better
         yield
         return
+    with exclusive(
+        fd,
+        f"Another adopt is writing migrations in {folder}; wait for it to finish, then run "
+        "'adopt status' to see where the databases stand.",
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def exclusive(fd: int, refusal: str) -> Iterator[None]:
+    """Hold an exclusive lock on the open file `fd` while the block runs, then close it; if
+    another process holds it, refuse with `refusal` at once rather than wait."""
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UsageError(
-                f"Another adopt is writing migrations in {folder}; wait for it to finish, then "
-                "run 'adopt status' to see where the databases stand."
-            ) from None
+            raise UsageError(refusal) from None
         yield
     finally:
         os.close(fd)

@@ -49,49 +49,54 @@ class Verification:
 
 def upgrade(repo: Repository, models: Models, engine: Engine, destination: str = "heads") -> None:
     """Run the repository's revisions up to `destination` on `engine` through env.py."""
+    with connect.connection(engine) as conn, conn.begin(), write_behind.ddl_behind(conn):
+        _upgraded(
+            repo,
+            models,
+            conn,
+            destination,
+            "Upgrading an empty scratch database with the baseline failed with {detail}; the "
+            "baseline cannot rebuild the schema, fix it or the models.",
+        )
+
+
+def _upgraded(
+    repo: Repository, models: Models, conn: Any, destination: str, failure: str
+) -> None:
+    """The revisions up to `destination` run on `conn` through the project's env.py, as
+    `alembic upgrade` runs them. With binds, only this bind's database is upgraded; the other
+    binds' calls migrate nothing."""
     config, script = repo.config(), repo.script()
 
     def apply(rev: Any, context: Any) -> Any:
         return script._upgrade_revs(destination, rev)
 
-    # With binds, only this bind's database is upgraded; the other binds' calls migrate nothing.
-    with connect.connection(engine) as conn, conn.begin(), write_behind.ddl_behind(conn):
-        envrun.run(
-            config,
-            script,
-            {models.bind: conn},
-            apply,
-            flask_app=models.flask_app,
-            only_listed=models.is_multi,
-            as_sql=False,
-            destination_rev=destination,
-            failure="Upgrading an empty scratch database with the baseline failed with "
-            "{detail}; the baseline cannot rebuild the schema, fix it or the models.",
-        )
+    envrun.run(
+        config,
+        script,
+        {models.bind: conn},
+        apply,
+        flask_app=models.flask_app,
+        only_listed=models.is_multi,
+        as_sql=False,
+        destination_rev=destination,
+        failure=failure,
+    )
 
 
 def upgrade_live(repo: Repository, models: Models, target: Any, timeout: int | None) -> None:
     """Run the pending revisions on a real database (a target stamped at an older revision)
     through env.py, in one transaction where the server has transactional DDL."""
-    config, script = repo.config(), repo.script()
-
-    def apply(rev: Any, context: Any) -> Any:
-        return script._upgrade_revs("heads", rev)
-
     engine = connect.create(target.url, timeout=timeout)
     try:
         with connect.connection(engine) as conn, conn.begin():
-            envrun.run(
-                config,
-                script,
-                {models.bind: conn},
-                apply,
-                flask_app=models.flask_app,
-                only_listed=models.is_multi,
-                as_sql=False,
-                destination_rev="heads",
-                failure=f"Upgrading {target.label} failed with {{detail}}; it stays stamped where "
-                "it was; run 'flask db upgrade' to see the whole error.",
+            _upgraded(
+                repo,
+                models,
+                conn,
+                "heads",
+                f"Upgrading {target.label} failed with {{detail}}; it stays stamped where it "
+                "was; run 'flask db upgrade' to see the whole error.",
             )
     finally:
         engine.dispose()
@@ -118,7 +123,7 @@ def verify(
     what this comparison would set aside. Accepted differences always get the comparison."""
     # The generation before leaves its garbage (Alembic's operations, the loaded script: a
     # third of a million objects at 1,000 tables): gone before the rebuild allocates, it does
-    # not add to the peak memory (see cli.main's thresholds).
+    # not add to the peak memory (adopt._speedups.process).
     memory.release()
     upgrade(repo, models, scratch)
     return examine(models, scratch, live, unmanaged, options, check=check)

@@ -47,12 +47,12 @@ from adopt.compare.drift_text import index_sig
 from adopt.compare.drift_text import is_boolean
 from adopt.compare.drift_text import is_identity
 from adopt.compare.drift_text import name_arg
+from adopt.compare.drift_text import named_label
 from adopt.compare.drift_text import null_words
 from adopt.compare.drift_text import same_sql
 from adopt.compare.drift_text import spelling_of
 from adopt.compare.drift_text import suggest_default
 from adopt.compare.drift_text import type_fix
-from adopt.compare.drift_text import type_label
 from adopt.compare.drift_text import type_note
 from adopt.compare.drift_text import type_words
 from adopt.reading import schema
@@ -298,7 +298,7 @@ def _index(item: Any, dialect: Dialect) -> Classified:
     op, index = item
     table = _table_name(index.table)
     what = index_sig(index)
-    label = type_label(index.name, what)
+    label = named_label(index.name, what)
     # MySQL has no unique constraint apart from its unique index.
     kind = "unique" if index.unique and dialect.name == "mysql" else "index"
     if op == "add_index":
@@ -323,7 +323,7 @@ def _constraint(item: Any, _d: Dialect) -> Classified:
     table = _table_name(constraint.table)
     kind = "unique" if isinstance(constraint, UniqueConstraint) else "constraint"
     what = f"{kind} {cols_of(constraint)}"
-    label = type_label(constraint.name, what)
+    label = named_label(constraint.name, what)
     if op == "add_constraint":
         return Difference(
             kind,
@@ -345,7 +345,7 @@ def _constraint(item: Any, _d: Dialect) -> Classified:
 def _fk(item: Any, _d: Dialect) -> Classified:
     op, fk = item
     table = _table_name(fk.table)
-    label = type_label(fk.name, fk_sig(fk))
+    label = named_label(fk.name, fk_sig(fk))
     if op == "add_fk":
         return Difference(
             "foreign_key",
@@ -437,21 +437,21 @@ def _renamed(old: Any, new: Any) -> Classified:
     if old.name is None or new.name is None:
         return SetAside(
             table,
-            type_label(old.name or new.name, what),
+            named_label(old.name or new.name, what),
             f"the same {kind.replace('_', ' ')} on both sides; only one side names it "
             f"({old.name or new.name!r}), so nothing a migration refers to differs",
         )
     if _cut_by_server(str(new.name), str(old.name)):
         return SetAside(
             table,
-            type_label(str(new.name), what),
+            named_label(str(new.name), what),
             f"the server cut the name to {PG_NAME_BYTES} bytes ({old.name!r}); it cuts names "
             "in every statement the same way, so migrations reach this one by either name",
         )
     return Difference(
         kind + "_name",
         table,
-        type_label(str(new.name), what),
+        named_label(str(new.name), what),
         f"the same {kind.replace('_', ' ')}, named {old.name!r} in the database and "
         f"{new.name!r} in the models; a later migration dropping {new.name!r} would fail here",
         f"name it {old.name!r} in the model (or rename it in the database first)",
@@ -484,7 +484,7 @@ def _changed(old: Any, new: Any) -> Classified:
     return Difference(
         kind,
         table,
-        type_label(old.name or new.name, cols_of(old)),
+        named_label(old.name or new.name, cols_of(old)),
         f"database {_what(old)}, models {_what(new)}",
         f"declare it in the model as the database has it: {_code(old)}",
     )
@@ -501,7 +501,7 @@ def _fk_changed(table: str, old: ForeignKeyConstraint, new: ForeignKeyConstraint
     return Difference(
         "foreign_key",
         table,
-        type_label(old.name, fk_sig(old)),
+        named_label(old.name, fk_sig(old)),
         f"database {fk_text(old)}, models {fk_text(new)}: {why}",
         fix,
     )
@@ -639,7 +639,7 @@ def _redundant_uniques(
                 OWN,
                 SetAside(
                     _table_name(model),
-                    type_label(item[1].name, f"unique {cols_of(item[1])}"),
+                    named_label(item[1].name, f"unique {cols_of(item[1])}"),
                     f"repeats {repeated}, which the database has; PostgreSQL and SQLite create "
                     "no second one, so nothing is missing",
                 ),

@@ -30,10 +30,10 @@ from adopt.compare.drift_text import impl_of
 from adopt.compare.drift_text import is_decimal
 from adopt.compare.drift_text import is_plain_string
 from adopt.compare.drift_text import name_arg
+from adopt.compare.drift_text import named_label
 from adopt.compare.drift_text import same_sql
 from adopt.compare.drift_text import suggest_default
 from adopt.compare.drift_text import type_fix
-from adopt.compare.drift_text import type_label
 from adopt.compare.drift_text import type_words
 from adopt.reading import schema
 
@@ -327,7 +327,7 @@ def _fk_names(live: schema.LiveTable, dialect: Dialect) -> list[Difference | Set
             Difference(
                 "foreign_key_name",
                 live.model.fullname,
-                type_label(name, fk_sig(fk)),
+                named_label(name, fk_sig(fk)),
                 f"the same foreign key, named {match['name']!r} in the database and {name!r} in "
                 f"the models; a later migration dropping {name!r} would fail here",
                 f"name it {match['name']!r} in the model (or rename it in the database first)",
@@ -374,7 +374,7 @@ def _check_difference(
         return Difference(
             "check",
             table,
-            type_label(name, f"CHECK ({model})"),
+            named_label(name, f"CHECK ({model})"),
             f"CHECK ({model}) is in the models, not in the database",
             "create the check in the database first, or remove it from the model",
         )
@@ -382,7 +382,7 @@ def _check_difference(
         return Difference(
             "check",
             table,
-            type_label(name, f"CHECK ({db})"),
+            named_label(name, f"CHECK ({db})"),
             f"CHECK ({db}) is in the database, not in the models; a baseline would leave it out",
             f"declare sa.CheckConstraint({db!r}"
             + name_arg(name)
@@ -391,7 +391,7 @@ def _check_difference(
     return Difference(
         "check",
         table,
-        type_label(name, f"CHECK ({db})"),
+        named_label(name, f"CHECK ({db})"),
         f"{name!r} is CHECK ({db}) in the database, CHECK ({model}) in the models",
         "declare the database's condition in the model's CheckConstraint",
     )
@@ -416,7 +416,7 @@ def _check_names(
         Difference(
             "check_name",
             table,
-            type_label(model, f"CHECK ({text})"),
+            named_label(model, f"CHECK ({text})"),
             f"the same check, named {db!r} in the database and {model!r} in the models",
             f"name it {db!r} in the model (or rename it in the database first)",
         )

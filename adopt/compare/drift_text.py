@@ -48,7 +48,7 @@ def name_arg(name: Any) -> str:
     return f", name={str(name)!r}" if name and not schema.is_generated_name(str(name)) else ""
 
 
-def type_label(name: Any, what: str) -> str:
+def named_label(name: Any, what: str) -> str:
     return f"{name} {what}" if name else what
 
 

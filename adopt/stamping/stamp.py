@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,42 +101,57 @@ def write_head(
     stamped or not, never in between."""
     head = revision or single_head(script)  # the revision written: head unless named
     shown = target.label
+    with _connected(target, audit_choice, timeout) as conn:
+        with conn.begin():
+            _lock(conn, target)
+            before = version_table.read(conn, schema=target.schema)
+            reason = refusal(before, single_head(script), script, shown)
+            if reason:
+                raise UsageError(reason)
+            if before.revisions == (head,):
+                return StampResult(shown, before.label, before.label, "already at head")
+            options = {"version_table_schema": target.schema} if target.schema else {}
+            MigrationContext.configure(conn, opts=options).stamp(script, head)
+            item = audit.entry(
+                hide_password(target.url), target.schema, head, fingerprint, before=before.label
+            )
+            if audit_choice == "table":
+                audit.record_in_table(conn, item, target.schema)
+        committed.record(f"{shown} stamped at {head}")
+        _unlock(conn, target)
+        after = version_table.read(conn, schema=target.schema)
+    if after.revisions != (head,):
+        raise AdoptError(f"Stamping {shown} did not stick (alembic_version reads {after.label}).")
+    problem = _recorded_in_file(audit_choice, item)
+    return StampResult(shown, before.label, after.label, "stamped", problem)
+
+
+@contextmanager
+def _connected(target: Target, audit_choice: str, timeout: int | None) -> Iterator[Connection]:
+    """A connection to `target` for writing alembic_version, once the audit file (if that is
+    the team's choice) is known to be writable: refused before anything is written."""
     if audit_choice.startswith("file:"):
-        audit.require_writable(Path(audit_choice[5:]))  # refused before anything is written
+        audit.require_writable(Path(audit_choice[5:]))
     engine = connect.create(target.url, timeout=timeout)
     if engine.dialect.name == "sqlite":
         connect.immediate_transactions(engine)
     try:
         with connect.connection(engine) as conn:
-            with conn.begin():
-                _lock(conn, target)
-                before = version_table.read(conn, schema=target.schema)
-                reason = refusal(before, single_head(script), script, shown)
-                if reason:
-                    raise UsageError(reason)
-                if before.revisions == (head,):
-                    return StampResult(shown, before.label, before.label, "already at head")
-                options = {"version_table_schema": target.schema} if target.schema else {}
-                MigrationContext.configure(conn, opts=options).stamp(script, head)
-                item = audit.entry(
-                    hide_password(target.url), target.schema, head, fingerprint, before=before.label
-                )
-                if audit_choice == "table":
-                    audit.record_in_table(conn, item, target.schema)
-            committed.record(f"{shown} stamped at {head}")
-            _unlock(conn, target)
-            after = version_table.read(conn, schema=target.schema)
+            yield conn
     finally:
         engine.dispose()
-    if after.revisions != (head,):
-        raise AdoptError(f"Stamping {shown} did not stick (alembic_version reads {after.label}).")
-    problem = ""
-    if audit_choice.startswith("file:"):
-        try:
-            audit.record_in_file(Path(audit_choice[5:]), item)
-        except OSError as exc:  # the stamp is committed: say so, and that the record is not
-            problem = f"audit record not written to {audit_choice[5:]} ({exc.strerror or exc})"
-    return StampResult(shown, before.label, after.label, "stamped", problem)
+
+
+def _recorded_in_file(audit_choice: str, item: audit.Entry) -> str:
+    """Append the audit record to the team's file, after the commit; what went wrong, if it
+    could not be (the change is committed: the caller says so, and that the record is not)."""
+    if not audit_choice.startswith("file:"):
+        return ""
+    try:
+        audit.record_in_file(Path(audit_choice[5:]), item)
+    except OSError as exc:
+        return f"audit record not written to {audit_choice[5:]} ({exc.strerror or exc})"
+    return ""
 
 
 def unstamp(
@@ -150,43 +167,30 @@ def unstamp(
             "audit = 'none' keeps no record of adopt's stamps, so there is nothing adopt may "
             "undo; clear alembic_version by hand if you must."
         )
-    if audit_choice.startswith("file:"):
-        audit.require_writable(Path(audit_choice[5:]))
-    engine = connect.create(target.url, timeout=timeout)
-    if engine.dialect.name == "sqlite":
-        connect.immediate_transactions(engine)
-    try:
-        with connect.connection(engine) as conn:
-            with conn.begin():
-                _lock(conn, target)
-                now = version_table.read(conn, schema=target.schema)
-                database = hide_password(target.url)
-                record = audit.last_entry(conn, audit_choice, database, target.schema)
-                restored = _state_to_restore(record, now, shown, audit_choice)
-                _restore(conn, restored, target.schema)
-                item = audit.entry(
-                    database,
-                    target.schema,
-                    restored,
-                    record.fingerprint if record else "",
-                    before=now.label,
-                    action=audit.UNSTAMP,
-                )
-                if audit_choice == "table":
-                    audit.record_in_table(conn, item, target.schema)
-            committed.record(f"{shown} unstamped back to {restored}")
-            _unlock(conn, target)
-            after = version_table.read(conn, schema=target.schema)
-    finally:
-        engine.dispose()
+    with _connected(target, audit_choice, timeout) as conn:
+        with conn.begin():
+            _lock(conn, target)
+            now = version_table.read(conn, schema=target.schema)
+            database = hide_password(target.url)
+            record = audit.last_entry(conn, audit_choice, database, target.schema)
+            restored = _state_to_restore(record, now, shown, audit_choice)
+            _restore(conn, restored, target.schema)
+            item = audit.entry(
+                database,
+                target.schema,
+                restored,
+                record.fingerprint if record else "",
+                before=now.label,
+                action=audit.UNSTAMP,
+            )
+            if audit_choice == "table":
+                audit.record_in_table(conn, item, target.schema)
+        committed.record(f"{shown} unstamped back to {restored}")
+        _unlock(conn, target)
+        after = version_table.read(conn, schema=target.schema)
     if after.label != restored:
         raise AdoptError(f"Unstamping {shown} did not stick (alembic_version reads {after.label}).")
-    problem = ""
-    if audit_choice.startswith("file:"):
-        try:
-            audit.record_in_file(Path(audit_choice[5:]), item)
-        except OSError as exc:
-            problem = f"audit record not written to {audit_choice[5:]} ({exc.strerror or exc})"
+    problem = _recorded_in_file(audit_choice, item)
     return StampResult(shown, now.label, after.label, "unstamped", problem)
 
 
