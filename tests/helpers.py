@@ -123,6 +123,29 @@ def scratch_leftovers(url: str) -> list[str]:
         e.dispose()
 
 
+def recording_scratch_names(monkeypatch: Any) -> list[str]:
+    """The names of the scratch databases this process creates from now on (its own, unlike
+    what scratch_leftovers sees on a server other test sessions share)."""
+    from adopt.build import scratch
+
+    made: list[str] = []
+    original = scratch.scratch_name
+
+    def recorded(born: float | None = None) -> str:
+        name = original(born)
+        made.append(name)
+        return name
+
+    monkeypatch.setattr(scratch, "scratch_name", recorded)
+    return made
+
+
+def assert_gone(url: str, names: list[str]) -> None:
+    """None of these scratch databases is left on the server behind url."""
+    left = sorted(set(names) & set(scratch_leftovers(url)))
+    assert not left, f"scratch databases left behind: {left}"
+
+
 def revision_files(project: Path, directory: str = "migrations") -> list[Path]:
     return sorted((project / directory / "versions").glob("*.py"))
 

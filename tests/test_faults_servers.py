@@ -1,4 +1,4 @@
-"""The database server stopped mid-run (issue 7), not just one connection killed.
+"""The database server stopped mid-run, not just one connection killed.
 
 Each test module run starts its own PostgreSQL cluster (initdb + pg_ctl, run as the postgres
 user when the tests run as root) and its own MariaDB instance (mariadb-install-db + mariadbd),

@@ -1,4 +1,4 @@
-"""Property tests (issue #7): hypothesis generates model sets (tables, columns of many types,
+"""Property tests: hypothesis generates model sets (tables, columns of many types,
 nullability, server and Python defaults, indexes, uniques, foreign keys, composite keys, names
 that need quoting); for each, on every dialect, the live database is created from the models
 and filled with a few rows, then adopted through the core API. The check must find no

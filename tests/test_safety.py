@@ -1,4 +1,4 @@
-"""Nothing lost, nothing leaked (issue 7).
+"""Nothing lost, nothing leaked.
 
 1. Read-only: every command that says it reads (check, baseline, status, stamp --sql, and the
    checks before a stamp that is refused) leaves the live schema, its rows and alembic_version
@@ -525,7 +525,7 @@ def test_revision_message_with_quotes_and_newlines(
 
 
 MESSAGE_BUG = (
-    "BUG adopt/baseline.py generate: the message goes unescaped into the revision's "
+    "BUG baseline.generate: the message goes unescaped into the revision's "
     "docstring; '\"\"\"' or '\\N{' makes the file invalid Python, and the run ends in "
     "'Unexpected SyntaxError ... report it' (exit 1) instead of an importable revision or a "
     "refusal (exit 2)"
@@ -635,7 +635,7 @@ def test_forty_character_revision_is_refused_as_unknown(
 
 
 FOREIGN_VERSION_BUG = (
-    "BUG adopt/version_table.py read: an alembic_version table without a version_num column "
+    "BUG version_table.read: an alembic_version table without a version_num column "
     "fails with OperationalError 'no such column', which cli.AdoptGroup reports as 'The "
     "database connection failed mid-run' (exit 4) and fleet._one as 'connection lost; run the "
     "command again' (unreachable, exit 4)"
@@ -924,11 +924,11 @@ def test_sqlite_file_that_is_not_a_database(plain: Callable[..., tuple[Path, str
 
 
 READER_BUGS = {
-    "mariadb-select": "BUG adopt/scratch.py _server_database: when CREATE DATABASE is denied, "
+    "mariadb-select": "BUG scratch._server_database: when CREATE DATABASE is denied, "
     "the cleanup drop(admin, name) in its finally raises OperationalError 1044 (DROP denied "
     "too), which masks 'Cannot create a scratch database' and escapes fleet.prepare; the CLI "
     "reports 'The database connection failed mid-run ... check the server' with exit 4",
-    "mariadb-select+scratch": "BUG adopt/fleet.py _one: PyMySQL raises OperationalError 1142 "
+    "mariadb-select+scratch": "BUG fleet._one: PyMySQL raises OperationalError 1142 "
     "('CREATE command denied ... alembic_version'), and every OperationalError is reported as "
     "'connection lost ...; run the command again' (unreachable, exit 4): a missing privilege "
     "is not a lost connection",
@@ -1125,13 +1125,13 @@ def _start_hanging_runs_early(request: pytest.FixtureRequest) -> None:
 
 
 HANG_BUGS = {
-    "mariadb-check": "BUG adopt/connect.py create: PyMySQL's connect_timeout covers only the TCP "
+    "mariadb-check": "BUG connect.create: PyMySQL's connect_timeout covers only the TCP "
     "connect; the handshake is read with read_timeout, left unset without --timeout, so a "
     "server that accepts and never answers hangs 'adopt check' forever",
-    "postgresql-stamp": "BUG adopt/fleet.py _head_schema -> scratch.open_scratch/_server_database:"
+    "postgresql-stamp": "BUG fleet._head_schema -> scratch.open_scratch/_server_database:"
     " the head schema is built on the target's server through connect.create(...) without the "
     "--timeout, so 'stamp --timeout 2' waits the default 10 s (CONNECT_TIMEOUT) first",
-    "mariadb-stamp": "BUG adopt/fleet.py _head_schema -> scratch._server_database: the scratch "
+    "mariadb-stamp": "BUG fleet._head_schema -> scratch._server_database: the scratch "
     "admin connection ignores --timeout, and on MySQL without read_timeout the handshake never "
     "ends: 'stamp --timeout 2' hangs forever",
 }

@@ -1,4 +1,4 @@
-"""Stamping every target (issue 4): alembic_version states, drift refused then forced,
+"""Stamping every target: alembic_version states, drift refused then forced,
 unreachable targets among reachable ones, concurrent stampers, re-runs, targets from
 configuration, environment and files, and PostgreSQL tenant schemas."""
 

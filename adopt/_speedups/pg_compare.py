@@ -52,7 +52,7 @@ WHERE c.relkind = 'S'
 """
 
 # The Alembic releases whose two methods replaced here were read and tested against
-# (tests/test_reflect_once.py); with a later one they are left to Alembic until checked again.
+# (tests/test_shared_reflection.py); with a later one they are left to Alembic until checked again.
 TESTED_UP_TO = (1, 20)
 
 _NEXTVAL = re.compile(r"nextval\('(.+?)'::regclass\)")

@@ -15,7 +15,7 @@ its AutogenContext (`inspector` is a memoized attribute of it) and
 compare._populate_migration_script, which is what produce_migrations calls. An Alembic without
 that function gets compare_metadata as it is, and reflects the tables itself again; an Alembic
 that no longer looks for its bulk reads under these keys simply reads them again.
-tests/test_reflect_once.py counts the statements, which tells either apart."""
+tests/test_shared_reflection.py counts the statements, which tells either apart."""
 
 from __future__ import annotations
 

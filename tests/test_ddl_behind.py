@@ -1,4 +1,4 @@
-"""DDL run behind the caller (adopt/write_behind.py): what it must keep of a run statement by
+"""DDL run behind the caller (adopt._speedups.write_behind): what it must keep of a run statement by
 statement."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The baseline's rebuild runs beside the check of the live database (adopt/background.py), the
-revisions are loaded once per run (Repository.script) and the downgrade holds no table copies:
-what each of these must not change."""
+"""The baseline's rebuild runs beside the check of the live database
+(adopt._speedups.background), the revisions are loaded once per run (Repository.script) and the
+downgrade holds no table copies: what each of these must not change."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from alembic.util import pyfiles
 from helpers import APPS
 from helpers import adopt
 from helpers import adopt_json
+from helpers import assert_gone
 from helpers import assert_untouched
 from helpers import live
+from helpers import recording_scratch_names
 from helpers import revision_files
-from helpers import scratch_leftovers
 from helpers import version_rows
 
 from adopt import pipeline
@@ -82,7 +83,10 @@ def test_background_result_and_error_reach_the_caller() -> None:
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
 def test_drift_found_while_rebuilding_leaves_nothing(
-    sample: Callable[..., Path], make_database: Callable[[str], str], dialect: str
+    sample: Callable[..., Path],
+    make_database: Callable[[str], str],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The check finds a difference while the scratch database is being rebuilt: the rebuild
     is called off, the baseline and the repository written for it are removed, the scratch
@@ -94,7 +98,7 @@ def test_drift_found_while_rebuilding_leaves_nothing(
         conn.exec_driver_sql("ALTER TABLE suppliers ADD COLUMN fax VARCHAR(30)")
     e.dispose()
     state = live(url)
-    scratch_before = set(scratch_leftovers(url))
+    made = recording_scratch_names(monkeypatch)
 
     for command in ("baseline", "run"):
         extra = ["--yes"] if command == "run" else []
@@ -103,7 +107,7 @@ def test_drift_found_while_rebuilding_leaves_nothing(
         assert [d["object"] for d in document["check"]["differences"]] == ["fax"]
         assert not (project / "migrations").exists()
         assert not (project / "alembic.ini").exists()
-        assert set(scratch_leftovers(url)) == scratch_before
+        assert_gone(url, made)
         assert_untouched(url, state, command)
 
 
@@ -242,13 +246,17 @@ def test_downgrade_drops_every_table_and_upgrade_rebuilds(
 @pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
 @pytest.mark.parametrize("fails", [False, True])
 def test_scratch_database_dropped_behind_the_stamp_is_gone_when_the_block_ends(
-    sample: Callable[..., Path], make_database: Callable[[str], str], dialect: str, fails: bool
+    sample: Callable[..., Path],
+    make_database: Callable[[str], str],
+    dialect: str,
+    fails: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`adopt run` drops the scratch database in a thread while it stamps: the drop is handed
     over when the verification ends, and waited for when the block ends, also on an error."""
     url = make_database(dialect)
     sample("inventory", url)
-    before = set(scratch_leftovers(url))
+    made = recording_scratch_names(monkeypatch)
     project = pipeline.locate(models="inventory.models:Base", url=url)
     with contextlib.suppress(KeyboardInterrupt), scratch.dropped_behind():
         adoption = pipeline.baseline(project)
@@ -259,6 +267,7 @@ def test_scratch_database_dropped_behind_the_stamp_is_gone_when_the_block_ends(
         if fails:
             raise KeyboardInterrupt
     assert pending[0].done
-    assert set(scratch_leftovers(url)) == before
+    assert len(made) == 1  # the verification's
+    assert_gone(url, made)
     assert scratch._BEHIND.get() is None  # outside the block, drops are inline again
     assert version_rows(url) == [adoption.baseline.revision]
