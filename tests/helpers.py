@@ -17,9 +17,79 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from click.testing import Result
+from sqlalchemy.engine import make_url
 
 from adopt.cli import cli
 from adopt.reading import schema
+
+# --- the servers and samples every test module uses ---------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+REQUIRE_SERVERS = os.environ.get("ADOPT_REQUIRE_SERVERS") == "1"
+SERVERS = {
+    "postgresql": os.environ.get(
+        "ADOPT_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/postgres"
+    ),
+    "mariadb": os.environ.get("ADOPT_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+TEST_DB_PREFIX = "adopt_test_"
+_reachability: dict[str, str | None] = {}
+
+
+def server_problem(dialect: str) -> str | None:
+    """None if the server answers, else why not (checked once per run)."""
+    if dialect not in _reachability:
+        engine = sa.create_engine(SERVERS[dialect], connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect():
+                _reachability[dialect] = None
+        except Exception as exc:
+            _reachability[dialect] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        finally:
+            engine.dispose()
+    return _reachability[dialect]
+
+
+def require_server(dialect: str) -> None:
+    if dialect == "sqlite":
+        return
+    problem = server_problem(dialect)
+    if problem:
+        message = (
+            f"no {dialect} server at {make_url(SERVERS[dialect]).render_as_string()}: {problem}"
+        )
+        if REQUIRE_SERVERS:
+            pytest.fail("ADOPT_REQUIRE_SERVERS=1 but " + message)
+        pytest.skip(message)
+
+
+def admin_execute(dialect: str, statement: str) -> None:
+    engine = sa.create_engine(SERVERS[dialect], isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def quoted(dialect: str, name: str) -> str:
+    return f'"{name}"' if dialect == "postgresql" else f"`{name}`"
+
+
+def build(project: Path, url: str | None) -> None:
+    env = dict(os.environ)
+    if url:
+        env["DATABASE_URL"] = url
+    subprocess.run(
+        [sys.executable, "build_legacy_db.py"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
 
 APPS = {
     "microblog": ["--app", "microblog"],

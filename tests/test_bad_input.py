@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
-from conftest import SERVERS
 from helpers import APPS
+from helpers import SERVERS
 from helpers import adopt
 from helpers import assert_refused
 from helpers import before

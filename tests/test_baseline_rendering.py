@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT
+from helpers import ROOT
 from helpers import adopt
 from helpers import engine
 from helpers import revision_files

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import SAMPLES
+from helpers import SAMPLES
 from helpers import adopt
 from helpers import adopt_json
 from helpers import revision_files

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
-from conftest import build
+from helpers import SAMPLES
+from helpers import build
 from helpers import revision_files
 from helpers import row_checksums
 from helpers import version_rows

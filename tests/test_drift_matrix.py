@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import SERVERS
-from conftest import TEST_DB_PREFIX
-from conftest import require_server
+from helpers import SERVERS
+from helpers import TEST_DB_PREFIX
+from helpers import require_server
 from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import make_url

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REQUIRE_SERVERS
-from conftest import SERVERS
-from conftest import require_server
+from helpers import REQUIRE_SERVERS
+from helpers import SERVERS
 from helpers import FaultPoint
 from helpers import adopt
 from helpers import assert_untouched
@@ -31,6 +30,7 @@ from helpers import capture
 from helpers import engine
 from helpers import error_lines
 from helpers import live
+from helpers import require_server
 from helpers import revision_files
 from helpers import scratch_leftovers
 from helpers import version_rows

@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import REQUIRE_SERVERS
+from helpers import REQUIRE_SERVERS
 from helpers import FaultPoint
 from helpers import adopt
 from helpers import assert_untouched

@@ -40,10 +40,10 @@ from unittest import mock
 
 import pytest
 import sqlalchemy as sa
-from conftest import SERVERS
-from conftest import TEST_DB_PREFIX
-from conftest import _admin_execute
-from conftest import require_server
+from helpers import SERVERS
+from helpers import TEST_DB_PREFIX
+from helpers import admin_execute
+from helpers import require_server
 from helpers import row_checksums
 from helpers import scratch_leftovers
 from helpers import version_rows
@@ -521,12 +521,12 @@ def new_database(dialect: str, folder: Path) -> Iterator[str]:
         return
     name = TEST_DB_PREFIX + "prop_" + secrets.token_hex(4)
     quoted = f'"{name}"' if dialect == "postgresql" else f"`{name}`"
-    _admin_execute(dialect, f"CREATE DATABASE {quoted}")
+    admin_execute(dialect, f"CREATE DATABASE {quoted}")
     try:
         yield make_url(SERVERS[dialect]).set(database=name).render_as_string(hide_password=False)
     finally:
         force = " WITH (FORCE)" if dialect == "postgresql" else ""
-        _admin_execute(dialect, f"DROP DATABASE IF EXISTS {quoted}{force}")
+        admin_execute(dialect, f"DROP DATABASE IF EXISTS {quoted}{force}")
 
 
 @contextlib.contextmanager

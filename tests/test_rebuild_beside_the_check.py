@@ -146,7 +146,7 @@ def test_existing_repository_env_py_restored_when_the_check_fails(
     finds differences (the excluded binds are written into it before generating)."""
     import shutil
 
-    from conftest import SAMPLES
+    from helpers import SAMPLES
 
     folder = tmp_path / "helpdesk"
     shutil.copytree(

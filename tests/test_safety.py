@@ -36,8 +36,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
-from conftest import SERVERS
-from conftest import require_server
+from helpers import SERVERS
 from helpers import Live
 from helpers import adopt
 from helpers import assert_refused
@@ -46,6 +45,7 @@ from helpers import before
 from helpers import capture
 from helpers import engine
 from helpers import live
+from helpers import require_server
 from helpers import revision_files
 from helpers import row_checksums
 from helpers import version_rows

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
-from conftest import ROOT
-from conftest import SERVERS
+from helpers import ROOT
+from helpers import SERVERS
 from helpers import adopt
 from helpers import assert_refused
 from helpers import before

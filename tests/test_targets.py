@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import build
 from helpers import adopt
+from helpers import build
 from helpers import engine
 from helpers import revision_files
 from helpers import row_checksums

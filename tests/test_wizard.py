@@ -402,7 +402,7 @@ def test_pick_other_models_among_those_found(legacy: tuple[Path, str]) -> None:
 def test_stamp_flags_answer_the_last_step(
     legacy: tuple[Path, str], make_database: Callable[[str], str]
 ) -> None:
-    from conftest import build
+    from helpers import build
 
     project, url = legacy
     other = make_database("sqlite")
