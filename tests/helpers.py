@@ -220,20 +220,6 @@ def revision_files(project: Path, directory: str = "migrations") -> list[Path]:
     return sorted((project / directory / "versions").glob("*.py"))
 
 
-def assert_no_new_scratch(url: str, before: set[str], wait: float = 20.0) -> None:
-    """No adopt_scratch_* database appeared for good since `before`. Others' runs (parallel test
-    sessions on the same server) may hold theirs for a moment: wait for those to go."""
-    import time
-
-    deadline = time.monotonic() + wait
-    while True:
-        new = set(scratch_leftovers(url)) - before
-        if not new or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert not new, f"scratch databases left behind: {sorted(new)}"
-
-
 # --- the live database's state (shared by the safety, bad-input and fault tests) -----------------
 
 

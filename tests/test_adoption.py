@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from helpers import APPS
 from helpers import adopt
 from helpers import adopt_json
-from helpers import assert_no_new_scratch
+from helpers import assert_gone
+from helpers import recording_scratch_names
 from helpers import revision_files
 from helpers import row_checksums
 from helpers import schema_differences
-from helpers import scratch_leftovers
 from helpers import version_rows
 
 DIALECTS = ["sqlite", "postgresql", "mariadb"]
@@ -37,11 +37,13 @@ def adopted_case(
 
 
 def test_check_baseline_stamp_rebuilds_the_live_schema(
-    adopted_case: tuple[str, str, str, Path], make_database: Callable[[str], str]
+    adopted_case: tuple[str, str, str, Path],
+    make_database: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     name, dialect, url, project = adopted_case
     rows_before = row_checksums(url)
-    scratch_before = set(scratch_leftovers(url))
+    made_scratch = recording_scratch_names(monkeypatch)
 
     code, document = adopt_json("check", *APPS[name])
     assert code == 0, document
@@ -60,7 +62,7 @@ def test_check_baseline_stamp_rebuilds_the_live_schema(
     upgrade = text.split("def downgrade")[0]
     assert "op.drop_" not in upgrade
     assert version_rows(url) is None  # baseline writes nothing to the live database either
-    assert_no_new_scratch(url, scratch_before)
+    assert_gone(url, made_scratch)
 
     # The baseline, applied by the standard tool to a new empty database, rebuilds the live schema.
     empty = make_database(dialect)
