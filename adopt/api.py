@@ -34,8 +34,11 @@ from adopt.pipeline import Adoption
 from adopt.pipeline import Checked
 from adopt.pipeline import Project
 from adopt.stamping import fleet
+from adopt.stamping import reference_file
+from adopt.stamping import shards
 from adopt.stamping import targets as targets_mod
 from adopt.stamping import unstamping
+from adopt.stamping.fleet import Reference
 from adopt.stamping.fleet import TargetResult
 from adopt.stamping.targets import Target
 from adopt.urls import parse_url
@@ -186,6 +189,14 @@ def stamp(
     if project is None or chosen is None:
         project, named = _project_and_targets(options, project)
         chosen = chosen if chosen is not None else named
+    if options.shard:
+        k, n = shards.parse(options.shard)
+        chosen = shards.share(chosen or [pipeline.live_database_target(project)], k, n)
+        if not chosen:
+            return []  # nothing falls in this share
+    references = pipeline.head_reference(adoption) if adoption else None
+    if options.reference:
+        references = _reference_from_file(options, project, chosen)
     return pipeline.stamp_targets(
         project,
         chosen or None,
@@ -194,13 +205,49 @@ def stamp(
         jobs=options.jobs,
         timeout=options.timeout,
         audit_choice=options.audit,
-        reference=pipeline.head_reference(adoption) if adoption else None,
+        reference=references,
         scratch_choice=options.scratch,
         bind=options.bind,
         progress=progress,
         upgrade=options.upgrade,
         revision=options.revision,
     )
+
+
+def _reference_from_file(
+    options: Options, project: Project, chosen: list[Target]
+) -> dict[str | None, Reference]:
+    """The head schema `--reference FILE` holds, for the part of the project the targets
+    belong to, once it is known to be of this head and of the targets' dialect."""
+    assert options.reference is not None
+    if not chosen and project.is_multi:
+        raise UsageError(
+            "--reference holds one database's schema: name the targets and their --bind."
+        )
+    part = pipeline.part_named(project, options.bind) if chosen else project
+    dialects = {t.url.get_backend_name() for t in chosen} or {part.dialect}
+    if len(dialects) > 1:
+        raise UsageError(
+            f"--reference {options.reference} holds one dialect's schema; these targets are "
+            f"{', '.join(sorted(dialects))}: stamp each dialect on its own."
+        )
+    head = pipeline.head_revision(project)
+    found = reference_file.read(
+        options.reference, head=head, dialect=dialects.pop(), bind=part.bind
+    )
+    return {part.bind: found}
+
+
+def reference(options: Options, out: Path, progress: Progress = _quiet) -> tuple[str, str]:
+    """Build the head schema once, on the server of the live database (or of the first named
+    target), and write it to `out` for every job of a fleet: (head revision, dialect)."""
+    project, chosen = _project_and_targets(options, None)
+    part = pipeline.part_named(project, options.bind) if chosen else project.parts()[0]
+    target = chosen[0] if chosen else pipeline.live_database_target(part)
+    built, head = pipeline.head_schema(part, target, options.scratch, options.timeout, progress)
+    dialect = target.url.get_backend_name()
+    reference_file.write(out, built, head=head, dialect=dialect, bind=part.bind)
+    return head, dialect
 
 
 def status(options: Options, progress: Progress = _quiet) -> list[TargetResult]:

@@ -429,6 +429,19 @@ def target_options(func: F) -> F:
             metavar="SECONDS",
             help="Give up on a target that takes longer to connect or answer.",
         ),
+        click.option(
+            "--shard",
+            metavar="K/N",
+            help="Only this job's share of the targets, the K-th of N: the same target always "
+            "falls in the same share, and the N shares hold every target once.",
+        ),
+        click.option(
+            "--reference",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Check the targets against the head schema in FILE (written once by 'adopt "
+            "reference --out') instead of building it.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -500,6 +513,33 @@ def _show_targets(
         title = {"stamp": "Stamping", "status": "Status", "unstamp": "Unstamping"}[command]
         output.target_results(output.make_console(), results, title)
     ctx.exit(code)
+
+
+@cli.command("reference", epilog=EXIT_HELP)
+@project_options
+@target_options
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Where to write the head schema.",
+)
+@click.pass_context
+def write_reference(ctx: click.Context, /, out: Path, **flags: Any) -> None:
+    """Build the head schema once and write it to a file, for the jobs of a fleet.
+
+    It is built in a scratch database on the server of the live database, or of the first
+    TARGET (as 'adopt stamp' builds it), then each job of the fleet reads it with 'adopt stamp
+    --reference FILE --shard K/N' instead of building it again. Writes nothing to any
+    target."""
+    options = _options(ctx, flags)
+    with output.progress(output.make_console()) as step:
+        head, dialect = api.reference(options, out, step)
+    if options.as_json:
+        _emit_json("reference", 0, path=str(out), head=head, dialect=dialect)
+    else:
+        click.echo(f"Wrote the head schema ({head}, {dialect}) to {out}.")
 
 
 @cli.command(epilog=EXIT_HELP)

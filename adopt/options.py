@@ -267,6 +267,8 @@ class Options:
     force: bool = False
     upgrade: bool = False
     revision: str | None = None
+    shard: str | None = None  # "K/N": this job's share of the targets (adopt.stamping.shards)
+    reference: Path | None = None  # the head schema written by 'adopt reference --out'
     # The wizard's last step, answered in advance.
     stamp_live: bool | None = None
     extra_targets: tuple[str, ...] = ()

@@ -788,6 +788,27 @@ def stamp_sql(project: Project) -> str:
     )
 
 
+def head_revision(project: Project) -> str:
+    """The repository's one head (refused when there is none or several)."""
+    return stamp_mod.single_head(_existing_repository(project).script())
+
+
+def head_schema(
+    part: Project, target: Target, scratch_choice: str, timeout: int | None, progress: Progress
+) -> tuple[fleet.Reference, str]:
+    """The head schema built once in a scratch database on `target`'s server (or the one
+    chosen), as every target of its dialect is checked against: (schema, head revision)."""
+    repo = _existing_repository(part)
+    plan = fleet.prepare(
+        repo, part.models, [target], progress, {}, scratch_choice, timeout, project_options(part)
+    )
+    dialect = target.url.get_backend_name()
+    if dialect not in plan.references:
+        outcome, reason = plan.problems.get(dialect, (fleet.FAILED, "no head schema was built"))
+        raise (UnreachableError if outcome == fleet.UNREACHABLE else AdoptError)(reason)
+    return plan.references[dialect], plan.head
+
+
 def live_database_target(project: Project) -> Target:
     if project.is_multi:
         return Target(f"live {project.bind or 'default'}", project.live.url)
