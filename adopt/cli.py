@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import click
 from flask.cli import ScriptInfo
+from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
 from adopt import __version__
@@ -38,6 +39,7 @@ from adopt.urls import scrub
 from adopt.wording import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 EXIT_HELP = "\b\nExit codes:\n" + "\n".join(
     f"  {code:>3}  {text}" for code, text in EXIT_CODES.items()
@@ -332,11 +334,9 @@ def check(ctx: click.Context, /, **flags: Any) -> None:
     """Check that the live database matches the models (read-only)."""
     options = _options(ctx, flags)
     project = api.locate(options)
-    console = output.make_console()
-    with output.progress(console) as step:
-        # Drift (and unmanaged tables, unless accepted) fail the check the way they fail
-        # baseline, so a CI gate on 'adopt check' and 'adopt run' agree.
-        outcome = api.check(options, step, project=project)
+    # Drift (and unmanaged tables, unless accepted) fail the check the way they fail baseline,
+    # so a CI gate on 'adopt check' and 'adopt run' agree.
+    console, outcome = _in_steps(lambda step: api.check(options, step, project=project))
     failure = outcome.failure
     if failure is not None and not project.is_multi:
         raise failure  # its report is shown with the error
@@ -364,9 +364,7 @@ def baseline(ctx: click.Context, /, **flags: Any) -> None:
     """Write the baseline revision and prove that it rebuilds the live schema."""
     options = _options(ctx, flags)
     project = api.locate(options)
-    console = output.make_console()
-    with output.progress(console) as step:
-        adoption = api.baseline(options, step, project=project)
+    console, adoption = _in_steps(lambda step: api.baseline(options, step, project=project))
     if options.as_json:
         _emit_json("baseline", 0, **adoption.as_dict())
         return
@@ -492,10 +490,15 @@ def stamp(ctx: click.Context, /, as_sql: bool, **flags: Any) -> None:
         else:
             click.echo(sql, nl=False)
         return
+    _, results = _in_steps(lambda step: api.stamp(options, step))
+    _show_targets(ctx, options, results, "stamp")
+
+
+def _in_steps(work: Callable[[Callable[[str], None]], T]) -> tuple[Console, T]:
+    """Run a verb with its progress shown on a new console; that console and the result."""
     console = output.make_console()
     with output.progress(console) as step:
-        results = api.stamp(options, step)
-    _show_targets(ctx, options, results, "stamp")
+        return console, work(step)
 
 
 def _show_targets(
@@ -534,8 +537,7 @@ def write_reference(ctx: click.Context, /, out: Path, **flags: Any) -> None:
     --reference FILE --shard K/N' instead of building it again. Writes nothing to any
     target."""
     options = _options(ctx, flags)
-    with output.progress(output.make_console()) as step:
-        head, dialect = api.reference(options, out, step)
+    _, (head, dialect) = _in_steps(lambda step: api.reference(options, out, step))
     if options.as_json:
         _emit_json("reference", 0, path=str(out), head=head, dialect=dialect)
     else:
@@ -557,7 +559,7 @@ def run(ctx: click.Context, /, yes: bool, **flags: Any) -> None:
         )
     console = output.make_console()
     announce = (lambda _line: None) if options.as_json else console.print
-    with output.progress(console) as step:
+    with output.progress(console) as step:  # the announcement goes to this console too
         outcome = api.run(options, step, announce=announce)
     code = api.exit_code(outcome.results)
     if options.as_json:  # one document, once the run has ended
@@ -601,8 +603,7 @@ def status(ctx: click.Context, /, **flags: Any) -> None:
     listed, not drift. Exits 0 only if every target is at head, or behind it at a revision
     whose schema it has."""
     options = _options(ctx, flags)
-    with output.progress(output.make_console()) as step:
-        results = api.status(options, step)
+    _, results = _in_steps(lambda step: api.status(options, step))
     _show_targets(ctx, options, results, "status")
 
 

@@ -621,9 +621,9 @@ def _rebuilding(
 class _Rebuilding:
     """The verification's rebuild of the scratch databases, run in a background thread with its
     progress shown in tables created; when the live databases still need their check, this
-    thread checks them meanwhile (the rebuild mostly waits for the server). One process:
-    a check forked beside the rebuild saved 0.4-1.5 s at 1,000 tables and cost about 55 MB of
-    pages copied between the two (bench/README.md, the memory measurements)."""
+    thread checks them meanwhile (the rebuild mostly waits for the server). One process: a
+    check forked beside the rebuild saved little and cost the memory of the pages copied
+    between the two (bench/README.md, the memory measurements)."""
 
     label: str
     tables: int

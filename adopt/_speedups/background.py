@@ -1,9 +1,8 @@
 """Database work in a background thread, called off between statements if the caller fails.
 
 The verification's rebuild of the schema spends most of its time waiting for the server, while
-the check of the live database is Python work: run side by side, the wait costs little (at
-1,000 tables on PostgreSQL the rebuild takes 4.5-5 s alone and about 5.5 s beside the check;
-bench/README.md, the rebuild's measurements). Threads are enough for that, since a driver
+the check of the live database is Python work: run side by side, the wait costs little
+(bench/README.md, the rebuild's measurements). Threads are enough for that, since a driver
 waiting for the server releases the GIL."""
 
 from __future__ import annotations

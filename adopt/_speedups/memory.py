@@ -1,6 +1,6 @@
 """Handing freed memory back to the system between the large steps of a run.
 
-At 1,000 tables the generation frees about 100 MB at once (Alembic's operations, the parse of
+At large sizes the generation frees much memory at once (Alembic's operations, the parse of
 the script it loads back). Python's own arenas are returned when empty, but the larger blocks
 come from the C library's heap, which glibc keeps for reuse by the C library alone: the
 next step, made of small Python objects, then grows the process again. malloc_trim(0) returns

@@ -2,8 +2,8 @@
 
 Through Alembic, a baseline's upgrade alternates two kinds of work and never does both at
 once: Alembic builds an operation and SQLAlchemy compiles it (Python), then the server runs it
-while Python waits (PostgreSQL, 1,000 tables of the benchmark: about 7 s of CREATE TABLE and
-2.3 s of CREATE INDEX, much of it creating and syncing files). Here each DDL statement is
+while Python waits (on PostgreSQL much of that wait is the server creating and syncing files;
+bench/README.md has the measurements). Here each DDL statement is
 handed to a worker thread that runs it while the caller builds the next ones, as `psql`
 streaming a file keeps the server busy. Anything else (a query whose rows are read, a commit)
 first waits until every statement before it has run, so what the caller reads is what it

@@ -270,8 +270,7 @@ def _tables_of(context: AutogenContext) -> list[Table]:
 def _drops_without_copies() -> Iterator[None]:
     """Alembic builds the downgrade by reversing each create_table, and its reverse() copies
     the whole table (every column, constraint and index) into the drop_table operation, which
-    renders from the table's name alone: at 1,000 tables, 75 MB held until the script is
-    written. Here the drop refers to the create operation instead of a copy of it (a speed-up:
+    renders from the table's name alone, all of it held until the script is written. Here the drop refers to the create operation instead of a copy of it (a speed-up:
     the plain path, ADOPT_SPEEDUPS=0, keeps Alembic's copy)."""
     if not speedups_enabled():
         yield

@@ -45,8 +45,8 @@ class Repository:
 
     def script(self) -> ScriptDirectory:
         """The repository's ScriptDirectory. The one last used is handed out again while its
-        revision files are unchanged: loading a 1,000-table baseline compiles a 20,000-line
-        module (70 MB at the peak, a second) each time, and one run loads it several times."""
+        revision files are unchanged: loading a large baseline compiles a module of tens of
+        thousands of lines each time, and one run loads it several times."""
         try:
             script = ScriptDirectory.from_config(self.config())
         except CommandError as exc:

@@ -302,20 +302,22 @@ def _index(item: Any, dialect: Dialect) -> Classified:
     # MySQL has no unique constraint apart from its unique index.
     kind = "unique" if index.unique and dialect.name == "mysql" else "index"
     if op == "add_index":
-        return Difference(
-            kind,
-            table,
-            label,
-            f"{what} is in the models, not in the database",
-            "create the index in the database first, or remove it (index=True) from the model",
-        )
-    return Difference(
-        kind,
-        table,
-        label,
-        f"{what} is in the database, not in the models; a baseline would leave it out",
-        f"declare {_code(index)} in the model so the baseline keeps it",
+        fix = "create the index in the database first, or remove it (index=True) from the model"
+        return _on_one_side(kind, table, label, what, in_models=True, fix=fix)
+    fix = f"declare {_code(index)} in the model so the baseline keeps it"
+    return _on_one_side(kind, table, label, what, in_models=False, fix=fix)
+
+
+def _on_one_side(
+    kind: str, table: str, label: str, what: str, *, in_models: bool, fix: str
+) -> Difference:
+    """Something the models have and the database lacks, or the other way round."""
+    where = (
+        "is in the models, not in the database"
+        if in_models
+        else "is in the database, not in the models; a baseline would leave it out"
     )
+    return Difference(kind, table, label, f"{what} {where}", fix)
 
 
 def _constraint(item: Any, _d: Dialect) -> Classified:
@@ -325,42 +327,24 @@ def _constraint(item: Any, _d: Dialect) -> Classified:
     what = f"{kind} {cols_of(constraint)}"
     label = named_label(constraint.name, what)
     if op == "add_constraint":
-        return Difference(
-            kind,
-            table,
-            label,
-            f"{what} is in the models, not in the database",
-            "create it in the database first, or remove it from the model",
-        )
+        fix = "create it in the database first, or remove it from the model"
+        return _on_one_side(kind, table, label, what, in_models=True, fix=fix)
     code = _code(constraint) if kind == "unique" else "it"
-    return Difference(
-        kind,
-        table,
-        label,
-        f"{what} is in the database, not in the models; a baseline would leave it out",
-        f"declare {code} in the model so the baseline keeps it",
-    )
+    fix = f"declare {code} in the model so the baseline keeps it"
+    return _on_one_side(kind, table, label, what, in_models=False, fix=fix)
 
 
 def _fk(item: Any, _d: Dialect) -> Classified:
     op, fk = item
     table = _table_name(fk.table)
     label = named_label(fk.name, fk_sig(fk))
-    if op == "add_fk":
-        return Difference(
-            "foreign_key",
-            table,
-            label,
-            f"{fk_text(fk)} is in the models, not in the database",
-            "create the foreign key in the database first, or remove it from the model",
-        )
-    return Difference(
-        "foreign_key",
-        table,
-        label,
-        f"{fk_text(fk)} is in the database, not in the models; a baseline would leave it out",
-        "declare the foreign key in the model, with its ON DELETE/ON UPDATE actions",
+    in_models = op == "add_fk"
+    fix = (
+        "create the foreign key in the database first, or remove it from the model"
+        if in_models
+        else "declare the foreign key in the model, with its ON DELETE/ON UPDATE actions"
     )
+    return _on_one_side("foreign_key", table, label, fk_text(fk), in_models=in_models, fix=fix)
 
 
 # --- pairing: a drop and an add that are one change ----------------------------------------------
