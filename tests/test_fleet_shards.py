@@ -103,11 +103,11 @@ def test_four_jobs_stamp_a_fleet_of_400_once_with_one_reference(
         stamped += [json.dumps(t["target"], sort_keys=True) for t in document["targets"]]
     assert len(stamped) == 400 and len(set(stamped)) == 400
     assert all(version_rows(url) == [head] for url in urls)
-    records = [
-        json.loads(line) for line in (project / "adopt-stamps.jsonl").read_text().splitlines()
-    ]
-    per_database = Counter(r["database"] for r in records if r["revision"] == head)
-    assert len(per_database) == 401 - 1 and set(per_database.values()) == {1}
+    # One audit record a database: four processes of four threads each appended to one file
+    # that none of them found there.
+    audit = (project / "adopt-stamps.jsonl").read_text().splitlines()
+    per_database = Counter(json.loads(line)["database"] for line in audit)
+    assert len(audit) == 400 and len(per_database) == 400
 
 
 def test_a_reference_of_another_head_or_dialect_is_refused(

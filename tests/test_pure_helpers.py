@@ -146,3 +146,37 @@ def test_options_refuse_a_bad_setting(project_folder: Path, pyproject: str, says
     (project_folder / "pyproject.toml").write_text(pyproject)
     with pytest.raises(UsageError, match=says):
         Options.resolve({})
+
+
+def test_concurrent_stamps_never_lose_an_audit_record(tmp_path: Path) -> None:
+    """Each stamp checks the audit file before it writes, while others append to it: the
+    check must never take another's record along (the file is new to all of them)."""
+    import threading
+
+    from adopt.stamping import audit
+
+    path = tmp_path / "adopt-stamps.jsonl"
+    start = threading.Barrier(8)
+
+    def stamp(worker: int) -> None:
+        start.wait()
+        for n in range(40):
+            audit.require_writable(path)
+            item = audit.entry(f"sqlite:///{worker}-{n}.db", None, "abc", "print", before="absent")
+            audit.record_in_file(path, item)
+
+    threads = [threading.Thread(target=stamp, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(path.read_text().splitlines()) == 8 * 40
+    assert [p.name for p in tmp_path.iterdir()] == ["adopt-stamps.jsonl"]  # no probe left
+
+
+def test_an_audit_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    from adopt.stamping import audit
+
+    with pytest.raises(UsageError, match="cannot be written"):
+        audit.require_writable(tmp_path / "missing" / "adopt-stamps.jsonl")
+    assert not (tmp_path / "missing").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import tempfile
 from dataclasses import asdict
 from dataclasses import dataclass
 from datetime import UTC
@@ -171,19 +172,23 @@ def _last_in_table(conn: Connection, database: str, schema: str | None) -> Entry
 
 
 def require_writable(path: Path) -> None:
-    """Refuse a stamp whose audit record could not be written, before it is made. A file
-    that does not exist yet is made and removed again: nothing is left if the stamp fails."""
-    existed = path.exists()
+    """Refuse a stamp whose audit record could not be written, before it is made. The file
+    itself is never made here: another stamp (a thread of this run, another job) may be
+    appending to it at the same moment, and a file made and removed again could take its
+    record along. Where it does not exist yet, a file of adopt's own is made beside it and
+    removed: the folder takes new files, so the record can be written."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        if not existed:
-            path.unlink()
+        if path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+        else:
+            fd, probe = tempfile.mkstemp(prefix=".adopt-audit-", dir=path.parent)
+            os.close(fd)
+            os.unlink(probe)
     except OSError as exc:
         raise UsageError(
             f"The audit file {path} cannot be written ({exc.strerror or exc}); fix the path or "
             "its folder's permissions, or choose audit = 'table' or 'none' in [tool.adopt]."
         ) from None
-    os.close(fd)
 
 
 def record_in_file(path: Path, item: Entry) -> None:
