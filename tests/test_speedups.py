@@ -63,6 +63,7 @@ def test_version_gate() -> None:
 def test_process_tuning_is_undone_and_off_when_switched_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv(_speedups.SWITCH, "1")  # the suite also runs with the switch off
     before = gc.get_threshold()
     with process.tuned():
         assert gc.get_threshold() == process.THRESHOLDS
