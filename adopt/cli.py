@@ -119,7 +119,6 @@ def baseline_options(func: F) -> F:
     decorators = [
         click.option(
             "--scratch",
-            default=None,
             metavar="auto|memory|server|URL",
             help="Where to generate and verify: in-memory SQLite, a temporary database "
             "on the live server (adopt_scratch_*), or an empty database URL.",
@@ -127,10 +126,9 @@ def baseline_options(func: F) -> F:
         click.option(
             "-m",
             "--message",
-            default=None,
             help="Message of the baseline revision [default: baseline].",
         ),
-        click.option("--rev-id", default=None, help="Revision id (at most 32 characters)."),
+        click.option("--rev-id", help="Revision id (at most 32 characters)."),
         click.option(
             "--accept-differences",
             is_flag=True,
@@ -323,7 +321,6 @@ def _options(ctx: click.Context, /, flags: dict[str, Any]) -> Options:
 )
 @click.option(
     "--scratch",
-    default=None,
     metavar="auto|memory|server|URL|none",
     help="Where the tables Alembic's comparison cannot settle are built from the models, "
     "to compare like with like: in-memory SQLite, a temporary database on the live server "
@@ -409,12 +406,10 @@ def target_options(func: F) -> F:
         click.option(
             "--jobs",
             type=click.IntRange(1, 64),
-            default=None,
             help="Targets handled at once (default: fits the machine).",
         ),
         click.option(
             "--scratch",
-            default=None,
             metavar="auto|memory|URL",
             help="Where to build the head schema the targets are checked against: a temporary "
             "database on each target's server (auto), or an empty database of the same dialect "
@@ -423,7 +418,6 @@ def target_options(func: F) -> F:
         click.option(
             "--timeout",
             type=click.IntRange(1, 3600),
-            default=None,
             metavar="SECONDS",
             help="Give up on a target that takes longer to connect or answer.",
         ),
@@ -626,7 +620,6 @@ def status(ctx: click.Context, /, **flags: Any) -> None:
 @click.option(
     "--timeout",
     type=click.IntRange(1, 3600),
-    default=None,
     metavar="SECONDS",
     help="Give up on a target that takes longer to connect or answer.",
 )

@@ -18,6 +18,10 @@ class AdoptError(Exception):
     exit_code = 1
 
 
+class PrivilegeError(AdoptError):
+    """The database user lacks a privilege the command needs (the message names it)."""
+
+
 class UsageError(AdoptError):
     """Bad input: a flag, a path, a URL, or a project in the wrong state."""
 
@@ -25,7 +29,9 @@ class UsageError(AdoptError):
 
 
 class DriftError(AdoptError):
-    """The live database differs from the models, or the baseline does not rebuild it."""
+    """The live database differs from the models, or the baseline does not rebuild it.
+
+    `report` holds the differences, for the terminal and for --json."""
 
     exit_code = 3
 
@@ -33,7 +39,7 @@ class DriftError(AdoptError):
         self, message: str, report: MatchReport | Verification | SeveralReports | None = None
     ) -> None:
         super().__init__(message)
-        self.report = report  # what shows the differences
+        self.report = report
 
 
 class UnreachableError(AdoptError):
@@ -42,22 +48,19 @@ class UnreachableError(AdoptError):
     exit_code = 4
 
 
-class Interrupted(AdoptError):
-    """The person pressed Ctrl-C; everything this run started has been undone."""
-
-    exit_code = 130
-
-
 class InterruptedAfterChanges(AdoptError):
     """The person pressed Ctrl-C after changes that stay were made (the message lists them)."""
 
     exit_code = 5
 
 
-class PrivilegeError(AdoptError):
-    """The database user lacks a privilege the command needs (the message names it)."""
+class Interrupted(AdoptError):
+    """The person pressed Ctrl-C; everything this run started has been undone.
 
-    exit_code = 1
+    130 is what a shell reports for a process ended by SIGINT (128 + 2), so scripts that
+    already look for it keep working."""
+
+    exit_code = 130
 
 
 # PostgreSQL's SQLSTATE for a missing privilege; MySQL/MariaDB's error numbers for a command,

@@ -30,7 +30,7 @@ LEAVES = {
 # Each speed-up and the only modules that may enter it.
 SPEEDUP_CALL_SITES = {
     "adopt._speedups.background": {"adopt.pipeline", "adopt.build.scratch"},
-    "adopt._speedups.memory": {"adopt.pipeline", "adopt.build.verify", "adopt.build.baseline"},
+    "adopt._speedups.memory": {"adopt.pipeline", "adopt.build.baseline"},
     "adopt._speedups.process": {"adopt.cli", "adopt.api"},
     "adopt._speedups.pg_compare": {"adopt.compare.alembic_comparison"},
     "adopt._speedups.write_behind": {"adopt.build.verify"},

@@ -67,8 +67,8 @@ def _verify(
 ) -> verify_mod.Verification:
     plan = scratch_mod.plan(project.live.url, "auto")
     with scratch_mod.open_scratch(project.live.url, plan) as scratch:
-        return verify_mod.verify(
-            _repo(project),
+        verify_mod.upgrade(_repo(project), project.models, scratch)
+        return verify_mod.examine(
             project.models,
             scratch,
             checked.snapshot,

@@ -192,7 +192,16 @@ def _write(path: Path, content: str, created: list[Path]) -> None:
     created.append(path)
 
 
+# A line "# adopt:shared NAME" in a template stands for templates/shared/NAME.py: the parts
+# that several layouts' env.py have in common are written once.
+_SHARED_PART = re.compile(r"^# adopt:shared (\w+)\n", re.MULTILINE)
+
+
 def _template(layout: str, name: str) -> str:
+    return _SHARED_PART.sub(lambda m: _template("shared", f"{m.group(1)}.py"), _read(layout, name))
+
+
+def _read(layout: str, name: str) -> str:
     return resources.files("adopt").joinpath("templates", layout, name).read_text(encoding="utf-8")
 
 

@@ -14,7 +14,6 @@ from adopt.reading import connect
 from adopt.compare import drift
 from adopt.build import envrun
 from adopt.reading import fingerprint
-from adopt._speedups import memory
 from adopt.reading import schema
 from adopt._speedups import write_behind
 from adopt.compare.differences import Difference
@@ -102,33 +101,6 @@ def upgrade_live(repo: Repository, models: Models, target: Any, timeout: int | N
         engine.dispose()
 
 
-def verify(
-    repo: Repository,
-    models: Models,
-    scratch: Engine,
-    live: schema.Snapshot,
-    unmanaged: tuple[str, ...] = (),
-    options: dict[str, Any] | None = None,
-    *,
-    check: MatchReport | None = None,
-) -> Verification:
-    """Build the schema from the baseline in `scratch` and compare it with `live`, then with
-    the models.
-
-    `check` is the match check of the live database that `live` was taken in. When it found no
-    difference with the models and the rebuilt schema equals the live one, also in the details
-    the snapshot's comparison leaves out (comments, generated columns, expression indexes),
-    the comparison with the models is implied (rebuilt = live = models) and is not made again:
-    at 1,000 tables it is a quarter of the verification. What the check set aside is then
-    what this comparison would set aside. Accepted differences always get the comparison."""
-    # The generation before leaves its garbage (Alembic's operations, the loaded script: a
-    # third of a million objects at 1,000 tables): gone before the rebuild allocates, it does
-    # not add to the peak memory (adopt._speedups.process).
-    memory.release()
-    upgrade(repo, models, scratch)
-    return examine(models, scratch, live, unmanaged, options, check=check)
-
-
 def examine(
     models: Models,
     scratch: Engine,
@@ -139,11 +111,19 @@ def examine(
     check: MatchReport | None = None,
     opener: confirmation.ScratchOpener | None = None,
 ) -> Verification:
-    """The second half of `verify`: compare the schema `upgrade` built with `live`, then with
-    the models (see `verify` for when that second comparison is implied). Where that
-    comparison is made and Alembic finds differences, `opener` (an empty scratch database of
-    the same server) builds those model tables so that they are confirmed like with like, as
-    the check confirms its own (adopt.compare.confirmation); without it Alembic's view stands."""
+    """Compare the schema `upgrade` built with `live`, then with the models.
+
+    `check` is the match check of the live database that `live` was taken in. When it found no
+    difference with the models and the rebuilt schema equals the live one, also in the details
+    the snapshot's comparison leaves out (comments, generated columns, expression indexes),
+    the comparison with the models is implied (rebuilt = live = models) and is not made again:
+    it is a quarter of the verification on a large schema. What the check set aside is then
+    what this comparison would set aside; accepted differences always get the comparison.
+
+    Where that comparison is made and Alembic finds differences, `opener` (an empty scratch
+    database of the same server) builds those model tables so that they are confirmed like
+    with like, as the check confirms its own (adopt.compare.confirmation); without it
+    Alembic's view stands."""
     expected = live.only(k for k in live.tables if k not in set(unmanaged))
     with connect.connection(scratch) as conn:
         rebuilt = schema.take_all(conn, models.schemas)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from adopt.plain import fields
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -57,12 +59,8 @@ class MatchReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "database": self.database,
-            "models": self.models,
-            "dialect": self.dialect,
-            "matches": self.matches,
-            "model_tables": self.model_tables,
-            "live_tables": self.live_tables,
+            **fields(self, "database", "models", "dialect", "matches"),
+            **fields(self, "model_tables", "live_tables"),
             "differences": [d.as_dict() for d in self.differences],
             "unmanaged_tables": list(self.unmanaged),
             "not_in_baseline": list(self.not_in_baseline),

@@ -174,29 +174,22 @@ def _remove_table(item: Any, _d: Dialect) -> Classified | None:
     return None if item[1].name == VERSION_TABLE else name
 
 
-def _add_column(item: Any, dialect: Dialect) -> Classified:
-    _, _schema, table, column = item
-    return Difference(
-        "missing_column",
-        table,
-        column.name,
-        f"{column.name} {type_words(column.type, dialect)} is in the models, absent from "
-        "the database",
-        "add the column to the database first, or remove it from the model",
-    )
-
-
-def _remove_column(item: Any, dialect: Dialect) -> Classified:
-    _, _schema, table, column = item
-    return Difference(
-        "extra_column",
-        table,
-        column.name,
-        f"{column.name} {type_words(column.type, dialect)} is in the database, absent from "
-        "the models; a baseline would leave it out",
-        f"add {column.name} to the model as sa.Column({spelling_of(column.type, dialect)}) so the "
-        "baseline keeps it",
-    )
+def _column_on_one_side(item: Any, dialect: Dialect) -> Classified:
+    kind, _schema, table, column = item
+    words = f"{column.name} {type_words(column.type, dialect)}"
+    if kind == "add_column":
+        found = ("missing_column", f"{words} is in the models, absent from the database")
+        fix = "add the column to the database first, or remove it from the model"
+    else:
+        found = (
+            "extra_column",
+            f"{words} is in the database, absent from the models; a baseline would leave it out",
+        )
+        fix = (
+            f"add {column.name} to the model as sa.Column({spelling_of(column.type, dialect)}) "
+            "so the baseline keeps it"
+        )
+    return Difference(found[0], table, column.name, found[1], fix)
 
 
 def _modify_type(item: Any, dialect: Dialect) -> Classified:
@@ -526,8 +519,8 @@ _HANDLERS: dict[str, Callable[[Any, Dialect], Classified | None]] = {
     OWN: _own,
     "add_table": _add_table,
     "remove_table": _remove_table,
-    "add_column": _add_column,
-    "remove_column": _remove_column,
+    "add_column": _column_on_one_side,
+    "remove_column": _column_on_one_side,
     "modify_type": _modify_type,
     "modify_nullable": _modify_nullable,
     "modify_default": _modify_default,

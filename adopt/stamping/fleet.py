@@ -32,6 +32,7 @@ from adopt.discovery import Models
 from adopt.errors import AdoptError
 from adopt.errors import DriftError
 from adopt.errors import UnreachableError
+from adopt.plain import fields
 from adopt.reading import connect
 from adopt.reading import fingerprint
 from adopt.reading import schema
@@ -72,13 +73,7 @@ class TargetResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target,
-            "outcome": self.outcome,
-            "ok": self.ok,
-            "before": self.before,
-            "after": self.after,
-            "reason": self.reason,
-            "fingerprint": self.fingerprint,
+            **fields(self, "target", "outcome", "ok", "before", "after", "reason", "fingerprint"),
             "differences": [d.as_dict() for d in self.differences],
             "audit_written": not self.audit_problem,
         }

@@ -25,6 +25,7 @@ from sqlalchemy.schema import CreateTable
 from adopt import committed
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
+from adopt.plain import fields
 from adopt.reading import connect
 from adopt.reading import version_table
 from adopt.stamping import audit
@@ -41,12 +42,7 @@ class StampResult:
     audit_problem: str = ""  # stamped, but the audit record could not be written: why
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "database": self.database,
-            "before": self.before,
-            "after": self.after,
-            "outcome": self.outcome,
-        }
+        return fields(self, "database", "before", "after", "outcome")
 
 
 def single_head(script: ScriptDirectory) -> str:

@@ -24,17 +24,10 @@ EXCLUDED_BINDS = set()
 UNMANAGED_TABLES = set()
 
 
-def _extension():
-    # Flask-Migrate's extension when the app registers it, else Flask-SQLAlchemy's.
-    return current_app.extensions.get("migrate") or current_app.extensions["sqlalchemy"]
+# adopt:shared flask_extension
 
 
-def _db():
-    ext = _extension()
-    return getattr(ext, "db", ext)
-
-
-def _bind_names():
+def _names():
     """"" for the default database (when the app has one), then every named bind that has
     models."""
     named = sorted(key for key, md in _db().metadatas.items() if key is not None and md.tables)
@@ -46,31 +39,30 @@ def _metadata(name):
     return _db().metadatas.get(name or None)
 
 
-def _engine(name):
-    return _db().engines[name or None]
+def _url(name):
+    return _db().engines[name or None].url.render_as_string(hide_password=False)
+
+
+def _connect(name):
+    return _db().engines[name or None].connect()
 
 
 def _configure_args(name):
     metadata = _metadata(name)
-    schemas = {t.schema for t in metadata.tables.values() if t.schema} if metadata else set()
-
-    def include_name(object_name, type_, parent_names):
-        # The default schema and the schemas this bind's models use, never the unmanaged
-        # tables ("schema.table" outside the default schema).
-        if type_ == "schema":
-            return object_name is None or object_name in schemas
-        if type_ == "table":
-            schema = parent_names.get("schema_name")
-            qualified = f"{schema}.{object_name}" if schema else object_name
-            return qualified not in UNMANAGED_TABLES
-        return True
-
+    schemas = _model_schemas(metadata)
     args = dict(getattr(_extension(), "configure_args", {}) or {})
-    args.setdefault("include_name", include_name)
+    args.setdefault("include_name", _include_name(schemas))
     args.setdefault("include_schemas", bool(schemas))
     args["target_metadata"] = metadata
     args["upgrade_token"] = f"{name}_upgrades"
     args["downgrade_token"] = f"{name}_downgrades"
+    return args
+
+
+def _online_args(name):
+    # As 'flask db migrate' does: no revision file when nothing changed.
+    args = _configure_args(name)
+    args.setdefault("process_revision_directives", _skip_empty_revisions)
     return args
 
 
@@ -82,51 +74,4 @@ def _skip_empty_revisions(context, revision, directives):
             logger.info("No changes in schema detected.")
 
 
-def run_migrations_offline():
-    # One SQL file per database, as Flask-Migrate's multidb env.py writes them.
-    for name in _bind_names():
-        with open(f"{name}.sql", "w") as buffer:
-            context.configure(
-                url=_engine(name).url.render_as_string(hide_password=False),
-                output_buffer=buffer,
-                literal_binds=True,
-                **_configure_args(name),
-            )
-            with context.begin_transaction():
-                context.run_migrations(engine_name=name)
-
-
-def run_migrations_online():
-    given = config.attributes.get("connection")
-    if given is not None:  # adopt: it hands each bind's configure() its own connection
-        for name in _bind_names():
-            context.configure(connection=given, **_configure_args(name))
-            context.run_migrations(engine_name=name)
-        return
-    # Every database in one transaction each, committed together at the end.
-    open_ = {}
-    try:
-        for name in _bind_names():
-            connection = _engine(name).connect()
-            open_[name] = (connection, connection.begin())
-        for name, (connection, _transaction) in open_.items():
-            logger.info("Migrating database %s", name or "<default>")
-            args = _configure_args(name)
-            args.setdefault("process_revision_directives", _skip_empty_revisions)
-            context.configure(connection=connection, **args)
-            context.run_migrations(engine_name=name)
-        for _connection, transaction in open_.values():
-            transaction.commit()
-    except BaseException:
-        for _connection, transaction in open_.values():
-            transaction.rollback()
-        raise
-    finally:
-        for connection, _transaction in open_.values():
-            connection.close()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+# adopt:shared multidb_run

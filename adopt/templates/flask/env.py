@@ -16,14 +16,7 @@ if config.config_file_name is not None:
 logger = logging.getLogger("alembic.env")
 
 
-def _extension():
-    # Flask-Migrate's extension when the app registers it, else Flask-SQLAlchemy's.
-    return current_app.extensions.get("migrate") or current_app.extensions["sqlalchemy"]
-
-
-def _db():
-    ext = _extension()
-    return getattr(ext, "db", ext)
+# adopt:shared flask_extension
 
 
 def _configure_args():
@@ -41,24 +34,7 @@ config.set_main_option(
 )
 
 
-# Tables in the database that these migrations do not manage; autogenerate never proposes to
-# create or drop them. adopt writes this list when it is asked to exclude unmanaged tables.
-UNMANAGED_TABLES = set()
-
-
-def include_name(name, type_, parent_names):
-    # Compare the default schema and the schemas the models use, nothing else; and never
-    # the unmanaged tables ("schema.table" outside the default schema).
-    if type_ == "schema":
-        return name is None or name in _model_schemas()
-    if type_ == "table":
-        schema = parent_names.get("schema_name")
-        return (f"{schema}.{name}" if schema else name) not in UNMANAGED_TABLES
-    return True
-
-
-def _model_schemas():
-    return {t.schema for t in target_metadata.tables.values() if t.schema}
+# adopt:shared single_filters
 
 
 def _skip_empty_revisions(context, revision, directives):
@@ -67,36 +43,19 @@ def _skip_empty_revisions(context, revision, directives):
         logger.info("No changes in schema detected.")
 
 
-def run_migrations_offline():
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_metadata,
-        literal_binds=True,
-        **_configure_args(),
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+def _url():
+    return config.get_main_option("sqlalchemy.url")
 
 
-def run_migrations_online():
+def _engine():
+    return _db().engine
+
+
+def _online_args():
+    # As 'flask db migrate' does: no revision file when nothing changed.
     args = _configure_args()
     args.setdefault("process_revision_directives", _skip_empty_revisions)
-    given = config.attributes.get("connection")
-    # A caller may hand over its connection (adopt does), or an engine (pytest-alembic does).
-    if given is not None and not isinstance(given, Engine):
-        _run(given, args)
-        return
-    with (given or _db().engine).connect() as connection:
-        _run(connection, args)
+    return args
 
 
-def _run(connection, args):
-    context.configure(connection=connection, target_metadata=target_metadata, **args)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+# adopt:shared single_run

@@ -6,6 +6,7 @@ section of that name ([alembic] for the default database), which holds no passwo
 database gets its own alembic_version. `adopt` runs this file with its own connections."""
 
 import importlib
+import logging
 import operator
 from logging.config import fileConfig
 
@@ -17,6 +18,7 @@ from sqlalchemy import pool
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name)
+logger = logging.getLogger("alembic.env")
 
 # name -> (models as module:attribute, environment variable holding the URL)
 DATABASES = {databases}
@@ -48,72 +50,24 @@ def _url(name):
     )
 
 
+def _connect(name):
+    url = {"sqlalchemy.url": _url(name)}
+    return engine_from_config(url, prefix="sqlalchemy.", poolclass=pool.NullPool).connect()
+
+
 def _configure_args(name):
     metadata = _metadata(name)
-    schemas = {t.schema for t in metadata.tables.values() if t.schema}
-
-    def include_name(object_name, type_, parent_names):
-        # The default schema and the schemas this database's models use, never the
-        # unmanaged tables ("schema.table" outside the default schema).
-        if type_ == "schema":
-            return object_name is None or object_name in schemas
-        if type_ == "table":
-            schema = parent_names.get("schema_name")
-            qualified = f"{schema}.{object_name}" if schema else object_name
-            return qualified not in UNMANAGED_TABLES
-        return True
-
+    schemas = _model_schemas(metadata)
     return {
         "target_metadata": metadata,
-        "include_name": include_name,
+        "include_name": _include_name(schemas),
         "include_schemas": bool(schemas),
         "upgrade_token": f"{name}_upgrades",
         "downgrade_token": f"{name}_downgrades",
     }
 
 
-def run_migrations_offline():
-    # One SQL file per database, named after it ("" is the default database: .sql).
-    for name in _names():
-        with open(f"{name}.sql", "w") as buffer:
-            context.configure(
-                url=_url(name), output_buffer=buffer, literal_binds=True, **_configure_args(name)
-            )
-            with context.begin_transaction():
-                context.run_migrations(engine_name=name)
+_online_args = _configure_args
 
 
-def run_migrations_online():
-    given = config.attributes.get("connection")
-    if given is not None:  # adopt: it hands each database's configure() its own connection
-        for name in _names():
-            context.configure(connection=given, **_configure_args(name))
-            context.run_migrations(engine_name=name)
-        return
-    # Every database in one transaction each, committed together at the end.
-    open_ = {}
-    try:
-        for name in _names():
-            engine = engine_from_config(
-                {"sqlalchemy.url": _url(name)}, prefix="sqlalchemy.", poolclass=pool.NullPool
-            )
-            connection = engine.connect()
-            open_[name] = (connection, connection.begin())
-        for name, (connection, _transaction) in open_.items():
-            context.configure(connection=connection, **_configure_args(name))
-            context.run_migrations(engine_name=name)
-        for _connection, transaction in open_.values():
-            transaction.commit()
-    except BaseException:
-        for _connection, transaction in open_.values():
-            transaction.rollback()
-        raise
-    finally:
-        for connection, _transaction in open_.values():
-            connection.close()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+# adopt:shared multidb_run
