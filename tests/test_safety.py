@@ -29,7 +29,6 @@ import urllib.parse
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +50,7 @@ from helpers import row_checksums
 from helpers import version_rows
 from sqlalchemy.engine import make_url
 
+from adopt.build import repository
 from adopt.reading import connect
 from adopt.urls import parse_url
 
@@ -251,9 +251,8 @@ def flask_repository(project: Path, hide_table: str | None = None) -> None:
     env.py hides that table from autogenerate (so the baseline cannot rebuild it)."""
     target = project / "migrations"
     (target / "versions").mkdir(parents=True, exist_ok=True)
-    templates = resources.files("adopt").joinpath("templates", "flask")
     for name in ("alembic.ini", "env.py", "script.py.mako", "README"):
-        (target / name).write_text(templates.joinpath(name).read_text(encoding="utf-8"))
+        (target / name).write_text(repository.template("flask", name), encoding="utf-8")
     if hide_table:
         env = target / "env.py"
         text = env.read_text()

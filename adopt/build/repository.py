@@ -146,7 +146,7 @@ def create(models: Models, live: URL, directory: str | None) -> Repository:
             # Several databases: Flask-Migrate's multidb layout ('flask db init --multidb').
             kind = "flask-multidb" if models.is_multi else "flask"
             for name in ("alembic.ini", "env.py", "script.py.mako", "README"):
-                _write(path / name, _template(kind, name), created)
+                _write(path / name, template(kind, name), created)
         else:
             layout, ini = "alembic", Path("alembic.ini").resolve()
             if ini.exists():
@@ -157,8 +157,8 @@ def create(models: Models, live: URL, directory: str | None) -> Repository:
             _write(ini, _generic_ini(path, ini.parent, live, models), created)
             env = _multidb_env(models) if models.is_multi else _generic_env(models)
             _write(path / "env.py", env, created)
-            _write(path / "script.py.mako", _template(kind, "script.py.mako"), created)
-            _write(path / "README", _template(kind, "README"), created)
+            _write(path / "script.py.mako", template(kind, "script.py.mako"), created)
+            _write(path / "README", template(kind, "README"), created)
     except OSError as exc:
         remove(Repository(path, path / "alembic.ini", "?", tuple(created)))
         raise UsageError(
@@ -197,8 +197,9 @@ def _write(path: Path, content: str, created: list[Path]) -> None:
 _SHARED_PART = re.compile(r"^# adopt:shared (\w+)\n", re.MULTILINE)
 
 
-def _template(layout: str, name: str) -> str:
-    return _SHARED_PART.sub(lambda m: _template("shared", f"{m.group(1)}.py"), _read(layout, name))
+def template(layout: str, name: str) -> str:
+    """A template file of `layout`, its shared parts filled in."""
+    return _SHARED_PART.sub(lambda m: template("shared", f"{m.group(1)}.py"), _read(layout, name))
 
 
 def _read(layout: str, name: str) -> str:
@@ -208,7 +209,7 @@ def _read(layout: str, name: str) -> str:
 def _generic_ini(directory: Path, root: Path, live: URL, models: Models) -> str:
     rel = os.path.relpath(directory, root)
     text = (
-        _template("generic", "alembic.ini")
+        template("generic", "alembic.ini")
         .replace("{directory}", rel)
         .replace("{url}", _ini_url(live, root))
     )
@@ -227,7 +228,7 @@ def _multidb_env(models: Models) -> str:
         variable = url[4:] if url.startswith("env:") else f"{name.upper()}_DATABASE_URL"
         databases[name] = (spec, variable)
     lines = "".join(f"    {k!r}: {v!r},\n" for k, v in databases.items())
-    return _template("generic-multidb", "env.py").replace("{databases}", "{\n" + lines + "}")
+    return template("generic-multidb", "env.py").replace("{databases}", "{\n" + lines + "}")
 
 
 def _ini_url(live: URL, root: Path) -> str:
@@ -252,7 +253,7 @@ def _generic_env(models: Models) -> str:
     if not attr:
         raise AdoptError("Cannot write env.py: the models were not named as module:attribute.")
     head, _, _rest = attr.partition(".")
-    text = _template("generic", "env.py")
+    text = template("generic", "env.py")
     text = text.replace("{models_import}", f"from {module} import {head}")
     expr = attr if _is_metadata(models, attr) else f"{attr}.metadata"
     return text.replace("{metadata_expr}", expr)
