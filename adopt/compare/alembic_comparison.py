@@ -20,7 +20,11 @@ tests/test_shared_reflection.py counts the statements, which tells either apart.
 from __future__ import annotations
 
 import copy
+import re
+import threading
 from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from alembic.autogenerate import compare as alembic_compare
@@ -29,6 +33,8 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.migration import MigrationContext
 from alembic.operations import ops
 from sqlalchemy import MetaData
+from sqlalchemy import Table
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import SchemaType
 
@@ -57,7 +63,7 @@ def differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -
     context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
     populate = getattr(alembic_compare, "_populate_migration_script", None)
     insp = schema.inspector(conn)
-    with pg_compare.answered_in_bulk(context):
+    with _sequence_names_unquoted(), pg_compare.answered_in_bulk(context):
         shared = schema.is_shared(insp) and speedups_enabled()
         if populate is None or not pg_compare.ALEMBIC_TESTED or not shared:
             # An Alembic not tested with this (or no shared reflection): Alembic's comparison
@@ -111,3 +117,41 @@ def _copied(value: Any) -> Any:
     if isinstance(out.get("type"), SchemaType):
         out["type"] = copy.copy(out["type"])
     return out
+
+
+# A serial's default names its sequence in a string literal: nextval('"it''s_id_seq"'::regclass),
+# the quote of a name like "it's" doubled. Alembic's PostgreSQL reflection passes what is between
+# the outer quotes to the server as the sequence's name without undoing the doubling, and the
+# server answers that no such relation exists: the comparison fails on such a table. A
+# column_reflect listener on every Table (SQLAlchemy calls those before the one Alembic puts on
+# each table it reflects) gives Alembic the name as the literal means it; the listener is there
+# only while a comparison runs.
+_NEXTVAL = re.compile(r"^nextval\('(.+)'::regclass\)$")
+_listening = threading.Lock()
+_comparisons = 0
+
+
+def _unquote_sequence_name(inspector: Any, _table: Table, column_info: dict[str, Any]) -> None:
+    default = column_info.get("default")
+    if inspector.dialect.name != "postgresql" or not isinstance(default, str):
+        return
+    found = _NEXTVAL.match(default)
+    if found is not None and "''" in found.group(1):
+        name = found.group(1).replace("''", "'")
+        column_info["default"] = f"nextval('{name}'::regclass)"
+
+
+@contextmanager
+def _sequence_names_unquoted() -> Iterator[None]:
+    global _comparisons
+    with _listening:
+        if _comparisons == 0:
+            event.listen(Table, "column_reflect", _unquote_sequence_name)
+        _comparisons += 1
+    try:
+        yield
+    finally:
+        with _listening:
+            _comparisons -= 1
+            if _comparisons == 0:
+                event.remove(Table, "column_reflect", _unquote_sequence_name)
