@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from adopt import discovery
+from adopt import drifted
 from adopt import pipeline
 from adopt._speedups import process
 from adopt.build import project_lock
@@ -25,6 +26,7 @@ from adopt.build.verify import Verification
 from adopt.compare.differences import MatchReport
 from adopt.compare.differences import SeveralReports
 from adopt.discovery import Candidate
+from adopt.drifted import DriftedAdoption
 from adopt.errors import DriftError
 from adopt.errors import UsageError
 from adopt.options import Options
@@ -48,6 +50,7 @@ __all__ = [
     "Candidate",
     "CheckOutcome",
     "Checked",
+    "DriftedAdoption",
     "MatchReport",
     "Options",
     "Project",
@@ -58,6 +61,7 @@ __all__ = [
     "TargetResult",
     "Verification",
     "baseline",
+    "baseline_from_database",
     "candidates",
     "check",
     "clean",
@@ -162,6 +166,31 @@ def baseline(
         checked=checked,
         progress=progress,
     )
+
+
+def baseline_from_database(
+    options: Options, progress: Progress = _quiet, *, project: Project | None = None
+) -> DriftedAdoption:
+    """Write the baseline of the live database as it is and the catch-up to the models, each
+    proven in a scratch database (adopt.drifted)."""
+    _require_drift_options(options)
+    return drifted.adopt(
+        project or locate(options),
+        scratch=options.scratch,
+        message=options.message,
+        rev_id=options.rev_id,
+        keep_database=options.accept_database,
+        progress=progress,
+    )
+
+
+def _require_drift_options(options: Options) -> None:
+    if options.accept_differences:
+        raise UsageError(
+            "--from-database and --accept-differences contradict each other: the first "
+            "writes the database's schema and a catch-up, the second a baseline of the models; "
+            "choose one."
+        )
 
 
 def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) -> Adoption:
@@ -273,6 +302,7 @@ class RunOutcome:
     repository: repository.Repository
     adoption: Adoption | None
     results: list[TargetResult]
+    drifted: DriftedAdoption | None = None  # with --from-database: the two revisions
 
 
 def run(
@@ -281,8 +311,14 @@ def run(
     """Check, write and verify the baseline, and stamp the live database. In a project that
     has its migrations already, no baseline is written: the live database is checked against
     head and stamped if it matches (`announce` says so)."""
+    if options.accept_database and not options.from_database:
+        raise UsageError(
+            "--accept-database decides a difference for --from-database; add --from-database."
+        )
     project = locate(options)
     existing = repository.find(project.models, project.directory)
+    if options.from_database and (existing is None or not existing.revision_count()):
+        return _run_from_database(options, project, progress)
     if existing is not None and existing.revision_count():
         # Under the project's lock: a baseline still being verified by another run is never
         # stamped against.
@@ -305,6 +341,16 @@ def run(
             adoption=adoption,
         )
     return RunOutcome(adoption.repository, adoption, results)
+
+
+def _run_from_database(options: Options, project: Project, progress: Progress) -> RunOutcome:
+    """A drifted database: both revisions written and proven, the live database stamped at
+    the baseline (checked against its schema first); the catch-up waits for `upgrade`."""
+    with scratch_mod.dropped_behind():
+        adopted = baseline_from_database(options, progress, project=project)
+        at_baseline = _for_the_live_database(options, revision=adopted.baseline.revision)
+        results = stamp(at_baseline, progress, project=project, chosen=[])
+    return RunOutcome(adopted.repository, None, results, adopted)
 
 
 def _for_the_live_database(options: Options, **changes: object) -> Options:

@@ -141,6 +141,20 @@ def baseline_options(func: F) -> F:
             help="Leave database tables that have no model out of migrations (writes "
             "an include_name filter into env.py).",
         ),
+        click.option(
+            "--from-database",
+            is_flag=True,
+            help="A database that drifted from its models: write a baseline of the database "
+            "as it is, then a catch-up revision to the models; the live database is stamped "
+            "at the baseline and 'flask db upgrade' applies the catch-up.",
+        ),
+        click.option(
+            "--accept-database",
+            multiple=True,
+            metavar="KIND/TABLE.OBJECT",
+            help="With --from-database: keep this difference as the database has it (out of "
+            "the catch-up; adopt prints the model change that agrees). Repeatable.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -361,6 +375,19 @@ def baseline(ctx: click.Context, /, **flags: Any) -> None:
     """Write the baseline revision and prove that it rebuilds the live schema."""
     options = _options(ctx, flags)
     project = api.locate(options)
+    if options.from_database:
+        console, drifted = _in_steps(
+            lambda step: api.baseline_from_database(options, step, project=project)
+        )
+        if options.as_json:
+            _emit_json("baseline", 0, **drifted.as_dict())
+            return
+        output.drifted_summary(console, drifted)
+        console.print(
+            f"Review both, then run 'adopt stamp --revision {drifted.baseline.revision}' to mark "
+            f"{project.live_url} as at the baseline; 'flask db upgrade' then applies the catch-up."
+        )
+        return
     console, adoption = _in_steps(lambda step: api.baseline(options, step, project=project))
     if options.as_json:
         _emit_json("baseline", 0, **adoption.as_dict())
@@ -560,6 +587,8 @@ def run(ctx: click.Context, /, yes: bool, **flags: Any) -> None:
         found = (
             outcome.adoption.as_dict()
             if outcome.adoption
+            else outcome.drifted.as_dict()
+            if outcome.drifted
             else dict(
                 repository=str(outcome.repository.directory),
                 check=None,
@@ -577,6 +606,8 @@ def run(ctx: click.Context, /, yes: bool, **flags: Any) -> None:
     else:
         if outcome.adoption:
             output.baseline_summary(console, outcome.adoption)
+        if outcome.drifted:
+            output.drifted_summary(console, outcome.drifted)
         output.target_results(console, outcome.results, "Stamping")
     ctx.exit(code)
 

@@ -254,6 +254,9 @@ class Options:
     rev_id: str | None = None
     accept_differences: bool = False
     exclude_unmanaged: bool = False
+    # A drifted database: baseline what it has, then a catch-up to the models (adopt.drifted).
+    from_database: bool = False
+    accept_database: tuple[str, ...] = ()  # KIND/TABLE.OBJECT kept as the database has it
     # The databases to check and stamp.
     target_specs: tuple[str, ...] = ()
     all_targets: bool = False

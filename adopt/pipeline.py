@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -448,6 +449,14 @@ def prepare_repository(project: Project) -> repository.Repository:
     return repository.create(project.models, project.live.url, project.directory)
 
 
+@contextlib.contextmanager
+def project_locked(project: Project) -> Iterator[None]:
+    """The project's lock, held: two runs in one project never both write a baseline
+    (adopt.build.project_lock)."""
+    with project_lock.held(repository.directory_for(project.models, project.directory)):
+        yield
+
+
 def _under_the_project_lock(
     step: Callable[Concatenate[Project, P], R],
 ) -> Callable[Concatenate[Project, P], R]:
@@ -456,7 +465,7 @@ def _under_the_project_lock(
 
     @functools.wraps(step)
     def locked(project: Project, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with project_lock.held(repository.directory_for(project.models, project.directory)):
+        with project_locked(project):
             return step(project, *args, **kwargs)
 
     return locked
@@ -547,7 +556,7 @@ def baseline(
             adoption = _examined(project, adoptions, engines, progress)
         progress("Baseline verified" if adoption.passed else "Verification done")
     except BaseException:
-        _remove(written, repo)
+        remove_written(written, repo)
         _restore_env(repo, env_before)
         raise
     if not adoption.passed and not accept_differences:
@@ -690,13 +699,13 @@ def _examined(
             adoption.excluded + adoption.report.filtered_out,
             project_options(part),
             check=adoption.report,
-            opener=_confirming_scratch(part, adoption.scratch),
+            opener=confirming_scratch(part, adoption.scratch),
         )
         done.append(replace(adoption, verification=result))
     return replace(done[0], others=tuple(done[1:]))
 
 
-def _confirming_scratch(
+def confirming_scratch(
     part: Project, plan: scratch_mod.ScratchPlan
 ) -> confirmation.ScratchOpener | None:
     """A second scratch database for the verification's like-with-like comparison with the
@@ -747,11 +756,13 @@ def head_reference(adoption: Adoption) -> dict[str | None, fleet.Reference]:
 
 def discard(adoption: Adoption) -> None:
     """Remove the baseline, and the repository if this run created it."""
-    _remove([adoption.baseline.path], adoption.repository)
+    remove_written([adoption.baseline.path], adoption.repository)
     committed.forget(_kept(adoption))
 
 
-def _remove(paths: list[Any], repo: repository.Repository) -> None:
+def remove_written(paths: list[Any], repo: repository.Repository) -> None:
+    """Remove the revision files written (with their bytecode), and the repository if this
+    run created it."""
     for path in paths:
         if path.exists():
             path.unlink()

@@ -91,11 +91,14 @@ def generate(
     message: str = "baseline",
     rev_id: str | None = None,
     names: live_names.Names | None = None,
+    *,
+    metadata: MetaData | None = None,
 ) -> Baseline:
     """Autogenerate the baseline into repo's versions/ against the empty `scratch` database
     (one per bind, by bind key, for a project with several databases). `names` are the live
     database's names for the constraints the models leave unnamed (adopt.reading.live_names): the
-    baseline writes them."""
+    baseline writes them. `metadata`, for a single database, stands in for the models' tables
+    (the live database's own, for a baseline of the database as it is)."""
     check_rev_id(rev_id)
     config, script = repo.config(), repo.script()
     command_args = {
@@ -111,15 +114,19 @@ def generate(
     }
     revision_context = RevisionContext(config, script, command_args)
 
-    for metadata in models.metadatas.values():
-        lift_column_checks(metadata)
+    for each in models.metadatas.values():
+        lift_column_checks(each)
     engines = {models.bind: scratch} if isinstance(scratch, Engine) else dict(scratch)
     versions = repo.directory / "versions"
     before = set(versions.iterdir()) if versions.is_dir() else set()
     pinned: list[tuple[Any, Any]] = []
-    hook = functools.partial(_adopt_options, names=names or {}, pinned=pinned)
+    hook: Callable[[dict[str, Any]], dict[str, Any]] = functools.partial(
+        _adopt_options, names=names or {}, pinned=pinned
+    )
+    if metadata is not None:
+        hook = _described_by(metadata, hook)
     try:
-        return _generate(repo, models, engines, message, config, script, revision_context, hook)
+        made = _generate(repo, models, engines, message, config, script, revision_context, hook)
     except BaseException as exc:
         # A failure while writing (full disk, Ctrl-C) must not leave half a revision behind.
         for path in set(versions.iterdir()) - before if versions.is_dir() else ():
@@ -135,6 +142,20 @@ def generate(
         # The names were the script's to write, not the models' to keep.
         for constraint, name in pinned:
             constraint.name = name
+    if metadata is None:
+        return made
+    return Baseline(made.revision, made.path, message, summarise(list(metadata.tables.values())))
+
+
+def _described_by(
+    metadata: MetaData, hook: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The options env.py passes, with `metadata` as the tables autogenerate renders."""
+
+    def options(kw: dict[str, Any]) -> dict[str, Any]:
+        return hook(dict(kw, target_metadata=metadata))
+
+    return options
 
 
 def _generate(

@@ -46,16 +46,34 @@ class Verification:
         }
 
 
-def upgrade(repo: Repository, models: Models, engine: Engine, destination: str = "heads") -> None:
-    """Run the repository's revisions up to `destination` on `engine` through env.py."""
+_UPGRADE_FAILED = (
+    "Upgrading an empty scratch database with the baseline failed with {detail}; the "
+    "baseline cannot rebuild the schema, fix it or the models."
+)
+
+
+def upgrade(
+    repo: Repository,
+    models: Models,
+    engine: Engine,
+    destination: str = "heads",
+    *,
+    in_transaction: bool = True,
+) -> None:
+    """Run the repository's revisions up to `destination` on `engine` through env.py. Without
+    `in_transaction`, env.py begins the transaction itself, as `alembic upgrade` does, so that a
+    revision's autocommit block (CREATE INDEX CONCURRENTLY) can end it."""
+    if not in_transaction:
+        with connect.connection(engine) as conn:
+            _upgraded(repo, models, conn, destination, _UPGRADE_FAILED)
+        return
     with connect.connection(engine) as conn, conn.begin(), write_behind.ddl_behind(conn):
         _upgraded(
             repo,
             models,
             conn,
             destination,
-            "Upgrading an empty scratch database with the baseline failed with {detail}; the "
-            "baseline cannot rebuild the schema, fix it or the models.",
+            _UPGRADE_FAILED,
         )
 
 

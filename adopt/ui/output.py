@@ -20,6 +20,7 @@ from adopt.build.baseline import Baseline
 from adopt.build.verify import Verification
 from adopt.compare.differences import Difference
 from adopt.compare.differences import MatchReport
+from adopt.drifted import DriftedAdoption
 from adopt.pipeline import Adoption
 from adopt.pipeline import Project
 from adopt.urls import hide_password
@@ -152,6 +153,47 @@ def baseline_summary(console: Console, adoption: Adoption) -> None:
         if part.bind_label:
             console.print(f"[bold]{escape(part.bind_label)}[/bold]")
         _part_summary(console, part)
+
+
+def drifted_summary(console: Console, adopted: DriftedAdoption) -> None:
+    """The two revisions of a drifted database, each difference's decision, and the proofs."""
+    made = adopted.baseline
+    console.print(
+        f"Baseline [bold]{made.revision}[/bold] ({escape(str(made.path))}): the database as it "
+        f"is, {made.summary.tables} tables."
+    )
+    steps = adopted.catch_up.steps if adopted.catch_up else ()
+    if adopted.catch_up:
+        console.print(
+            f"Catch-up [bold]{adopted.catch_up.revision}[/bold] "
+            f"({escape(str(adopted.catch_up.path))}): to the models, for 'flask db upgrade'."
+        )
+    table = Table(show_header=True, header_style="bold", box=None)
+    for heading in ("Difference", "Decided", "Note"):
+        table.add_column(heading)
+    for step in steps:
+        note = step.model_change if step.keep_database else step.data_work
+        decided = "as the database has it" if step.keep_database else "as the models say"
+        style = "yellow" if step.data_work else ""
+        table.add_row(
+            escape(step.key),
+            decided,
+            f"[{style}]{escape(note)}[/{style}]" if style else escape(note),
+        )
+    if steps:
+        console.print(table)
+    if any(step.data_work for step in steps):
+        console.print(
+            "[yellow]![/yellow] Steps marked above need data work first: the catch-up would "
+            "fail on those rows."
+        )
+    if adopted.passed:
+        console.print(
+            "[green]✓ Verified[/green]: the baseline rebuilds the live schema exactly, and "
+            "baseline plus catch-up rebuild the models' schema."
+        )
+    else:
+        differences(console, list(adopted.against_live) + list(adopted.against_models))
 
 
 def _part_summary(console: Console, adoption: Adoption) -> None:

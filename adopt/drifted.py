@@ -1,0 +1,293 @@
+"""Adopting a database that drifted from its models: a baseline of what the database has, then a
+catch-up revision to the models, each proven in a scratch database before anything is kept.
+
+The baseline is rendered from the live tables the models manage (adopt.reading.live_metadata)
+and must rebuild the live schema exactly; the catch-up (adopt.build.catch_up) holds the
+operations for the differences the match check confirmed, except those decided "as the database
+has it", and baseline plus catch-up must rebuild the models' schema as the same server builds it,
+compared as `adopt check` compares. The live database is then stamped at the baseline, so the
+team applies the catch-up with `flask db upgrade` when it is ready."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import produce_migrations
+from alembic.migration import MigrationContext
+from alembic.operations import ops
+
+from adopt import committed
+from adopt import pipeline
+from adopt.build import baseline as baseline_mod
+from adopt.build import catch_up
+from adopt.build import repository
+from adopt.build import scratch as scratch_mod
+from adopt.build import verify as verify_mod
+from adopt.compare.differences import Difference
+from adopt.compare.differences import MatchReport
+from adopt.errors import DriftError
+from adopt.errors import UsageError
+from adopt.reading import connect
+from adopt.reading import live_metadata
+from adopt.reading import schema
+
+Progress = Callable[[str], None]
+
+CATCH_UP_MESSAGE = "catch up with the models"
+
+
+@dataclass(frozen=True)
+class DriftedAdoption:
+    report: MatchReport  # the match check of the live database
+    repository: repository.Repository
+    baseline: baseline_mod.Baseline
+    catch_up: catch_up.CatchUp | None  # None when every difference is kept as it is
+    against_live: tuple[Difference, ...]  # the baseline's rebuild vs the live database
+    against_models: tuple[Difference, ...]  # baseline + catch-up vs the models
+
+    @property
+    def passed(self) -> bool:
+        return not self.against_live and not self.against_models
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.report.as_dict(),
+            "repository": str(self.repository.directory),
+            "baseline": self.baseline.as_dict(),
+            "catch_up": self.catch_up.as_dict() if self.catch_up else None,
+            "verification": {
+                "passed": self.passed,
+                "against_live": [d.as_dict() for d in self.against_live],
+                "against_models": [d.as_dict() for d in self.against_models],
+            },
+        }
+
+
+def _quiet(_message: str) -> None:
+    """No progress to show."""
+
+
+def adopt(
+    project: pipeline.Project,
+    *,
+    scratch: str = "auto",
+    message: str = "baseline",
+    rev_id: str | None = None,
+    keep_database: tuple[str, ...] = (),
+    progress: Progress = _quiet,
+) -> DriftedAdoption:
+    """Write and prove the baseline of the live database as it is and the catch-up to the
+    models; both are removed again unless both proofs pass."""
+    if project.is_multi:
+        raise UsageError(
+            "--from-database adopts one database at a time; this project has binds: adopt "
+            "each database's drift by hand, or bring them in line first."
+        )
+    checked = pipeline.check(project, progress, scratch=scratch)
+    report = checked.report
+    catch_up.require_known(keep_database, report.differences)
+    managed = _managed_tables(project, checked.snapshot)
+    live = _reflected(project, managed)
+    with pipeline.project_locked(project):
+        repo = pipeline.prepare_repository(project)
+        written: list[Any] = []
+        try:
+            result = _written_and_proven(
+                project,
+                repo,
+                report,
+                checked.snapshot,
+                live,
+                managed,
+                scratch,
+                message,
+                rev_id,
+                keep_database,
+                written,
+                progress,
+            )
+        except BaseException:
+            pipeline.remove_written(written, repo)
+            raise
+        if not result.passed:
+            pipeline.remove_written(written, repo)
+            raise DriftError(
+                "The baseline does not rebuild the live schema, or baseline plus catch-up do not "
+                "rebuild the models' (listed above); both were removed and nothing was written.",
+                verify_mod.Verification(result.against_live, result.against_models, len(managed)),
+            )
+    committed.record(f"baseline {result.baseline.revision} written to {result.baseline.path}")
+    return result
+
+
+def _managed_tables(project: pipeline.Project, live: schema.Snapshot) -> list[str]:
+    """The model tables the live database has: what the baseline describes."""
+    return [key for key in project.models.metadata.tables if key in live.tables]
+
+
+def _reflected(project: pipeline.Project, tables: list[str]) -> Any:
+    engine = connect.create(project.live.url, read_only=True)
+    try:
+        with connect.connection(engine) as conn, conn.begin() as transaction:
+            found = live_metadata.reflect(conn, tables)
+            transaction.rollback()
+    finally:
+        engine.dispose()
+    return found
+
+
+def _written_and_proven(
+    project: pipeline.Project,
+    repo: repository.Repository,
+    report: MatchReport,
+    snapshot: schema.Snapshot,
+    live: Any,
+    managed: list[str],
+    scratch: str,
+    message: str,
+    rev_id: str | None,
+    keep_database: tuple[str, ...],
+    written: list[Any],
+    progress: Progress,
+) -> DriftedAdoption:
+    plan = scratch_mod.plan(project.live.url, scratch)
+    models = project.models
+    with scratch_mod.open_scratch(project.live.url, plan) as engine:
+        progress(f"Generating the baseline of {len(managed)} tables as the database has them")
+        made = baseline_mod.generate(repo, models, engine, message, rev_id, metadata=live)
+        written.append(made.path)
+        verify_mod.upgrade(repo, models, engine)
+        progress("Comparing the rebuilt schema with the live database")
+        against_live = _against_live(engine, models, snapshot.only(managed))
+        progress("Writing the catch-up to the models")
+        options = pipeline.project_options(project)
+        wanted = [d for d in report.differences if catch_up.decision_key(d) not in keep_database]
+        steps_done = _catch_up(
+            project, repo, engine, made.revision, live, report, wanted, keep_database, options
+        )
+        if steps_done is not None:
+            written.append(steps_done.path)
+            verify_mod.upgrade(repo, models, engine, in_transaction=False)
+        progress("Comparing baseline plus catch-up with the models")
+        verification = verify_mod.examine(
+            models,
+            engine,
+            snapshot,
+            report.unmanaged,
+            options,
+            opener=pipeline.confirming_scratch(project, plan),
+        )
+    against_models = tuple(
+        d for d in verification.against_models if catch_up.decision_key(d) not in keep_database
+    )
+    return DriftedAdoption(report, repo, made, steps_done, against_live, against_models)
+
+
+def _against_live(engine: Any, models: Any, expected: schema.Snapshot) -> tuple[Difference, ...]:
+    with connect.connection(engine) as conn, conn.begin():
+        rebuilt = schema.take_all(conn, models.schemas)
+    found = schema.compare(
+        expected, rebuilt, expected_label="live database", actual_label="rebuilt database"
+    )
+    # Names the server generated for unnamed constraints depend on creation order.
+    return tuple(d for d in found if not d.kind.endswith("_generated_name"))
+
+
+def _catch_up(
+    project: pipeline.Project,
+    repo: repository.Repository,
+    engine: Any,
+    baseline_revision: str,
+    live: Any,
+    report: MatchReport,
+    wanted: list[Difference],
+    keep_database: tuple[str, ...],
+    options: dict[str, Any],
+) -> catch_up.CatchUp | None:
+    """Write the catch-up revision after the baseline (None when nothing is to change)."""
+    proposed = _proposed(engine, project.models.metadata, options)
+    chosen, resolved = catch_up.selected(proposed, wanted)
+    missing = [catch_up.decision_key(d) for d in wanted if catch_up.decision_key(d) not in resolved]
+    if missing:
+        raise DriftError(
+            f"adopt cannot write a catch-up step for {', '.join(missing)}; keep it as the "
+            "database has it (--accept-database KIND/OBJECT) or bring the database in line "
+            "by hand first."
+        )
+    steps = _steps(project, live, report, keep_database)
+    if not chosen.ops:
+        return None
+    dialect = engine.dialect.name
+    downgrade = ops.DowngradeOps(chosen.reverse().ops)
+    safe = catch_up.made_safe(chosen, dialect)
+    with connect.connection(engine) as conn:
+        context = MigrationContext.configure(conn)
+        up, imports = catch_up.rendered(safe, context, batch=dialect == "sqlite")
+        down, more = catch_up.rendered(downgrade, context, batch=dialect == "sqlite")
+    script = repo.script()
+    # Alembic announces "Generating ... done" on stdout; keep stdout for the caller (--json).
+    with contextlib.redirect_stdout(io.StringIO()):
+        created = script.generate_revision(
+            uuid.uuid4().hex[-12:],  # as Alembic makes revision ids
+            CATCH_UP_MESSAGE,
+            head=baseline_revision,
+            upgrades=up.strip("\n"),
+            downgrades=down.strip("\n"),
+            imports="\n".join(sorted(imports | more)),
+        )
+    assert created is not None
+    repo.remember(script)
+    return catch_up.CatchUp(created.revision, Path(created.path), steps)
+
+
+def _proposed(engine: Any, metadata: Any, options: dict[str, Any]) -> ops.UpgradeOps:
+    """Alembic's operations from the scratch database (at the baseline) to the models."""
+    with connect.connection(engine) as conn, conn.begin() as transaction:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                **{k: v for k, v in options.items() if k.startswith("include_")},
+                "target_metadata": metadata,
+                "compare_type": True,
+                "compare_server_default": True,
+            },
+        )
+        proposed = produce_migrations(context, metadata).upgrade_ops
+        transaction.rollback()
+    assert proposed is not None
+    return proposed
+
+
+def _steps(
+    project: pipeline.Project,
+    live: Any,
+    report: MatchReport,
+    keep_database: tuple[str, ...],
+) -> tuple[catch_up.Step, ...]:
+    """Each difference with its decision, the rows the step would refuse (read from the live
+    database) and, where kept, the model change that makes the models agree."""
+    engine = connect.create(project.live.url, read_only=True)
+    steps = []
+    try:
+        with connect.connection(engine) as conn, conn.begin() as transaction:
+            context = MigrationContext.configure(conn)
+            for difference in report.differences:
+                kept = catch_up.decision_key(difference) in keep_database
+                steps.append(
+                    catch_up.Step(
+                        difference,
+                        kept,
+                        "" if kept else catch_up.data_work(conn, difference, live),
+                        catch_up.model_change(difference, live, context) if kept else "",
+                    )
+                )
+            transaction.rollback()
+    finally:
+        engine.dispose()
+    return tuple(steps)
