@@ -17,12 +17,14 @@ from adopt import discovery
 from adopt import drifted
 from adopt import pipeline
 from adopt._speedups import process
+from adopt.build import catch_up
 from adopt.build import project_lock
 from adopt.build import remembered
 from adopt.build import repository
 from adopt.build import scratch as scratch_mod
 from adopt.build.scratch import ScratchPlan
 from adopt.build.verify import Verification
+from adopt.compare.differences import Difference
 from adopt.compare.differences import MatchReport
 from adopt.compare.differences import SeveralReports
 from adopt.discovery import Candidate
@@ -50,6 +52,7 @@ __all__ = [
     "Candidate",
     "CheckOutcome",
     "Checked",
+    "Difference",
     "DriftedAdoption",
     "MatchReport",
     "Options",
@@ -65,7 +68,9 @@ __all__ = [
     "candidates",
     "check",
     "clean",
+    "decision_key",
     "discard",
+    "discard_drifted",
     "exit_code",
     "live_target",
     "locate",
@@ -182,6 +187,16 @@ def baseline_from_database(
         keep_database=options.accept_database,
         progress=progress,
     )
+
+
+def discard_drifted(adopted: DriftedAdoption) -> None:
+    """Remove both revisions of a drifted database, and the repository if this run made it."""
+    drifted.discard(adopted)
+
+
+def decision_key(difference: Difference) -> str:
+    """How a difference is named for --accept-database: KIND/TABLE.OBJECT."""
+    return catch_up.decision_key(difference)
 
 
 def _require_drift_options(options: Options) -> None:

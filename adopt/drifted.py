@@ -48,12 +48,13 @@ class DriftedAdoption:
     repository: repository.Repository
     baseline: baseline_mod.Baseline
     catch_up: catch_up.CatchUp | None  # None when every difference is kept as it is
-    against_live: tuple[Difference, ...]  # the baseline's rebuild vs the live database
-    against_models: tuple[Difference, ...]  # baseline + catch-up vs the models
+    # against_live: the baseline's rebuild vs the live database; against_models: baseline plus
+    # catch-up vs the models, less the differences kept as the database has them.
+    verification: verify_mod.Verification
 
     @property
     def passed(self) -> bool:
-        return not self.against_live and not self.against_models
+        return self.verification.passed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,11 +62,7 @@ class DriftedAdoption:
             "repository": str(self.repository.directory),
             "baseline": self.baseline.as_dict(),
             "catch_up": self.catch_up.as_dict() if self.catch_up else None,
-            "verification": {
-                "passed": self.passed,
-                "against_live": [d.as_dict() for d in self.against_live],
-                "against_models": [d.as_dict() for d in self.against_models],
-            },
+            "verification": self.verification.as_dict(),
         }
 
 
@@ -120,10 +117,23 @@ def adopt(
             raise DriftError(
                 "The baseline does not rebuild the live schema, or baseline plus catch-up do not "
                 "rebuild the models' (listed above); both were removed and nothing was written.",
-                verify_mod.Verification(result.against_live, result.against_models, len(managed)),
+                result.verification,
             )
-    committed.record(f"baseline {result.baseline.revision} written to {result.baseline.path}")
+    committed.record(_kept(result.baseline))
     return result
+
+
+def discard(adopted: DriftedAdoption) -> None:
+    """Remove both revisions, and the repository if this run created it."""
+    paths = [adopted.baseline.path]
+    if adopted.catch_up is not None:
+        paths.append(adopted.catch_up.path)
+    pipeline.remove_written(paths, adopted.repository)
+    committed.forget(_kept(adopted.baseline))
+
+
+def _kept(made: baseline_mod.Baseline) -> str:
+    return f"baseline {made.revision} written to {made.path}"
 
 
 def _managed_tables(project: pipeline.Project, live: schema.Snapshot) -> list[str]:
@@ -186,7 +196,8 @@ def _written_and_proven(
     against_models = tuple(
         d for d in verification.against_models if catch_up.decision_key(d) not in keep_database
     )
-    return DriftedAdoption(report, repo, made, steps_done, against_live, against_models)
+    proof = verify_mod.Verification(against_live, against_models, len(managed))
+    return DriftedAdoption(report, repo, made, steps_done, proof)
 
 
 def _against_live(engine: Any, models: Any, expected: schema.Snapshot) -> tuple[Difference, ...]:

@@ -17,6 +17,8 @@ from rich.markup import escape
 from adopt import api
 from adopt.api import Adoption
 from adopt.api import Checked
+from adopt.api import Difference
+from adopt.api import DriftedAdoption
 from adopt.api import Project
 from adopt.api import Target
 from adopt.api import TargetResult
@@ -70,16 +72,25 @@ class Wizard:
         self.adoption: Adoption | None = None  # the accepted baseline and its verification
         self.chosen: dict[str, str] = {}  # what the person chose, for [tool.adopt]
         self.results: list[TargetResult] = []  # the stamp of every database
+        self.revision: str | None = None  # stamped instead of head: a drifted database's baseline
 
     def run(self) -> None:
         project = self.found()
         checked = self.check(project)
         choice = self.scratch_choice(project)
+        if self.options.from_database:
+            adopted = self.review_drifted(project, choice)
+            self.revision = adopted.baseline.revision
+            self.targets(project)
+            self.remember(project)
+            self.next_steps(project, adopted.repository.directory, catch_up=True)
+            self.require_all_stamped()
+            return
         adoption = self.review(project, checked, choice)
         self.adoption = adoption
         self.targets(project)
         self.remember(project)
-        self.next_steps(project, adoption)
+        self.next_steps(project, adoption.repository.directory)
         self.require_all_stamped()
 
     # 1. what was found ---------------------------------------------------------------------------
@@ -175,14 +186,51 @@ class Wizard:
             if part.bind_label:
                 self.console.print(f"[bold]{escape(part.bind_label)}[/bold]")
             output.match_report(self.console, checked.report, verbose=False)
-        if any(c.report.differences for c in checks) and not self.options.accept_differences:
-            raise DriftError(
-                "Stopped: the live database differs from the models. Fix the "
-                "differences above, then run adopt again."
-            )
+        drifted = any(c.report.differences for c in checks)
+        if drifted and not self.options.accept_differences:
+            self._drifted(project, [d for c in checks for d in c.report.differences])
         unmanaged = sorted({name for c in checks for name in c.report.unmanaged})
         self._unmanaged(unmanaged)
         return checks
+
+    def _drifted(self, project: Project, differences: list[Difference]) -> None:
+        """A database that differs from its models: stop, or adopt it as it is with a catch-up
+        to the models, each difference decided one way or the other."""
+        if not self.options.from_database:
+            answer = "stop"
+            if not project.is_multi:
+                answer = self.ask.select(
+                    "What now?",
+                    [
+                        Choice("stop", "Stop here (fix the differences, then run adopt again)"),
+                        Choice(
+                            "database",
+                            "Adopt the database as it is: a baseline of what it has, and a "
+                            "catch-up migration to the models for 'flask db upgrade'",
+                        ),
+                    ],
+                    default="stop",
+                )
+            if answer == "stop":
+                raise DriftError(
+                    "Stopped: the live database differs from the models. Fix the "
+                    "differences above, then run adopt again."
+                )
+        kept = list(self.options.accept_database)
+        if not self.options.accept_database:
+            for difference in differences:
+                key = api.decision_key(difference)
+                answer = self.ask.select(
+                    f"{key}: {difference.detail}",
+                    [
+                        Choice("models", "As the models say (the catch-up changes the database)"),
+                        Choice("database", "As the database has it (you change the model)"),
+                    ],
+                    default="models",
+                )
+                if answer == "database":
+                    kept.append(key)
+        self.options = self.options.but(from_database=True, accept_database=tuple(kept))
 
     def _unmanaged(self, unmanaged: list[str]) -> None:
         """Tables without models: stop, or leave them out of migrations (env.py filter)."""
@@ -245,7 +293,7 @@ class Wizard:
         adoption = self._generate(project, checked, scratch_choice, message)
         try:
             while True:
-                output.script(self.console, adoption.baseline)
+                output.script(self.console, adoption.baseline.text)
                 output.baseline_summary(self.console, adoption)
                 answer = self.ask.select(
                     "Your verdict on the baseline?",
@@ -295,6 +343,36 @@ class Wizard:
         with output.progress(self.console) as step:
             return api.baseline(options, step, project=project, checked=checked)
 
+    def review_drifted(self, project: Project, scratch_choice: str) -> DriftedAdoption:
+        """Both revisions of a drifted database, written and proven, then accepted or removed."""
+        self.console.rule("4. Review the baseline and the catch-up")
+        options = self.options.but(scratch=scratch_choice)
+        with output.progress(self.console) as step:
+            adopted = api.baseline_from_database(options, step, project=project)
+        try:
+            output.script(self.console, adopted.baseline.text)
+            if adopted.catch_up is not None:
+                output.script(self.console, adopted.catch_up.text)
+            output.drifted_summary(self.console, adopted)
+            answer = self.ask.select(
+                "Your verdict on the two revisions?",
+                [
+                    Choice("accept", "Accept them"),
+                    Choice("abort", "Abort (remove both and what this run created)"),
+                ],
+                default="accept",
+            )
+        except BaseException:
+            api.discard_drifted(adopted)
+            raise
+        if answer != "accept":
+            api.discard_drifted(adopted)
+            raise Stopped(
+                "Aborted at review; both revisions (and any repository this run created) were "
+                "removed."
+            )
+        return adopted
+
     # 5. targets ----------------------------------------------------------------------------------
 
     def targets(self, project: Project) -> None:
@@ -308,7 +386,8 @@ class Wizard:
                 if project.is_multi
                 else f"live database ({hide_password(project.live_url)})"
             )
-            stamp_live = self.ask.confirm(f"Stamp the {what} at head now?")
+            at = f"the baseline {self.revision}" if self.revision else "head"
+            stamp_live = self.ask.confirm(f"Stamp the {what} at {at} now?")
         if project.is_multi:
             # Other copies belong to one bind each: 'adopt stamp --bind NAME URL' says which.
             results = self._stamp(project, None) if stamp_live else []
@@ -339,7 +418,9 @@ class Wizard:
     def _stamp(self, project: Project, chosen: list[Target] | None) -> list[TargetResult]:
         # The wizard stamps at the head it just proved, without --force: with the schema its
         # verification built (no scratch database needed), on the live database's server.
-        options = self.options.but(scratch="auto", force=False, upgrade=False, revision=None)
+        options = self.options.but(
+            scratch="auto", force=False, upgrade=False, revision=self.revision
+        )
         with output.progress(self.console) as step:
             return api.stamp(
                 options, step, project=project, chosen=chosen or [], adoption=self.adoption
@@ -374,14 +455,18 @@ class Wizard:
 
     # 7. next steps -------------------------------------------------------------------------------
 
-    def next_steps(self, project: Project, adoption: Adoption) -> None:
+    def next_steps(self, project: Project, directory: Path, *, catch_up: bool = False) -> None:
         self.console.rule("7. Next steps")
-        directory = adoption.repository.directory
         where = "" if Path.cwd() == directory.parent else f" (in {directory.parent})"
         self.console.print(
             f"- Commit {escape(str(directory.name))}/{escape(where)}: it now holds the "
-            "reviewed baseline."
+            "reviewed baseline" + (" and the catch-up." if catch_up else ".")
         )
+        if catch_up:
+            self.console.print(
+                "- The live database is stamped at the baseline: 'flask db upgrade' applies the "
+                "catch-up when you are ready (after the data work the review listed, if any)."
+            )
         self.console.print(
             "- Teammates: after pulling, run 'adopt stamp --upgrade': it stamps their local "
             "database at the revision whose schema it has, then applies the newer ones."

@@ -191,7 +191,7 @@ def test_drift_stops_before_writing(legacy: tuple[Path, str]) -> None:
     with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
         conn.execute("ALTER TABLE post ADD COLUMN mood VARCHAR(20)")
     rows = row_checksums(url)
-    prompter = Scripted(("is this right", "yes"))
+    prompter = Scripted(("is this right", "yes"), ("what now", "stop"))
     result = run_wizard(prompter)
     assert result.exit_code == 3, result.output
     assert "post" in result.output and "mood" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -63,7 +64,7 @@ def upgrade(
     """Run the repository's revisions up to `destination` on `engine` through env.py. Without
     `in_transaction`, env.py begins the transaction itself, as `alembic upgrade` does, so that a
     revision's autocommit block (CREATE INDEX CONCURRENTLY) can end it."""
-    if not in_transaction:
+    if not in_transaction or _ends_transactions(repo):
         with connect.connection(engine) as conn:
             _upgraded(repo, models, conn, destination, _UPGRADE_FAILED)
         return
@@ -75,6 +76,16 @@ def upgrade(
             destination,
             _UPGRADE_FAILED,
         )
+
+
+def _ends_transactions(repo: Repository) -> bool:
+    """Whether a revision runs statements in an autocommit block (CREATE INDEX CONCURRENTLY in
+    a catch-up): it ends the transaction it runs in, so env.py must own that transaction."""
+    script = repo.script()
+    return any(
+        "autocommit_block" in Path(revision.path).read_text(encoding="utf-8")
+        for revision in script.walk_revisions()
+    )
 
 
 def _upgraded(

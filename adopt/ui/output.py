@@ -193,7 +193,7 @@ def drifted_summary(console: Console, adopted: DriftedAdoption) -> None:
             "baseline plus catch-up rebuild the models' schema."
         )
     else:
-        differences(console, list(adopted.against_live) + list(adopted.against_models))
+        verification(console, adopted.verification)
 
 
 def _part_summary(console: Console, adoption: Adoption) -> None:
@@ -220,9 +220,10 @@ def _part_summary(console: Console, adoption: Adoption) -> None:
     verification(console, adoption.verification)
 
 
-def script(console: Console, made: Baseline) -> None:
-    syntax = Syntax(made.text, "python", line_numbers=True, word_wrap=False)
-    if console.is_terminal and made.text.count("\n") > console.height - 5:
+def script(console: Console, text: str) -> None:
+    """A revision's Python, paged when it is longer than the terminal."""
+    syntax = Syntax(text, "python", line_numbers=True, word_wrap=False)
+    if console.is_terminal and text.count("\n") > console.height - 5:
         # less shows colours only with -R; -F quits at once when the script fits after all.
         os.environ.setdefault("LESS", "-FRX")
         with console.pager(styles=True):
