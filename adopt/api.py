@@ -185,6 +185,7 @@ def baseline_from_database(
         message=options.message,
         rev_id=options.rev_id,
         keep_database=options.accept_database,
+        keep_models=options.accept_models,
         progress=progress,
     )
 
@@ -326,9 +327,10 @@ def run(
     """Check, write and verify the baseline, and stamp the live database. In a project that
     has its migrations already, no baseline is written: the live database is checked against
     head and stamped if it matches (`announce` says so)."""
-    if options.accept_database and not options.from_database:
+    if (options.accept_database or options.accept_models) and not options.from_database:
         raise UsageError(
-            "--accept-database decides a difference for --from-database; add --from-database."
+            "--accept-database and --accept-models decide differences for --from-database; "
+            "add --from-database."
         )
     project = locate(options)
     existing = repository.find(project.models, project.directory)

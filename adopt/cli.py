@@ -155,6 +155,14 @@ def baseline_options(func: F) -> F:
             help="With --from-database: keep this difference as the database has it (out of "
             "the catch-up; adopt prints the model change that agrees). Repeatable.",
         ),
+        click.option(
+            "--accept-models",
+            multiple=True,
+            metavar="KIND/TABLE.OBJECT",
+            help="With --from-database: the catch-up takes this difference to the models. "
+            "Once given, every difference must be decided by one of the two flags, so a drift "
+            "nobody reviewed is refused. Repeatable.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)

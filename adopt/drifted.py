@@ -77,10 +77,13 @@ def adopt(
     message: str = "baseline",
     rev_id: str | None = None,
     keep_database: tuple[str, ...] = (),
+    keep_models: tuple[str, ...] = (),
     progress: Progress = _quiet,
 ) -> DriftedAdoption:
     """Write and prove the baseline of the live database as it is and the catch-up to the
-    models; both are removed again unless both proofs pass."""
+    models; both are removed again unless both proofs pass. Each difference goes into the
+    catch-up unless `keep_database` names it (KIND/TABLE.OBJECT); `keep_models` names those
+    the catch-up takes, and then every difference must be named by one or the other."""
     if project.is_multi:
         raise UsageError(
             "--from-database adopts one database at a time; this project has binds: adopt "
@@ -88,7 +91,7 @@ def adopt(
         )
     checked = pipeline.check(project, progress, scratch=scratch)
     report = checked.report
-    catch_up.require_known(keep_database, report.differences)
+    catch_up.require_decided(keep_database, keep_models, report.differences)
     managed = _managed_tables(project, checked.snapshot)
     live = _reflected(project, managed)
     with pipeline.project_locked(project):

@@ -257,6 +257,7 @@ class Options:
     # A drifted database: baseline what it has, then a catch-up to the models (adopt.drifted).
     from_database: bool = False
     accept_database: tuple[str, ...] = ()  # KIND/TABLE.OBJECT kept as the database has it
+    accept_models: tuple[str, ...] = ()  # KIND/TABLE.OBJECT the catch-up takes to the models
     # The databases to check and stamp.
     target_specs: tuple[str, ...] = ()
     all_targets: bool = False

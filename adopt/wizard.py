@@ -217,7 +217,7 @@ class Wizard:
                     "differences above, then run adopt again."
                 )
         kept = list(self.options.accept_database)
-        if not self.options.accept_database:
+        if not (self.options.accept_database or self.options.accept_models):
             for difference in differences:
                 key = api.decision_key(difference)
                 answer = self.ask.select(

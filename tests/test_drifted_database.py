@@ -22,6 +22,8 @@ from helpers import engine
 from helpers import schema_differences
 from helpers import version_rows
 
+from adopt import api
+
 FLASK = str(Path(sys.executable).parent / "flask")
 
 # The models, as a Flask-SQLAlchemy app.
@@ -294,8 +296,7 @@ def test_a_held_lock_fails_the_catch_up_within_its_lock_timeout(
 
 
 def _key(difference: dict[str, str]) -> str:
-    name = difference["object"].split(" ")[0]
-    return f"{difference['kind']}/{difference['table']}" + (f".{name}" if name else "")
+    return api.decision_key(api.Difference(**difference))
 
 
 def _create_all(folder: Path, url: str) -> None:
@@ -424,3 +425,117 @@ def test_the_wizard_in_a_pseudo_terminal(shop: Callable[[str], Shop]) -> None:
     [baseline] = [p for p in versions.glob("*.py") if "catch_up" not in p.name]
     assert version_rows(made.url) == [baseline.name.split("_")[0]]
     assert made.flask("upgrade").returncode == 0
+
+
+def test_rows_that_would_fail_the_catch_up_are_counted_in_the_review(
+    shop: Callable[[str], Shop],
+) -> None:
+    """A NOT NULL on a column holding NULLs, a narrowing below a stored value: the review says
+    how many rows need data work (read from the live database, which stays as it was)."""
+    made = shop("sqlite")
+    e = engine(made.url)
+    with e.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO posts (id, user_id, title) VALUES (3, NULL, 'Orphan')")
+        conn.exec_driver_sql("UPDATE users SET name = '" + "x" * 120 + "' WHERE id = 2")
+    e.dispose()
+    code, found = adopt_json("baseline", "--from-database", *APP)
+    assert code == 0, found
+    work = {_key(s["difference"]): s["data_work"] for s in found["catch_up"]["steps"]}
+    assert work["nullable/posts.user_id"] == "1 row with NULL in posts.user_id (models: NOT NULL)"
+    assert work["type/users.name"] == "1 row of users.name longer than 100"
+    assert work["type/users.bio"] == ""  # widened: nothing to do
+    result = adopt("baseline", "--from-database", *APP, "--rev-id", "second")
+    assert result.exit_code == 2  # the first run's revisions are there: refused, as any rerun
+
+
+def test_pinned_decisions_refuse_a_drift_nobody_reviewed(shop: Callable[[str], Shop]) -> None:
+    made = shop("sqlite")
+    decided = sorted(DRIFTS - {"index/posts.ix_posts_title"})
+    flags = [arg for key in decided for arg in ("--accept-models", key)]
+    result = adopt("run", "--yes", "--from-database", *APP, *flags)
+    assert result.exit_code == 2
+    assert "Not decided: index/posts.ix_posts_title" in result.output
+    assert not (made.folder / "migrations").exists() and version_rows(made.url) is None
+    flags += ["--accept-database", "index/posts.ix_posts_title"]
+    code, found = adopt_json("run", "--yes", "--from-database", *APP, *flags)
+    assert code == 0, found
+    assert "ix_posts_title" not in Path(found["catch_up"]["path"]).read_text()
+
+
+def test_other_databases_are_stamped_where_their_schema_stands(
+    shop: Callable[[str], Shop], make_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    """A copy that drifted the same way is stamped at the baseline; one built from the models
+    at the catch-up (head); one that drifted otherwise is refused."""
+    made = shop("sqlite")
+    code, found = adopt_json("run", "--yes", "--from-database", *APP)
+    assert code == 0, found
+    same = make_database("sqlite")
+    e = engine(same)
+    with e.begin() as conn:
+        for statement in DRIFTED:
+            conn.exec_driver_sql(statement.replace("{id}", KEYS["sqlite"]))
+    e.dispose()
+    current = make_database("sqlite")
+    _create_all(made.folder, current)
+    other = make_database("sqlite")
+    e = engine(other)
+    with e.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE users (id INTEGER PRIMARY KEY, nickname TEXT)")
+    e.dispose()
+    code, stamped = adopt_json("stamp", *APP, same, current, other)
+    assert code != 0  # one target refused
+    assert version_rows(same) == [found["baseline"]["revision"]]
+    assert version_rows(current) == [found["catch_up"]["revision"]]
+    assert version_rows(other) is None
+    assert [r["ok"] for r in stamped["targets"]] == [True, True, False]
+
+
+TAGGED = """
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(120), nullable=False, unique=True),
+)
+tags = sa.Table("tags", metadata, sa.Column("id", sa.Integer, primary_key=True))
+"""
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
+def test_a_missing_table_and_an_unnamed_unique_are_caught_up(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_database: Callable[[str], str],
+    dialect: str,
+) -> None:
+    """Plain SQLAlchemy models: the catch-up creates the table the database lacks and the
+    unique constraint it lost (named on SQLite, whose batch mode needs a name)."""
+    url = make_database(dialect)
+    (tmp_path / "tagged.py").write_text(TAGGED)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    e = engine(url)
+    with e.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE users ({KEYS[dialect]}, email VARCHAR(120) NOT NULL)")
+    e.dispose()
+    models = ("--models", "tagged:metadata", "--url", url)
+    code, found = adopt_json("run", "--yes", "--from-database", *models)
+    assert code == 0, found
+    assert {_key(s["difference"]) for s in found["catch_up"]["steps"]} == {
+        "missing_table/tags",
+        "unique/users.(email)",
+    }
+    upgraded = subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
+        cwd=tmp_path,
+        env=dict(os.environ, DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert version_rows(url) == [found["catch_up"]["revision"]]
+    code, status = adopt_json("status", *models)
+    assert code == 0, status
