@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy.engine import URL
 
@@ -163,9 +164,7 @@ def baseline(
     """Write the baseline revision and prove that it rebuilds each live schema."""
     return pipeline.baseline(
         project or locate(options),
-        scratch=options.scratch,
-        message=options.message,
-        rev_id=options.rev_id,
+        **_revision_choices(options),
         accept_differences=options.accept_differences,
         exclude_unmanaged=options.exclude_unmanaged,
         checked=checked,
@@ -181,13 +180,23 @@ def baseline_from_database(
     _require_drift_options(options)
     return drifted.adopt(
         project or locate(options),
-        scratch=options.scratch,
-        message=options.message,
-        rev_id=options.rev_id,
+        **_revision_choices(options),
         keep_database=options.accept_database,
         keep_models=options.accept_models,
+        exclude_unmanaged=options.exclude_unmanaged,
         progress=progress,
     )
+
+
+class _RevisionChoices(TypedDict):
+    scratch: str
+    message: str
+    rev_id: str | None
+
+
+def _revision_choices(options: Options) -> _RevisionChoices:
+    """Where the baseline is built and what it is called: the same for either kind."""
+    return {"scratch": options.scratch, "message": options.message, "rev_id": options.rev_id}
 
 
 def discard_drifted(adopted: DriftedAdoption) -> None:

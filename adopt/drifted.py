@@ -78,6 +78,7 @@ def adopt(
     rev_id: str | None = None,
     keep_database: tuple[str, ...] = (),
     keep_models: tuple[str, ...] = (),
+    exclude_unmanaged: bool = False,
     progress: Progress = _quiet,
 ) -> DriftedAdoption:
     """Write and prove the baseline of the live database as it is and the catch-up to the
@@ -92,6 +93,9 @@ def adopt(
     checked = pipeline.check(project, progress, scratch=scratch)
     report = checked.report
     catch_up.require_decided(keep_database, keep_models, report.differences)
+    # Differences are what the two revisions are for; tables without models are refused or
+    # left out of migrations, as for any baseline.
+    pipeline.require_match(report, accept_differences=True, exclude_unmanaged=exclude_unmanaged)
     managed = _managed_tables(project, checked.snapshot)
     live = _reflected(project, managed)
     with pipeline.project_locked(project):
@@ -115,6 +119,8 @@ def adopt(
         except BaseException:
             pipeline.remove_written(written, repo)
             raise
+        if result.passed and report.unmanaged:
+            repository.exclude_tables(repo, list(report.unmanaged))
         if not result.passed:
             pipeline.remove_written(written, repo)
             raise DriftError(

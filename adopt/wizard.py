@@ -63,6 +63,9 @@ class NotAllStamped(AdoptError):
         self.exit_code = exit_code
 
 
+_ABORT_BOTH = "Abort (remove both and what this run created)"
+
+
 class Wizard:
     def __init__(self, prompter: Prompter, console: Console, options: Options) -> None:
         self.ask = prompter
@@ -350,18 +353,12 @@ class Wizard:
         with output.progress(self.console) as step:
             adopted = api.baseline_from_database(options, step, project=project)
         try:
-            output.script(self.console, adopted.baseline.text)
-            if adopted.catch_up is not None:
-                output.script(self.console, adopted.catch_up.text)
+            for revision in (adopted.baseline, adopted.catch_up):
+                if revision is not None:
+                    output.script(self.console, revision.text)
             output.drifted_summary(self.console, adopted)
-            answer = self.ask.select(
-                "Your verdict on the two revisions?",
-                [
-                    Choice("accept", "Accept them"),
-                    Choice("abort", "Abort (remove both and what this run created)"),
-                ],
-                default="accept",
-            )
+            verdict = [Choice("accept", "Accept them"), Choice("abort", _ABORT_BOTH)]
+            answer = self.ask.select("Your verdict on the two revisions?", verdict, "accept")
         except BaseException:
             api.discard_drifted(adopted)
             raise

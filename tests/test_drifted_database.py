@@ -539,3 +539,21 @@ def test_a_missing_table_and_an_unnamed_unique_are_caught_up(
     assert version_rows(url) == [found["catch_up"]["revision"]]
     code, status = adopt_json("status", *models)
     assert code == 0, status
+
+
+def test_tables_without_models_are_refused_or_left_out(shop: Callable[[str], Shop]) -> None:
+    made = shop("sqlite")
+    e = engine(made.url)
+    with e.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE legacy_audit (id INTEGER PRIMARY KEY, note TEXT)")
+    e.dispose()
+    refused = adopt("run", "--yes", "--from-database", *APP)
+    assert refused.exit_code == 3
+    assert "legacy_audit" in refused.output and "--exclude-unmanaged" in refused.output
+    assert not (made.folder / "migrations").exists() and version_rows(made.url) is None
+    code, found = adopt_json("run", "--yes", "--from-database", "--exclude-unmanaged", *APP)
+    assert code == 0, found
+    assert "legacy_audit" not in Path(found["baseline"]["path"]).read_text()
+    assert "'legacy_audit'" in (made.folder / "migrations" / "env.py").read_text()
+    assert made.flask("upgrade").returncode == 0
+    assert made.flask("check").returncode == 0  # flask db check: nothing left to migrate

@@ -123,16 +123,13 @@ def test_an_audit_record_lost_after_the_commit_is_reported_with_the_stamp(
 
 
 def test_ctrl_c_taken_by_the_pager_does_not_stop_what_comes_next(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Python's pager waits the pager out on Ctrl-C: the signal is remembered, and the next
     progress step would raise it, after the person answered "stamp"."""
     import pydoc
 
     from rich.console import Console
-
-    from adopt.build.baseline import Baseline
-    from adopt.build.baseline import BaselineSummary
 
     paged: list[str] = []
 
@@ -141,11 +138,8 @@ def test_ctrl_c_taken_by_the_pager_does_not_stop_what_comes_next(
         interrupts._received.set()
 
     monkeypatch.setattr(pydoc, "pager", pager_hit_by_ctrl_c)
-    script = tmp_path / "rev_baseline.py"
-    script.write_text("\n".join(f"# line {n}" for n in range(200)))
-    made = Baseline("rev", script, "baseline", BaselineSummary(0, 0, 0, (), ()))
     console = Console(force_terminal=True, height=20, width=80)
-    output.script(console, made)
+    output.script(console, "\n".join(f"# line {n}" for n in range(200)))
     assert paged, "the script was not shown in the pager"
     assert not interrupts.received()
     interrupts.check()  # raises nothing
