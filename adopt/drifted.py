@@ -21,6 +21,7 @@ from typing import Any
 from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
 from alembic.operations import ops
+from sqlalchemy import MetaData
 
 from adopt import committed
 from adopt import pipeline
@@ -29,6 +30,8 @@ from adopt.build import catch_up
 from adopt.build import repository
 from adopt.build import scratch as scratch_mod
 from adopt.build import verify as verify_mod
+from adopt.build.catch_up import CatchUp
+from adopt.build.catch_up import Step
 from adopt.compare.differences import Difference
 from adopt.compare.differences import MatchReport
 from adopt.errors import DriftError
@@ -47,7 +50,8 @@ class DriftedAdoption:
     report: MatchReport  # the match check of the live database
     repository: repository.Repository
     baseline: baseline_mod.Baseline
-    catch_up: catch_up.CatchUp | None  # None when every difference is kept as it is
+    catch_up: CatchUp | None  # None when every difference is kept as it is
+    steps: tuple[Step, ...]  # each difference, as decided
     # against_live: the baseline's rebuild vs the live database; against_models: baseline plus
     # catch-up vs the models, less the differences kept as the database has them.
     verification: verify_mod.Verification
@@ -62,8 +66,31 @@ class DriftedAdoption:
             "repository": str(self.repository.directory),
             "baseline": self.baseline.as_dict(),
             "catch_up": self.catch_up.as_dict() if self.catch_up else None,
+            "decisions": [step.as_dict() for step in self.steps],
             "verification": self.verification.as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class _Drift:
+    """What the check found in the live database, and what was decided about it."""
+
+    project: pipeline.Project
+    report: MatchReport
+    snapshot: schema.Snapshot  # the live schema, as the check read it
+    live: MetaData  # the live tables the models manage, reflected for the baseline
+    keep_database: tuple[str, ...]
+
+    @property
+    def managed(self) -> list[str]:
+        return list(self.live.tables)
+
+    @property
+    def wanted(self) -> list[Difference]:
+        """The differences the catch-up takes to the models."""
+        return [
+            d for d in self.report.differences if catch_up.decision_key(d) not in self.keep_database
+        ]
 
 
 def _quiet(_message: str) -> None:
@@ -96,31 +123,16 @@ def adopt(
     # Differences are what the two revisions are for; tables without models are refused or
     # left out of migrations, as for any baseline.
     pipeline.require_match(report, accept_differences=True, exclude_unmanaged=exclude_unmanaged)
-    managed = _managed_tables(project, checked.snapshot)
-    live = _reflected(project, managed)
+    live = _reflected(project, _managed_tables(project, checked.snapshot))
+    drift = _Drift(project, report, checked.snapshot, live, keep_database)
     with pipeline.project_locked(project):
         repo = pipeline.prepare_repository(project)
-        written: list[Any] = []
+        written: list[Path] = []
         try:
-            result = _written_and_proven(
-                project,
-                repo,
-                report,
-                checked.snapshot,
-                live,
-                managed,
-                scratch,
-                message,
-                rev_id,
-                keep_database,
-                written,
-                progress,
-            )
+            result = _written_and_proven(drift, repo, (scratch, message, rev_id), written, progress)
         except BaseException:
             pipeline.remove_written(written, repo)
             raise
-        if result.passed and report.unmanaged:
-            repository.exclude_tables(repo, list(report.unmanaged))
         if not result.passed:
             pipeline.remove_written(written, repo)
             raise DriftError(
@@ -128,6 +140,8 @@ def adopt(
                 "rebuild the models' (listed above); both were removed and nothing was written.",
                 result.verification,
             )
+        if report.unmanaged:
+            repository.exclude_tables(repo, list(report.unmanaged))
     committed.record(_kept(result.baseline))
     return result
 
@@ -150,7 +164,7 @@ def _managed_tables(project: pipeline.Project, live: schema.Snapshot) -> list[st
     return [key for key in project.models.metadata.tables if key in live.tables]
 
 
-def _reflected(project: pipeline.Project, tables: list[str]) -> Any:
+def _reflected(project: pipeline.Project, tables: list[str]) -> MetaData:
     engine = connect.create(project.live.url, read_only=True)
     try:
         with connect.connection(engine) as conn, conn.begin() as transaction:
@@ -162,51 +176,48 @@ def _reflected(project: pipeline.Project, tables: list[str]) -> Any:
 
 
 def _written_and_proven(
-    project: pipeline.Project,
+    drift: _Drift,
     repo: repository.Repository,
-    report: MatchReport,
-    snapshot: schema.Snapshot,
-    live: Any,
-    managed: list[str],
-    scratch: str,
-    message: str,
-    rev_id: str | None,
-    keep_database: tuple[str, ...],
-    written: list[Any],
+    choices: tuple[str, str, str | None],
+    written: list[Path],
     progress: Progress,
 ) -> DriftedAdoption:
+    """Both revisions written (their paths put in `written` as they are) and proven in one
+    scratch database: built to the baseline and compared with the live schema, then to the
+    catch-up and compared with the models."""
+    scratch, message, rev_id = choices
+    project, models = drift.project, drift.project.models
     plan = scratch_mod.plan(project.live.url, scratch)
-    models = project.models
     with scratch_mod.open_scratch(project.live.url, plan) as engine:
-        progress(f"Generating the baseline of {len(managed)} tables as the database has them")
-        made = baseline_mod.generate(repo, models, engine, message, rev_id, metadata=live)
+        progress(f"Generating the baseline of {len(drift.managed)} tables as the database has them")
+        made = baseline_mod.generate(repo, models, engine, message, rev_id, metadata=drift.live)
         written.append(made.path)
         verify_mod.upgrade(repo, models, engine)
         progress("Comparing the rebuilt schema with the live database")
-        against_live = _against_live(engine, models, snapshot.only(managed))
+        against_live = _against_live(engine, models, drift.snapshot.only(drift.managed))
         progress("Writing the catch-up to the models")
         options = pipeline.project_options(project)
-        wanted = [d for d in report.differences if catch_up.decision_key(d) not in keep_database]
-        steps_done = _catch_up(
-            project, repo, engine, made.revision, live, report, wanted, keep_database, options
-        )
-        if steps_done is not None:
-            written.append(steps_done.path)
+        steps = _steps(drift)
+        written_catch_up = _catch_up(drift, repo, engine, made.revision, options)
+        if written_catch_up is not None:
+            written.append(written_catch_up.path)
             verify_mod.upgrade(repo, models, engine, in_transaction=False)
         progress("Comparing baseline plus catch-up with the models")
         verification = verify_mod.examine(
             models,
             engine,
-            snapshot,
-            report.unmanaged,
+            drift.snapshot,
+            drift.report.unmanaged,
             options,
             opener=pipeline.confirming_scratch(project, plan),
         )
     against_models = tuple(
-        d for d in verification.against_models if catch_up.decision_key(d) not in keep_database
+        d
+        for d in verification.against_models
+        if catch_up.decision_key(d) not in drift.keep_database
     )
-    proof = verify_mod.Verification(against_live, against_models, len(managed))
-    return DriftedAdoption(report, repo, made, steps_done, proof)
+    proof = verify_mod.Verification(against_live, against_models, len(drift.managed))
+    return DriftedAdoption(drift.report, repo, made, written_catch_up, steps, proof)
 
 
 def _against_live(engine: Any, models: Any, expected: schema.Snapshot) -> tuple[Difference, ...]:
@@ -220,27 +231,22 @@ def _against_live(engine: Any, models: Any, expected: schema.Snapshot) -> tuple[
 
 
 def _catch_up(
-    project: pipeline.Project,
+    drift: _Drift,
     repo: repository.Repository,
     engine: Any,
     baseline_revision: str,
-    live: Any,
-    report: MatchReport,
-    wanted: list[Difference],
-    keep_database: tuple[str, ...],
     options: dict[str, Any],
-) -> catch_up.CatchUp | None:
+) -> CatchUp | None:
     """Write the catch-up revision after the baseline (None when nothing is to change)."""
-    proposed = _proposed(engine, project.models.metadata, options)
-    chosen, resolved = catch_up.selected(proposed, wanted)
-    missing = [catch_up.decision_key(d) for d in wanted if catch_up.decision_key(d) not in resolved]
+    proposed = _proposed(engine, drift.project.models.metadata, options)
+    chosen, resolved = catch_up.selected(proposed, drift.wanted)
+    missing = [k for k in map(catch_up.decision_key, drift.wanted) if k not in resolved]
     if missing:
         raise DriftError(
             f"adopt cannot write a catch-up step for {', '.join(missing)}; keep it as the "
             "database has it (--accept-database KIND/OBJECT) or bring the database in line "
             "by hand first."
         )
-    steps = _steps(project, live, report, keep_database)
     if not chosen.ops:
         return None
     dialect = engine.dialect.name
@@ -263,10 +269,10 @@ def _catch_up(
         )
     assert created is not None
     repo.remember(script)
-    return catch_up.CatchUp(created.revision, Path(created.path), steps)
+    return CatchUp(created.revision, Path(created.path))
 
 
-def _proposed(engine: Any, metadata: Any, options: dict[str, Any]) -> ops.UpgradeOps:
+def _proposed(engine: Any, metadata: MetaData, options: dict[str, Any]) -> ops.UpgradeOps:
     """Alembic's operations from the scratch database (at the baseline) to the models."""
     with connect.connection(engine) as conn, conn.begin() as transaction:
         context = MigrationContext.configure(
@@ -284,27 +290,22 @@ def _proposed(engine: Any, metadata: Any, options: dict[str, Any]) -> ops.Upgrad
     return proposed
 
 
-def _steps(
-    project: pipeline.Project,
-    live: Any,
-    report: MatchReport,
-    keep_database: tuple[str, ...],
-) -> tuple[catch_up.Step, ...]:
+def _steps(drift: _Drift) -> tuple[Step, ...]:
     """Each difference with its decision, the rows the step would refuse (read from the live
     database) and, where kept, the model change that makes the models agree."""
-    engine = connect.create(project.live.url, read_only=True)
+    engine = connect.create(drift.project.live.url, read_only=True)
     steps = []
     try:
         with connect.connection(engine) as conn, conn.begin() as transaction:
             context = MigrationContext.configure(conn)
-            for difference in report.differences:
-                kept = catch_up.decision_key(difference) in keep_database
+            for difference in drift.report.differences:
+                kept = catch_up.decision_key(difference) in drift.keep_database
                 steps.append(
-                    catch_up.Step(
+                    Step(
                         difference,
                         kept,
-                        "" if kept else catch_up.data_work(conn, difference, live),
-                        catch_up.model_change(difference, live, context) if kept else "",
+                        "" if kept else catch_up.data_work(conn, difference, drift.live),
+                        catch_up.model_change(difference, drift.live, context) if kept else "",
                     )
                 )
             transaction.rollback()

@@ -167,9 +167,9 @@ def test_a_drifted_database_is_adopted_as_it_is_then_caught_up(
     assert code == 0, found
     assert {
         step["difference"]["kind"] + "/" + step["difference"]["table"]
-        for step in found["catch_up"]["steps"]
+        for step in found["decisions"]
     } >= {"type/users", "index/posts"}
-    keys = {_key(step["difference"]) for step in found["catch_up"]["steps"]}
+    keys = {_key(step["difference"]) for step in found["decisions"]}
     assert keys == DRIFTS
     assert found["verification"]["passed"]
     baseline, catch_up = found["baseline"]["revision"], found["catch_up"]["revision"]
@@ -211,7 +211,7 @@ def test_a_difference_kept_as_the_database_has_it(shop: Callable[[str], Shop]) -
         "baseline", "--from-database", *APP, "--accept-database", "extra_column/users.legacy_flag"
     )
     assert code == 0, found
-    [kept] = [s for s in found["catch_up"]["steps"] if s["decision"] == "database"]
+    [kept] = [s for s in found["decisions"] if s["decision"] == "database"]
     assert _key(kept["difference"]) == "extra_column/users.legacy_flag"
     change = kept["model_change"]
     assert "sa.Column('legacy_flag', sa.INTEGER(), nullable=True)" in change, change
@@ -440,7 +440,7 @@ def test_rows_that_would_fail_the_catch_up_are_counted_in_the_review(
     e.dispose()
     code, found = adopt_json("baseline", "--from-database", *APP)
     assert code == 0, found
-    work = {_key(s["difference"]): s["data_work"] for s in found["catch_up"]["steps"]}
+    work = {_key(s["difference"]): s["data_work"] for s in found["decisions"]}
     assert work["nullable/posts.user_id"] == "1 row with NULL in posts.user_id (models: NOT NULL)"
     assert work["type/users.name"] == "1 row of users.name longer than 100"
     assert work["type/users.bio"] == ""  # widened: nothing to do
@@ -524,7 +524,7 @@ def test_a_missing_table_and_an_unnamed_unique_are_caught_up(
     models = ("--models", "tagged:metadata", "--url", url)
     code, found = adopt_json("run", "--yes", "--from-database", *models)
     assert code == 0, found
-    assert {_key(s["difference"]) for s in found["catch_up"]["steps"]} == {
+    assert {_key(s["difference"]) for s in found["decisions"]} == {
         "missing_table/tags",
         "unique/users.(email)",
     }
@@ -557,3 +557,15 @@ def test_tables_without_models_are_refused_or_left_out(shop: Callable[[str], Sho
     assert "'legacy_audit'" in (made.folder / "migrations" / "env.py").read_text()
     assert made.flask("upgrade").returncode == 0
     assert made.flask("check").returncode == 0  # flask db check: nothing left to migrate
+
+
+def test_every_difference_kept_means_no_catch_up(shop: Callable[[str], Shop]) -> None:
+    made = shop("sqlite")
+    flags = [arg for key in sorted(DRIFTS) for arg in ("--accept-database", key)]
+    code, found = adopt_json("run", "--yes", "--from-database", *APP, *flags)
+    assert code == 0, found
+    assert found["catch_up"] is None
+    assert {d["decision"] for d in found["decisions"]} == {"database"}
+    assert all(d["model_change"] for d in found["decisions"]), found["decisions"]
+    [baseline] = (made.folder / "migrations" / "versions").glob("*.py")
+    assert version_rows(made.url) == [baseline.name.split("_")[0]]

@@ -162,7 +162,7 @@ def drifted_summary(console: Console, adopted: DriftedAdoption) -> None:
         f"Baseline [bold]{made.revision}[/bold] ({escape(str(made.path))}): the database as it "
         f"is, {made.summary.tables} tables."
     )
-    steps = adopted.catch_up.steps if adopted.catch_up else ()
+    steps = adopted.steps
     if adopted.catch_up:
         console.print(
             f"Catch-up [bold]{adopted.catch_up.revision}[/bold] "
