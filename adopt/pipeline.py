@@ -287,7 +287,8 @@ def _read_live(
 
 def preflight(project: Project) -> None:
     """What `check` refuses first (an unreachable database, one already stamped, one with no
-    tables), found in a few milliseconds, before the baseline writes anything."""
+    tables), found by a connection and a look at alembic_version, before the baseline writes
+    anything."""
     for part in project.parts():
         engine = connect.create(part.live.url, read_only=True)
         try:
