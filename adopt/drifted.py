@@ -32,6 +32,7 @@ from adopt.build import scratch as scratch_mod
 from adopt.build import verify as verify_mod
 from adopt.build.catch_up import CatchUp
 from adopt.build.catch_up import Step
+from adopt.compare import quoted_defaults
 from adopt.compare.differences import Difference
 from adopt.compare.differences import MatchReport
 from adopt.errors import DriftError
@@ -275,15 +276,13 @@ def _catch_up(
 def _proposed(engine: Any, metadata: MetaData, options: dict[str, Any]) -> ops.UpgradeOps:
     """Alembic's operations from the scratch database (at the baseline) to the models."""
     with connect.connection(engine) as conn, conn.begin() as transaction:
-        context = MigrationContext.configure(
-            conn,
-            opts={
-                **{k: v for k, v in options.items() if k.startswith("include_")},
-                "target_metadata": metadata,
-                "compare_type": True,
-                "compare_server_default": True,
-            },
-        )
+        opts = {
+            **{k: v for k, v in options.items() if k.startswith("include_")},
+            "target_metadata": metadata,
+            "compare_type": True,
+            "compare_server_default": True,
+        }
+        context = MigrationContext.configure(conn, opts=quoted_defaults.with_plugin(opts))
         proposed = produce_migrations(context, metadata).upgrade_ops
         transaction.rollback()
     assert proposed is not None

@@ -167,3 +167,43 @@ def test_an_alembic_newer_than_tested_renders_the_baseline_itself(
     assert result.exit_code == 0, result.output
     assert "newer than adopt's baseline rendering was tested with" in result.output
     assert "Verified" in result.output or "verified" in result.output
+
+
+QUOTED = """
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+t = sa.Table(
+    "t", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("s", sa.String(20), server_default="it's"),
+)
+"""
+
+
+def test_a_string_default_with_a_quote_is_compared_both_ways(
+    monkeypatch: pytest.MonkeyPatch, make_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    """PostgreSQL: Alembic's own comparison of such a default fails on the quote; adopt compares
+    it itself on either path, and finds the database's other string."""
+    url = make_database("postgresql")
+    (tmp_path / "quoted.py").write_text(QUOTED)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    e = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with e.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE t (id SERIAL PRIMARY KEY, s VARCHAR(20) DEFAULT 'it''s')"
+        )
+    for code, found in _both_ways(
+        monkeypatch, "check", "--models", "quoted:metadata", "--url", url
+    ):
+        assert code == 0, found
+    with e.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE t ALTER COLUMN s SET DEFAULT 'it''s here'")
+    e.dispose()
+    for code, found in _both_ways(
+        monkeypatch, "check", "--models", "quoted:metadata", "--url", url
+    ):
+        assert code == 3, found
+        assert [d["kind"] for d in found["check"]["differences"]] == ["server_default"]

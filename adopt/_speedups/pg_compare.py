@@ -10,10 +10,9 @@ and each distinct pair of defaults is asked once. The answers are Alembic's own:
 bulk read does not know, any comparison made outside `answered_in_bulk`, and every comparison
 under an Alembic newer than TESTED_UP_TO go to Alembic's methods unchanged.
 
-Also here: Alembic pastes the models' default into that SELECT without escaping it, so a plain
-string default with a lone quote ("it's") breaks the statement; such strings are compared in
-Python (only those: a default Alembic can compare is left to it).
-(A compare_server_default callable would do, but Alembic then fails on identity columns.)"""
+A plain string default with a lone quote ("it's"), which Alembic's SELECT cannot hold, is
+compared by adopt.compare.quoted_defaults through Alembic's plugin API; with an Alembic older
+than that API the comparison here does it the same way."""
 
 from __future__ import annotations
 
@@ -37,6 +36,7 @@ from sqlalchemy.engine import Connection
 
 from adopt._speedups import enabled
 from adopt._speedups import tested
+from adopt.compare import quoted_defaults
 
 # Alembic's own query for one sequence (PostgresqlImpl.autogen_column_reflect), for all of them:
 # every sequence, by the name nextval() defaults give it, with the column it depends on (NULL for
@@ -56,7 +56,6 @@ WHERE c.relkind = 'S'
 TESTED_UP_TO = (1, 20)
 
 _NEXTVAL = re.compile(r"nextval\('(.+?)'::regclass\)")
-_PG_STRING = re.compile(r"^'((?:[^']|'')*)'(?:::[\w\s\"]+)*$")
 _AMBIGUOUS = object()  # a sequence with more than one owning column: Alembic's query decides
 
 
@@ -147,18 +146,6 @@ def _serial_key(column: Any) -> bool:
     return bool(column.primary_key) and column is column.table._autoincrement_column
 
 
-def _breaking_string(arg: Any, metadata_column: Any, inspector_column: Any) -> str | None:
-    """The models' plain string default that Alembic would paste into its SELECT as a broken
-    literal (a lone quote inside, as in "it's"), without the outer quotes Alembic strips
-    itself; None for every other default, which Alembic compares."""
-    if not isinstance(arg, str) or isinstance(inspector_column.type, (Numeric, Float)):
-        return None
-    if _serial_key(metadata_column):
-        return None  # Alembic skips a serial key's default before anything else
-    inner = re.sub(r"^'|'$", "", arg)
-    return inner if "'" in inner.replace("''", "") else None
-
-
 def _compare_default(
     impl: Any,
     inspector_column: Any,
@@ -167,10 +154,9 @@ def _compare_default(
     rendered_inspector_default: Any,
 ) -> Any:
     arg = getattr(metadata_column.server_default, "arg", None)
-    inner = _breaking_string(arg, metadata_column, inspector_column)
-    if inner is not None:
-        found = _PG_STRING.match(rendered_inspector_default or "")
-        return found is None or found.group(1).replace("''", "'") != inner
+    inner = quoted_defaults.breaking_string(arg, metadata_column, inspector_column)
+    if inner is not None:  # an Alembic without plugins (adopt.compare.quoted_defaults)
+        return quoted_defaults.differs(inner, rendered_inspector_default)
     answers = _ACTIVE.get(impl)
     if answers is None:
         return _ORIGINAL_COMPARE(

@@ -40,6 +40,7 @@ from sqlalchemy.types import SchemaType
 
 from adopt._speedups import enabled as speedups_enabled
 from adopt._speedups import pg_compare
+from adopt.compare import quoted_defaults
 from adopt.reading import schema
 
 # The kinds Alembic's comparison reads in bulk, by the name of their get_multi_<kind> method;
@@ -60,7 +61,8 @@ def differences(conn: Connection, metadata: MetaData, options: dict[str, Any]) -
     """Alembic's comparison of the database on `conn` with `metadata`, as autogenerate makes it
     (the list compare_metadata returns). In a read-only transaction it reads the tables through
     the check's shared inspector (schema.inspector), in bulk reads made once for both."""
-    context = MigrationContext.configure(conn, opts=dict(options, target_metadata=metadata))
+    opts = quoted_defaults.with_plugin(dict(options, target_metadata=metadata))
+    context = MigrationContext.configure(conn, opts=opts)
     populate = getattr(alembic_compare, "_populate_migration_script", None)
     insp = schema.inspector(conn)
     with _sequence_names_unquoted(), pg_compare.answered_in_bulk(context):
