@@ -293,6 +293,7 @@ def _steps(drift: _Drift) -> tuple[Step, ...]:
     """Each difference with its decision, the rows the step would refuse (read from the live
     database) and, where kept, the model change that makes the models agree."""
     engine = connect.create(drift.project.live.url, read_only=True)
+    models = drift.project.models.metadata
     steps = []
     try:
         with connect.connection(engine) as conn, conn.begin() as transaction:
@@ -303,7 +304,7 @@ def _steps(drift: _Drift) -> tuple[Step, ...]:
                     Step(
                         difference,
                         kept,
-                        "" if kept else catch_up.data_work(conn, difference, drift.live),
+                        "" if kept else catch_up.data_work(conn, difference, drift.live, models),
                         catch_up.model_change(difference, drift.live, context) if kept else "",
                     )
                 )

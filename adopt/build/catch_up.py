@@ -346,36 +346,24 @@ def rendered(upgrade: ops.UpgradeOps | ops.DowngradeOps, context: MigrationConte
     return code, imports
 
 
-def data_work(conn: Connection, difference: Difference, live: MetaData) -> str:
+def data_work(conn: Connection, difference: Difference, live: MetaData, models: MetaData) -> str:
     """Rows of the live database that the step for `difference` would refuse: NULLs where the
     models say NOT NULL, strings longer than the models' length. Read only."""
-    table = live.tables.get(difference.table)
-    if table is None or difference.object not in table.columns:
+    table, model = live.tables.get(difference.table), models.tables.get(difference.table)
+    name = difference.object
+    if table is None or model is None or name not in table.columns or name not in model.columns:
         return ""
-    column = table.columns[difference.object]
-    target = table_clause(table.name, column_clause(column.name), schema=table.schema)
-    field = target.c[column.name]
-    if difference.kind == "nullable" and "models NOT NULL" in difference.detail:
+    target = table_clause(table.name, column_clause(name), schema=table.schema)
+    field, place = target.c[name], f"{difference.table}.{name}"
+    if difference.kind == "nullable" and not model.columns[name].nullable:
         count = conn.scalar(select(func.count()).select_from(target).where(field.is_(None)))
-        place = f"{difference.table}.{column.name}"
         return f"{counted(count, 'row')} with NULL in {place} (models: NOT NULL)" if count else ""
-    length = _models_length(difference.detail)
-    if difference.kind == "type" and length is not None and isinstance(column.type, String):
+    length = getattr(model.columns[name].type, "length", None)
+    if difference.kind == "type" and isinstance(length, int) and isinstance(table.columns[name].type, String):
         measure = func.length if conn.dialect.name == "sqlite" else func.char_length
-        count = conn.scalar(
-            select(func.count()).select_from(target).where(measure(field) > length)
-        )
-        return (
-            f"{counted(count, 'row')} of {difference.table}.{column.name} longer than {length}"
-            if count
-            else ""
-        )
+        count = conn.scalar(select(func.count()).select_from(target).where(measure(field) > length))
+        return f"{counted(count, 'row')} of {place} longer than {length}" if count else ""
     return ""
-
-
-def _models_length(detail: str) -> int | None:
-    found = re.search(r"models \w+\((\d+)\)", detail)
-    return int(found.group(1)) if found else None
 
 
 def model_change(difference: Difference, live: MetaData, context: MigrationContext) -> str:
@@ -387,7 +375,7 @@ def model_change(difference: Difference, live: MetaData, context: MigrationConte
     if name in table.columns:
         column: Column[Any] = table.columns[name]
         code, _ = rendered(
-            ops.UpgradeOps([ops.AddColumnOp(table.name, column.copy(), schema=table.schema)]),
+            ops.UpgradeOps([ops.AddColumnOp(table.name, column, schema=table.schema)]),
             context,
             batch=False,
         )
