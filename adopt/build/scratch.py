@@ -222,7 +222,8 @@ def _create_database(conn: Connection, name: str, like: str | None = None) -> No
             conn.execute(text(f'CREATE DATABASE "{name}"'))
             conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{MARKER}'"))
         elif backend in ("mysql", "mariadb"):
-            comment = f" COMMENT '{MARKER}'" if conn.dialect._is_mariadb else ""  # type: ignore[attr-defined]
+            mariadb = getattr(conn.dialect, "is_mariadb", False)
+            comment = f" COMMENT '{MARKER}'" if mariadb else ""
             charset = _mysql_charset(conn, like)
             conn.execute(text(f"CREATE DATABASE `{name}` {charset}{comment}"))
         else:
