@@ -887,7 +887,8 @@ def stamp_targets(
             timeout,
             project_options(part),
         )
-        plan = replace(plan, upgrade=upgrade, revision=revision)
+        # Head named as the revision is head: checked against head's schema, as without it.
+        plan = replace(plan, upgrade=upgrade, revision=None if revision == plan.head else revision)
         results += fleet.run(
             plan,
             chosen,

@@ -569,3 +569,23 @@ def test_every_difference_kept_means_no_catch_up(shop: Callable[[str], Shop]) ->
     assert all(d["model_change"] for d in found["decisions"]), found["decisions"]
     [baseline] = (made.folder / "migrations" / "versions").glob("*.py")
     assert version_rows(made.url) == [baseline.name.split("_")[0]]
+
+
+def test_a_database_that_matches_gets_the_baseline_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_database: Callable[[str], str]
+) -> None:
+    """--from-database on a database with no drift: one revision, stamped at it (head)."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "shop.py").write_text(SHOP)
+    made = Shop(folder, make_database("sqlite"))
+    _create_all(folder, made.url)
+    monkeypatch.chdir(folder)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("DATABASE_URL", made.url)
+    code, found = adopt_json("run", "--yes", "--from-database", *APP)
+    assert code == 0, found
+    assert found["catch_up"] is None and found["decisions"] == []
+    assert version_rows(made.url) == [found["baseline"]["revision"]]
+    assert [r["outcome"] for r in found["stamp"]] == ["stamped"]
+    assert made.flask("check").returncode == 0
