@@ -251,7 +251,8 @@ def _catch_up(
     if not chosen.ops:
         return None
     dialect = engine.dialect.name
-    downgrade = ops.DowngradeOps(chosen.reverse().ops)
+    catch_up.named(chosen, dialect)
+    downgrade = catch_up.reversed_for(chosen, dialect, drift.live)
     safe = catch_up.made_safe(chosen, dialect)
     with connect.connection(engine) as conn:
         context = MigrationContext.configure(conn)

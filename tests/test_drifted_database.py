@@ -141,11 +141,7 @@ def shop(
         folder.mkdir()
         (folder / "shop.py").write_text(SHOP)
         made = Shop(folder, make_database(dialect))
-        e = engine(made.url)
-        with e.begin() as conn:
-            for statement in DRIFTED:
-                conn.exec_driver_sql(statement.replace("{id}", KEYS[dialect]))
-        e.dispose()
+        _drifted(made.url, dialect)
         monkeypatch.chdir(folder)
         monkeypatch.syspath_prepend(str(folder))
         monkeypatch.setenv("DATABASE_URL", made.url)
@@ -186,6 +182,11 @@ def test_a_drifted_database_is_adopted_as_it_is_then_caught_up(
     built = make_database(dialect)
     _create_all(made.folder, built)
     assert schema_differences(built, replayed.url) == []
+    # And the catch-up's downgrade takes it back to the database's schema.
+    assert replayed.flask("downgrade", baseline).returncode == 0
+    pristine = make_database(dialect)
+    _drifted(pristine, dialect)
+    assert schema_differences(pristine, replayed.url) == []
 
     upgraded = made.flask("upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
@@ -293,6 +294,14 @@ def test_a_held_lock_fails_the_catch_up_within_its_lock_timeout(
     assert version_rows(made.url) == [baseline]
     assert made.flask("upgrade").returncode == 0
     assert version_rows(made.url) == [found["catch_up"]["revision"]]
+
+
+def _drifted(url: str, dialect: str) -> None:
+    e = engine(url)
+    with e.begin() as conn:
+        for statement in DRIFTED:
+            conn.exec_driver_sql(statement.replace("{id}", KEYS[dialect]))
+    e.dispose()
 
 
 def _key(difference: dict[str, str]) -> str:
@@ -471,11 +480,7 @@ def test_other_databases_are_stamped_where_their_schema_stands(
     code, found = adopt_json("run", "--yes", "--from-database", *APP)
     assert code == 0, found
     same = make_database("sqlite")
-    e = engine(same)
-    with e.begin() as conn:
-        for statement in DRIFTED:
-            conn.exec_driver_sql(statement.replace("{id}", KEYS["sqlite"]))
-    e.dispose()
+    _drifted(same, "sqlite")
     current = make_database("sqlite")
     _create_all(made.folder, current)
     other = make_database("sqlite")

@@ -275,10 +275,7 @@ def _render_concurrently(context: Any, op: CreateIndexConcurrentlyOp) -> str:
 
 def made_safe(upgrade: ops.UpgradeOps, dialect: str) -> ops.UpgradeOps:
     """PostgreSQL: a lock_timeout first; new foreign keys NOT VALID then validated; new
-    indexes built concurrently, last (each commits what came before it). SQLite: constraints
-    named, as batch mode needs (it copies the table with them)."""
-    if dialect == "sqlite":
-        _named_for_batch(upgrade)
+    indexes built concurrently, last (each commits what came before it)."""
     if dialect != "postgresql" or not upgrade.ops:
         return upgrade
     body: list[Any] = [ops.ExecuteSQLOp(f"SET lock_timeout = '{LOCK_TIMEOUT}'")]
@@ -296,20 +293,60 @@ def made_safe(upgrade: ops.UpgradeOps, dialect: str) -> ops.UpgradeOps:
     return ops.UpgradeOps([*body, *last, ops.ExecuteSQLOp("RESET lock_timeout")])
 
 
-def _named_for_batch(upgrade: ops.UpgradeOps) -> None:
-    """Batch mode refuses an unnamed new constraint: name it as SQLAlchemy's default naming
-    convention would (uq_<table>_<column>), or <table>_<columns>_fkey for a foreign key."""
+def named(upgrade: ops.UpgradeOps, dialect: str) -> None:
+    """Give every new unique constraint and foreign key the models leave unnamed the name the
+    server would give it (PostgreSQL's <table>_<columns>_key and _fkey, MySQL's unique index
+    named after its first column), or a like one where the server numbers them (MySQL's foreign
+    keys) or keeps none (SQLite, whose batch mode needs one): the downgrade must name what it
+    drops, and PostgreSQL's VALIDATE what it validates."""
     for op, _parent in _flat(upgrade):
         if isinstance(op, ops.CreateUniqueConstraintOp) and not op.constraint_name:
-            op.constraint_name = f"uq_{op.table_name}_{'_'.join(op.columns)}"
+            columns = "_".join(op.columns)
+            op.constraint_name = {
+                "postgresql": f"{op.table_name}_{columns}_key",
+                "mysql": op.columns[0],
+            }.get(dialect, f"uq_{op.table_name}_{columns}")
         elif isinstance(op, ops.CreateForeignKeyOp) and not op.constraint_name:
-            op.constraint_name = f"fk_{op.source_table}_{'_'.join(op.local_cols)}"
+            columns = "_".join(op.local_cols)
+            suffix = "fkey" if dialect == "postgresql" else "fk"
+            op.constraint_name = f"{op.source_table}_{columns}_{suffix}"
+
+
+def reversed_for(upgrade: ops.UpgradeOps, dialect: str, live: MetaData) -> ops.DowngradeOps:
+    """The catch-up's downgrade: Alembic's reverse of each operation, and on MySQL/MariaDB the
+    index a new foreign key made for itself dropped after the key (the server keeps it when the
+    key goes), where the live table had none it could use."""
+    downgrade = ops.DowngradeOps(upgrade.reverse().ops)
+    if dialect != "mysql":
+        return downgrade
+    keys = {
+        str(op.constraint_name): (op.source_table, tuple(op.local_cols))
+        for op, _parent in _flat(upgrade)
+        if isinstance(op, ops.CreateForeignKeyOp)
+    }
+    for group in downgrade.ops:
+        inner = group.ops if isinstance(group, ops.ModifyTableOps) else [group]
+        for op in list(inner):
+            found = keys.get(str(getattr(op, "constraint_name", "")))
+            if isinstance(op, ops.DropConstraintOp) and found and not _indexed(live, *found):
+                drop = ops.DropIndexOp(str(op.constraint_name), found[0])
+                inner.insert(inner.index(op) + 1, drop)
+    return downgrade
+
+
+def _indexed(live: MetaData, table: str, columns: tuple[str, ...]) -> bool:
+    found = live.tables.get(table)
+    if found is None:
+        return False
+    return any(
+        tuple(c.name for c in index.columns)[: len(columns)] == columns for index in found.indexes
+    ) or tuple(c.name for c in found.primary_key.columns)[: len(columns)] == columns
 
 
 def _not_valid_then_validated(op: ops.CreateForeignKeyOp) -> ops.ModifyTableOps:
     """The key added NOT VALID (no scan under the lock), then validated (a scan that lets
-    writes go on). Unnamed, it gets the name PostgreSQL would give it, which VALIDATE needs."""
-    name = op.constraint_name or f"{op.source_table}_{'_'.join(op.local_cols)}_fkey"
+    writes go on); `named` has named it."""
+    name = op.constraint_name
     constraint = op.to_constraint()
     constraint.name = conv(str(name))
     dialect: Any = postgresql.dialect()  # type: ignore[no-untyped-call]
