@@ -30,18 +30,18 @@ from sqlalchemy.schema import DefaultClause
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.types import TypeEngine
 
-from adopt.build import baseline_ops
-from adopt.reading import connect
-from adopt.build import envrun
-from adopt.reading import live_names
 from adopt._speedups import enabled as speedups_enabled
 from adopt._speedups import memory
 from adopt._speedups import tested
-from adopt.reading import schema
+from adopt.build import baseline_ops
+from adopt.build import envrun
+from adopt.build.repository import Repository
 from adopt.discovery import Models
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
-from adopt.build.repository import Repository
+from adopt.reading import connect
+from adopt.reading import live_names
+from adopt.reading import schema
 
 MAX_REVISION_ID = 32  # alembic_version.version_num is VARCHAR(32)
 

@@ -35,8 +35,8 @@ from sqlalchemy.schema import CreateSequence
 from sqlalchemy.schema import DropSequence
 from sqlalchemy.schema import sort_tables_and_constraints
 
-from adopt.reading import live_names
 from adopt.errors import AdoptError
+from adopt.reading import live_names
 
 
 def complete(

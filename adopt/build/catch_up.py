@@ -1,7 +1,7 @@
 """The catch-up revision: from the schema a drifted database has to the one the models describe.
 
 A drifted database is adopted in two revisions: a baseline that describes the database as it is
-(adopt.build.live_metadata gives it the live tables to render), and this one, which holds the
+(adopt.reading.live_metadata gives it the live tables to render), and this one, which holds the
 operations that take that schema to the models. Alembic's comparison of the models with a
 scratch database built by the baseline proposes the operations; only those about a difference
 the match check confirmed are kept (Alembic's own false alarms stay out), minus the differences
@@ -19,10 +19,8 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-import re
 from typing import Any
 
-from alembic.autogenerate import produce_migrations
 from alembic.autogenerate import render_python_code
 from alembic.autogenerate import renderers
 from alembic.migration import MigrationContext
@@ -30,12 +28,12 @@ from alembic.operations import Operations
 from alembic.operations import ops
 from sqlalchemy import Column
 from sqlalchemy import MetaData
+from sqlalchemy import column as column_clause
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import table as table_clause
-from sqlalchemy import column as column_clause
-from sqlalchemy.engine import Connection
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.schema import AddConstraint
 from sqlalchemy.sql.elements import conv
 from sqlalchemy.types import String
@@ -54,7 +52,7 @@ class Step:
 
     difference: Difference
     keep_database: bool  # decided "as the database has it": not in the catch-up
-    data_work: str = ""  # rows that would fail the step, e.g. "2 rows hold NULL"
+    data_work: str = ""  # rows that would fail the step, e.g. "2 rows with NULL in t.c ..."
     model_change: str = ""  # for a kept difference: what makes the models agree
 
     @property
@@ -241,7 +239,9 @@ def selected(
             continue
         group = by_table.get(table)
         if group is None:
-            group = by_table[table] = ops.ModifyTableOps(parent.table_name, [], schema=parent.schema)
+            group = by_table[table] = ops.ModifyTableOps(
+                parent.table_name, [], schema=parent.schema
+            )
             kept.append(group)
         group.ops.append(op)
     return ops.UpgradeOps(kept), resolved
@@ -338,9 +338,13 @@ def _indexed(live: MetaData, table: str, columns: tuple[str, ...]) -> bool:
     found = live.tables.get(table)
     if found is None:
         return False
-    return any(
-        tuple(c.name for c in index.columns)[: len(columns)] == columns for index in found.indexes
-    ) or tuple(c.name for c in found.primary_key.columns)[: len(columns)] == columns
+    return (
+        any(
+            tuple(c.name for c in index.columns)[: len(columns)] == columns
+            for index in found.indexes
+        )
+        or tuple(c.name for c in found.primary_key.columns)[: len(columns)] == columns
+    )
 
 
 def _not_valid_then_validated(op: ops.CreateForeignKeyOp) -> ops.ModifyTableOps:
@@ -366,7 +370,9 @@ def _not_valid_then_validated(op: ops.CreateForeignKeyOp) -> ops.ModifyTableOps:
 # --- what the review shows ------------------------------------------------------------------------
 
 
-def rendered(upgrade: ops.UpgradeOps | ops.DowngradeOps, context: MigrationContext, batch: bool) -> tuple[str, set[str]]:
+def rendered(
+    upgrade: ops.UpgradeOps | ops.DowngradeOps, context: MigrationContext, batch: bool
+) -> tuple[str, set[str]]:
     """The Python of the operations as the revision holds it, and the imports it needs."""
     contexts: list[Any] = []
 
@@ -396,7 +402,11 @@ def data_work(conn: Connection, difference: Difference, live: MetaData, models: 
         count = conn.scalar(select(func.count()).select_from(target).where(field.is_(None)))
         return f"{counted(count, 'row')} with NULL in {place} (models: NOT NULL)" if count else ""
     length = getattr(model.columns[name].type, "length", None)
-    if difference.kind == "type" and isinstance(length, int) and isinstance(table.columns[name].type, String):
+    if (
+        difference.kind == "type"
+        and isinstance(length, int)
+        and isinstance(table.columns[name].type, String)
+    ):
         measure = func.length if conn.dialect.name == "sqlite" else func.char_length
         count = conn.scalar(select(func.count()).select_from(target).where(measure(field) > length))
         return f"{counted(count, 'row')} of {place} longer than {length}" if count else ""

@@ -16,14 +16,14 @@ from dataclasses import field
 
 from alembic.script import ScriptDirectory
 
-from adopt.reading import connect
-from adopt.reading import fingerprint
 from adopt.build import repository
-from adopt.reading import schema
 from adopt.build import scratch
 from adopt.build import verify
 from adopt.compare.differences import Difference
 from adopt.discovery import Models
+from adopt.reading import connect
+from adopt.reading import fingerprint
+from adopt.reading import schema
 from adopt.stamping.targets import Target
 from adopt.wording import counted
 

@@ -8,7 +8,6 @@ would destroy what they keep there."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from collections.abc import Iterator
 
@@ -17,9 +16,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
-from adopt.reading import connect
 from adopt.build import project_lock
 from adopt.errors import UsageError
+from adopt.reading import connect
 from adopt.urls import hide_password
 
 # Objects of any kind in the schemas a user can use (the system's own left out).

@@ -20,10 +20,10 @@ from sqlalchemy.exc import DBAPIError
 
 from adopt._speedups import background
 from adopt._speedups import enabled as speedups_enabled
-from adopt.reading import connect
 from adopt.build import lent_scratch
 from adopt.errors import AdoptError
 from adopt.errors import UsageError
+from adopt.reading import connect
 from adopt.urls import hide_password
 from adopt.urls import is_sqlite
 from adopt.urls import parse_url

@@ -10,18 +10,18 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from adopt.compare import confirmation
-from adopt.reading import connect
-from adopt.compare import drift
-from adopt.build import envrun
-from adopt.reading import fingerprint
-from adopt.reading import schema
 from adopt._speedups import write_behind
+from adopt.build import envrun
+from adopt.build.repository import Repository
+from adopt.compare import confirmation
+from adopt.compare import drift
 from adopt.compare.differences import Difference
 from adopt.compare.differences import MatchReport
 from adopt.compare.differences import SetAside
 from adopt.discovery import Models
-from adopt.build.repository import Repository
+from adopt.reading import connect
+from adopt.reading import fingerprint
+from adopt.reading import schema
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,7 @@ def _ends_transactions(repo: Repository) -> bool:
     )
 
 
-def _upgraded(
-    repo: Repository, models: Models, conn: Any, destination: str, failure: str
-) -> None:
+def _upgraded(repo: Repository, models: Models, conn: Any, destination: str, failure: str) -> None:
     """The revisions up to `destination` run on `conn` through the project's env.py, as
     `alembic upgrade` runs them. With binds, only this bind's database is upgraded; the other
     binds' calls migrate nothing."""
