@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -450,3 +451,65 @@ class FaultPoint:
 
 def error_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith("Error:")]
+
+
+# --- prompters that answer the wizard without a terminal ----------------------------------------
+
+
+class Prompts:
+    """The wizard's Prompter, answered by `_answer` (each subclass says how)."""
+
+    def __init__(self, edit: Callable[[Path], None] | None = None) -> None:
+        self.asked: list[str] = []
+        self._edit = edit
+
+    def _answer(self, message: str) -> Any:
+        raise NotImplementedError
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        return bool(self._answer(message))
+
+    def select(self, message: str, choices: list[Any], default: str | None = None) -> str:
+        answer = self._answer(message)
+        assert answer in [c.value for c in choices], (answer, choices)
+        return str(answer)
+
+    def text(self, message: str, default: str = "") -> str:
+        return str(self._answer(message))
+
+    def edit(self, path: Path) -> None:
+        self._answer("edit")
+        assert self._edit is not None
+        self._edit(path)
+
+
+class Scripted(Prompts):
+    """Answers questions from a list, checking each question's subject on the way."""
+
+    def __init__(self, *answers: tuple[str, Any], edit: Callable[[Path], None] | None = None):
+        super().__init__(edit)
+        self.answers = list(answers)
+
+    def _answer(self, message: str) -> Any:
+        self.asked.append(message)
+        assert self.answers, f"unexpected question: {message}"
+        expected, answer = self.answers.pop(0)
+        assert expected.lower() in message.lower(), f"asked {message!r}, expected {expected!r}"
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+class ByQuestion(Prompts):
+    """Answers each question by the first phrase of `answers` it contains, in any order."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        super().__init__()
+        self.answers = answers
+
+    def _answer(self, message: str) -> Any:
+        self.asked.append(message)
+        for phrase, answer in self.answers.items():
+            if phrase.lower() in message.lower():
+                return answer
+        raise AssertionError(f"unexpected question: {message}")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from helpers import SAMPLES
+from helpers import Scripted
 from helpers import adopt
 from helpers import adopt_json
 from helpers import revision_files
@@ -233,33 +234,9 @@ def test_existing_flask_db_init_multidb_repository(helpdesk: Callable[[str], Hel
     assert tables(project.audit) == AUDIT_TABLES
 
 
-class Answers:
-    """A prompter that answers the wizard's questions in order (see test_wizard.Scripted)."""
-
-    def __init__(self, *answers: tuple[str, object]) -> None:
-        self.answers = list(answers)
-
-    def _next(self, message: str) -> object:
-        expected, answer = self.answers.pop(0)
-        assert expected in message.lower(), (message, expected)
-        return answer
-
-    def confirm(self, message: str, default: bool = True) -> bool:
-        return bool(self._next(message))
-
-    def select(self, message: str, choices: list[object], default: str | None = None) -> str:
-        return str(self._next(message))
-
-    def text(self, message: str, default: str = "") -> str:
-        return str(self._next(message))
-
-    def edit(self, path: Path) -> None:
-        raise AssertionError("not asked here")
-
-
 def test_wizard_adopts_every_bind(helpdesk: Callable[[str], Helpdesk]) -> None:
     project = helpdesk("sqlite")
-    prompter = Answers(
+    prompter = Scripted(
         ("is this right", "yes"),
         ("verdict", "accept"),
         ("stamp the live databases (every bind's)", True),

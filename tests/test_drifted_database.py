@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from helpers import ByQuestion
 from helpers import adopt
 from helpers import adopt_json
 from helpers import engine
@@ -340,32 +341,6 @@ def _valid_indexes(url: str) -> set[str]:
 # --- the wizard ----------------------------------------------------------------------------------
 
 ENTER, DOWN = "\r", "\x1b[B"
-
-
-class ByQuestion:
-    """Answers each question by the first phrase of `answers` it contains."""
-
-    def __init__(self, answers: dict[str, Any]) -> None:
-        self.answers = answers
-        self.asked: list[str] = []
-
-    def _answer(self, message: str) -> Any:
-        self.asked.append(message)
-        for phrase, answer in self.answers.items():
-            if phrase.lower() in message.lower():
-                return answer
-        raise AssertionError(f"unexpected question: {message}")
-
-    def confirm(self, message: str, default: bool = True) -> bool:
-        return bool(self._answer(message))
-
-    def select(self, message: str, choices: list[Any], default: str | None = None) -> str:
-        answer = self._answer(message)
-        assert answer in [c.value for c in choices], (answer, choices)
-        return str(answer)
-
-    def text(self, message: str, default: str = "") -> str:
-        return str(self._answer(message))
 
 
 def test_the_wizard_decides_each_difference(shop: Callable[[str], Shop]) -> None:

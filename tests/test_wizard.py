@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import Scripted
 from helpers import adopt
 from helpers import revision_files
 from helpers import row_checksums
@@ -19,43 +20,8 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from adopt.ui.prompter import QuestionaryPrompter
-from adopt.wizard import Choice
 
 ENTER, DOWN, CTRL_C = "\r", "\x1b[B", "\x03"
-
-
-class Scripted:
-    """Answers questions from a list, checking each question's subject on the way."""
-
-    def __init__(self, *answers: tuple[str, Any], edit: Callable[[Path], None] | None = None):
-        self.answers = list(answers)
-        self.asked: list[str] = []
-        self._edit = edit
-
-    def _answer(self, message: str) -> Any:
-        self.asked.append(message)
-        assert self.answers, f"unexpected question: {message}"
-        expected, answer = self.answers.pop(0)
-        assert expected.lower() in message.lower(), f"asked {message!r}, expected {expected!r}"
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
-
-    def confirm(self, message: str, default: bool = True) -> bool:
-        return bool(self._answer(message))
-
-    def select(self, message: str, choices: list[Choice], default: str | None = None) -> str:
-        answer = self._answer(message)
-        assert answer in [c.value for c in choices], (answer, choices)
-        return str(answer)
-
-    def text(self, message: str, default: str = "") -> str:
-        return str(self._answer(message))
-
-    def edit(self, path: Path) -> None:
-        self._answer("edit")
-        assert self._edit is not None
-        self._edit(path)
 
 
 HAPPY = (

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import Scripted
 from helpers import adopt
 from helpers import revision_files
 from helpers import version_rows
 from test_wizard import ENTER
-from test_wizard import Scripted
 
 
 class WithSecret(Scripted):
