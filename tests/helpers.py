@@ -513,3 +513,45 @@ class ByQuestion(Prompts):
             if phrase.lower() in message.lower():
                 return answer
         raise AssertionError(f"unexpected question: {message}")
+
+
+# --- the wizard in a real pseudo-terminal -------------------------------------------------------
+
+ENTER, DOWN = "\r", "\x1b[B"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    exit_status: int | None
+    text: str  # what the terminal showed after the last expected line
+
+
+def in_a_terminal(
+    program: str, args: list[str], cwd: Path, steps: list[tuple[str, str | None]], **env: str
+) -> Conversation:
+    """Run `program` (adopt, flask) from the venv in a pseudo-terminal; for each step, wait for
+    its text and type its keys (None: nothing), then wait for the end."""
+    import pexpect
+
+    environment = dict(os.environ, PAGER="cat", TERM="xterm", COLUMNS="120", LINES="40")
+    environment.update(env)
+    environment.pop("FLASK_APP", None)
+    child = pexpect.spawn(
+        str(Path(sys.executable).parent / program),
+        args,
+        cwd=str(cwd),
+        env=environment,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 120),
+    )
+    try:
+        for expected, keys in steps:
+            child.expect(expected)
+            if keys is not None:
+                child.send(keys)
+        child.expect(pexpect.EOF)
+        text = str(child.before)
+    finally:
+        child.close()
+    return Conversation(child.exitstatus, text)

@@ -16,10 +16,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from helpers import DOWN
+from helpers import ENTER
 from helpers import ByQuestion
 from helpers import adopt
 from helpers import adopt_json
 from helpers import engine
+from helpers import in_a_terminal
 from helpers import schema_differences
 from helpers import version_rows
 
@@ -340,8 +343,6 @@ def _valid_indexes(url: str) -> set[str]:
 
 # --- the wizard ----------------------------------------------------------------------------------
 
-ENTER, DOWN = "\r", "\x1b[B"
-
 
 def test_the_wizard_decides_each_difference(shop: Callable[[str], Shop]) -> None:
     made = shop("sqlite")
@@ -372,39 +373,20 @@ def test_the_wizard_decides_each_difference(shop: Callable[[str], Shop]) -> None
 
 
 def test_the_wizard_in_a_pseudo_terminal(shop: Callable[[str], Shop]) -> None:
-    pexpect = pytest.importorskip("pexpect")
+    pytest.importorskip("pexpect")
     made = shop("sqlite")
-    env = dict(made.env, PAGER="cat", TERM="xterm", COLUMNS="120", LINES="40")
-    child = pexpect.spawn(
-        str(Path(sys.executable).parent / "adopt"),
-        list(APP),
-        cwd=str(made.folder),
-        env=env,
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(40, 120),
-    )
-    try:
-        child.expect("Is this right")
-        child.send(ENTER)
-        child.expect("What now")
-        child.send(DOWN + ENTER)  # adopt the database as it is
-        for _ in DRIFTS:
-            child.expect("As the models say")
-            child.send(ENTER)
-        child.expect("Use it")
-        child.send(ENTER)
-        child.expect("verdict on the two revisions")
-        child.send(ENTER)
-        child.expect("Stamp the live database")
-        child.send("y")
-        child.expect("Another database")
-        child.send(ENTER)
-        child.expect("Next steps")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0, child.before
+    steps: list[tuple[str, str | None]] = [
+        ("Is this right", ENTER),
+        ("What now", DOWN + ENTER),  # adopt the database as it is
+        *[("As the models say", ENTER) for _ in DRIFTS],
+        ("Use it", ENTER),
+        ("verdict on the two revisions", ENTER),
+        ("Stamp the live database", "y"),
+        ("Another database", ENTER),
+        ("Next steps", None),
+    ]
+    talk = in_a_terminal("adopt", list(APP), made.folder, steps, DATABASE_URL=made.url)
+    assert talk.exit_status == 0, talk.text
     versions = made.folder / "migrations" / "versions"
     [baseline] = [p for p in versions.glob("*.py") if "catch_up" not in p.name]
     assert version_rows(made.url) == [baseline.name.split("_")[0]]

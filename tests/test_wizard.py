@@ -3,16 +3,17 @@ prompt_toolkit pipe input through CliRunner, and the installed program in a pseu
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import DOWN
+from helpers import ENTER
 from helpers import Scripted
 from helpers import adopt
+from helpers import in_a_terminal
 from helpers import revision_files
 from helpers import row_checksums
 from helpers import version_rows
@@ -21,7 +22,7 @@ from prompt_toolkit.output import DummyOutput
 
 from adopt.ui.prompter import QuestionaryPrompter
 
-ENTER, DOWN, CTRL_C = "\r", "\x1b[B", "\x03"
+CTRL_C = "\x03"
 
 
 HAPPY = (
@@ -271,37 +272,21 @@ def test_questionary_under_fed_input_stops_cleanly(legacy: tuple[Path, str]) -> 
 
 # --- the installed program in a real pseudo-terminal -------------------------------------------
 
+PSEUDO_TERMINAL_STEPS: list[tuple[str, str | None]] = [
+    ("Is this right", ENTER),
+    ("Use it", ENTER),
+    ("verdict on the baseline", ENTER),
+    ("Stamp the live database", "y"),
+    ("Another database", ENTER),
+    ("Next steps", None),
+]
+
 
 def test_installed_program_in_a_pseudo_terminal(legacy: tuple[Path, str]) -> None:
-    pexpect = pytest.importorskip("pexpect")
+    pytest.importorskip("pexpect")
     project, url = legacy
-    program = Path(sys.executable).parent / "adopt"
-    env = dict(os.environ, PAGER="cat", TERM="xterm", COLUMNS="100", LINES="40")
-    child = pexpect.spawn(
-        str(program),
-        ["--app", "microblog"],
-        cwd=str(project),
-        env=env,
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(40, 100),
-    )
-    try:
-        child.expect("Is this right")
-        child.send(ENTER)
-        child.expect("Use it")
-        child.send(ENTER)
-        child.expect("verdict on the baseline")
-        child.send(ENTER)
-        child.expect("Stamp the live database")
-        child.send("y")
-        child.expect("Another database")
-        child.send(ENTER)
-        child.expect("Next steps")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0, child.before
+    talk = in_a_terminal("adopt", ["--app", "microblog"], project, PSEUDO_TERMINAL_STEPS)
+    assert talk.exit_status == 0, talk.text
     [baseline] = revision_files(project)
     assert version_rows(url) == [baseline.name.split("_")[0]]
 
@@ -309,41 +294,15 @@ def test_installed_program_in_a_pseudo_terminal(legacy: tuple[Path, str]) -> Non
 def test_flask_adopt_wizard_finds_the_app_flask_finds(legacy: tuple[Path, str]) -> None:
     """`flask --app microblog adopt`: the wizard takes the app from Flask's own --app (the
     sample has no app.py, so nothing else would find it)."""
-    pexpect = pytest.importorskip("pexpect")
+    pytest.importorskip("pexpect")
     project, url = legacy
     # The package is named so that adopt's own search (app.py, wsgi.py, an `app` package)
     # finds nothing: only Flask's --app leads to the app.
     (project / "app").rename(project / "blog")
     for module in [project / "microblog.py", *(project / "blog").glob("*.py")]:
         module.write_text(module.read_text().replace("from app ", "from blog "))
-    program = Path(sys.executable).parent / "flask"
-    env = dict(os.environ, PAGER="cat", TERM="xterm", COLUMNS="100", LINES="40")
-    env.pop("FLASK_APP", None)
-    child = pexpect.spawn(
-        str(program),
-        ["--app", "microblog", "adopt"],
-        cwd=str(project),
-        env=env,
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(40, 100),
-    )
-    try:
-        child.expect("Is this right")
-        child.send(ENTER)
-        child.expect("Use it")
-        child.send(ENTER)
-        child.expect("verdict on the baseline")
-        child.send(ENTER)
-        child.expect("Stamp the live database")
-        child.send("y")
-        child.expect("Another database")
-        child.send(ENTER)
-        child.expect("Next steps")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0, child.before
+    talk = in_a_terminal("flask", ["--app", "microblog", "adopt"], project, PSEUDO_TERMINAL_STEPS)
+    assert talk.exit_status == 0, talk.text
     [baseline] = revision_files(project)
     assert version_rows(url) == [baseline.name.split("_")[0]]
 

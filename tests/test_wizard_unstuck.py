@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ENTER
 from helpers import Scripted
 from helpers import adopt
+from helpers import in_a_terminal
 from helpers import revision_files
 from helpers import version_rows
-from test_wizard import ENTER
 
 
 class WithSecret(Scripted):
@@ -129,47 +130,27 @@ def test_an_unreachable_extra_target_makes_the_wizard_exit_4(
 
 
 def test_factory_project_in_a_pseudo_terminal(factory_project: tuple[Path, str]) -> None:
-    pexpect = pytest.importorskip("pexpect")
+    pytest.importorskip("pexpect")
     project, url = factory_project
-    program = Path(sys.executable).parent / "adopt"
-    env = dict(os.environ, PAGER="cat", TERM="xterm", COLUMNS="100", LINES="40")
-    env.pop("FLASK_APP", None)
-    child = pexpect.spawn(
-        str(program),
-        [],
-        cwd=str(project),
-        env=env,
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(40, 100),
-    )
-    try:
-        child.expect("Which models")
-        child.expect("create_app")
-        child.send(ENTER)
-        child.expect("Is this right")
-        child.send(ENTER)
-        child.expect("Use it")
-        child.send(ENTER)
-        child.expect("verdict on the baseline")
-        child.send(ENTER)
-        child.expect("Stamp the live database")
-        child.send("y")
-        child.expect("Another database")
-        child.send(ENTER)
-        child.expect("Next steps")
-        child.expect(pexpect.EOF)
-        steps = child.before
-    finally:
-        child.close()
-    assert child.exitstatus == 0, child.before
+    steps: list[tuple[str, str | None]] = [
+        ("Which models", None),
+        ("create_app", ENTER),
+        ("Is this right", ENTER),
+        ("Use it", ENTER),
+        ("verdict on the baseline", ENTER),
+        ("Stamp the live database", "y"),
+        ("Another database", ENTER),
+        ("Next steps", None),
+    ]
+    talk = in_a_terminal("adopt", [], project, steps)
+    assert talk.exit_status == 0, talk.text
     assert saved(project)["app"] == "blog:create_app()"
     [baseline] = revision_files(project)
     assert version_rows(url) == [baseline.name.split("_")[0]]
     status = adopt("status")
     assert status.exit_code == 0, status.output
     # The commands the next steps print, run as printed, in the project folder.
-    printed = " ".join(steps.split())
+    printed = " ".join(talk.text.split())
     for command in ("adopt stamp --upgrade", "adopt stamp --sql", "adopt run --yes"):
         assert f"'{command}'" in printed, printed
         result = adopt(*command.split()[1:])
@@ -177,9 +158,9 @@ def test_factory_project_in_a_pseudo_terminal(factory_project: tuple[Path, str])
     assert version_rows(url) == [baseline.name.split("_")[0]]
     [upgrade] = re.findall(r'"(flask --app [^"]+ db upgrade)"', printed)
     done = subprocess.run(
-        shlex.split(upgrade.replace("flask", str(program.parent / "flask"), 1)),
+        shlex.split(upgrade.replace("flask", str(Path(sys.executable).parent / "flask"), 1)),
         cwd=project,
-        env=env,
+        env={k: v for k, v in os.environ.items() if k != "FLASK_APP"},
         capture_output=True,
         text=True,
     )
