@@ -518,6 +518,15 @@ class ByQuestion(Prompts):
 # --- the wizard in a real pseudo-terminal -------------------------------------------------------
 
 ENTER, DOWN = "\r", "\x1b[B"
+# The wizard's questions on a project that matches its models, answered with the defaults.
+WIZARD_STEPS: list[tuple[str, str | None]] = [
+    ("Is this right", ENTER),
+    ("Use it", ENTER),
+    ("verdict on the baseline", ENTER),
+    ("Stamp the live database", "y"),
+    ("Another database", ENTER),
+    ("Next steps", None),
+]
 
 
 @dataclass(frozen=True)

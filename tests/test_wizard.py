@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from helpers import DOWN
 from helpers import ENTER
+from helpers import WIZARD_STEPS
 from helpers import Scripted
 from helpers import adopt
 from helpers import in_a_terminal
@@ -272,20 +273,11 @@ def test_questionary_under_fed_input_stops_cleanly(legacy: tuple[Path, str]) -> 
 
 # --- the installed program in a real pseudo-terminal -------------------------------------------
 
-PSEUDO_TERMINAL_STEPS: list[tuple[str, str | None]] = [
-    ("Is this right", ENTER),
-    ("Use it", ENTER),
-    ("verdict on the baseline", ENTER),
-    ("Stamp the live database", "y"),
-    ("Another database", ENTER),
-    ("Next steps", None),
-]
-
 
 def test_installed_program_in_a_pseudo_terminal(legacy: tuple[Path, str]) -> None:
     pytest.importorskip("pexpect")
     project, url = legacy
-    talk = in_a_terminal("adopt", ["--app", "microblog"], project, PSEUDO_TERMINAL_STEPS)
+    talk = in_a_terminal("adopt", ["--app", "microblog"], project, WIZARD_STEPS)
     assert talk.exit_status == 0, talk.text
     [baseline] = revision_files(project)
     assert version_rows(url) == [baseline.name.split("_")[0]]
@@ -301,7 +293,7 @@ def test_flask_adopt_wizard_finds_the_app_flask_finds(legacy: tuple[Path, str]) 
     (project / "app").rename(project / "blog")
     for module in [project / "microblog.py", *(project / "blog").glob("*.py")]:
         module.write_text(module.read_text().replace("from app ", "from blog "))
-    talk = in_a_terminal("flask", ["--app", "microblog", "adopt"], project, PSEUDO_TERMINAL_STEPS)
+    talk = in_a_terminal("flask", ["--app", "microblog", "adopt"], project, WIZARD_STEPS)
     assert talk.exit_status == 0, talk.text
     [baseline] = revision_files(project)
     assert version_rows(url) == [baseline.name.split("_")[0]]

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from helpers import ENTER
+from helpers import WIZARD_STEPS
 from helpers import Scripted
 from helpers import adopt
 from helpers import in_a_terminal
@@ -132,16 +133,7 @@ def test_an_unreachable_extra_target_makes_the_wizard_exit_4(
 def test_factory_project_in_a_pseudo_terminal(factory_project: tuple[Path, str]) -> None:
     pytest.importorskip("pexpect")
     project, url = factory_project
-    steps: list[tuple[str, str | None]] = [
-        ("Which models", None),
-        ("create_app", ENTER),
-        ("Is this right", ENTER),
-        ("Use it", ENTER),
-        ("verdict on the baseline", ENTER),
-        ("Stamp the live database", "y"),
-        ("Another database", ENTER),
-        ("Next steps", None),
-    ]
+    steps = [("Which models", None), ("create_app", ENTER), *WIZARD_STEPS]
     talk = in_a_terminal("adopt", [], project, steps)
     assert talk.exit_status == 0, talk.text
     assert saved(project)["app"] == "blog:create_app()"
