@@ -376,8 +376,9 @@ def require_match(
         raise DriftError(
             "The live database differs from the models in "
             f"{counted(len(report.differences), 'way')}, listed above with their fixes; fix "
-            "them, or let the baseline follow the models with 'adopt baseline "
-            "--accept-differences'.",
+            "them, adopt the database as it is with a catch-up revision to the models "
+            "('adopt run --yes --from-database'), or let the baseline follow the models with "
+            "'adopt baseline --accept-differences'.",
             report,
         )
     if report.unmanaged and not exclude_unmanaged:
