@@ -24,6 +24,13 @@ from sqlalchemy.engine import make_url
 
 
 @pytest.fixture
+def speedups_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the tests of a speed-up itself (`pytestmark = pytest.mark.usefixtures(...)`): they
+    run it even when the suite runs with ADOPT_SPEEDUPS=0, which the rest of the suite obeys."""
+    monkeypatch.setenv("ADOPT_SPEEDUPS", "1")
+
+
+@pytest.fixture
 def make_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
     """make_database(dialect) -> URL of a new, empty, uniquely named database; dropped after."""
     made: list[tuple[str, str]] = []

@@ -18,6 +18,9 @@ from adopt._speedups import write_behind
 from adopt.reading import connect
 from adopt.urls import parse_url
 
+# Tests of the speed-up itself: run with it on whatever ADOPT_SPEEDUPS says.
+pytestmark = pytest.mark.usefixtures("speedups_on")
+
 SERVER_DIALECTS = ["postgresql", "mariadb"]
 
 

@@ -30,6 +30,9 @@ from adopt._speedups import background
 from adopt.build import repository
 from adopt.build import scratch
 
+# Tests of the speed-up itself: run with it on whatever ADOPT_SPEEDUPS says.
+pytestmark = pytest.mark.usefixtures("speedups_on")
+
 # --- the background job ---------------------------------------------------------------------------
 
 

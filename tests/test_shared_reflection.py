@@ -18,6 +18,9 @@ from sqlalchemy import event
 from adopt import pipeline
 from adopt._speedups import pg_compare
 
+# Tests of the speed-up itself: run with it on whatever ADOPT_SPEEDUPS says.
+pytestmark = pytest.mark.usefixtures("speedups_on")
+
 LIVE_DDL = [
     "CREATE SEQUENCE loose_seq",
     # serials (owned sequences), one under a name that needs quoting
