@@ -524,7 +524,8 @@ def baseline(
             names = _live_names(parts)
             made = baseline_mod.generate(repo, project.models, engines, message, rev_id, names)
             written.append(made.path)
-            memory.release()  # the generation's garbage, before the rebuild and the check
+            # The generation's garbage, before the rebuild and the check.
+            memory.release(made.summary.tables)
             # Generation only read the scratch databases (and rolled back): they are still
             # empty, so verification builds in them instead of creating new ones.
             if checks:
@@ -739,7 +740,8 @@ def reverify(project: Project, adoption: Adoption, progress: Progress = _quiet) 
             part.bind: stack.enter_context(scratch_mod.open_scratch(part.live.url, each.scratch))
             for part, each in zip(parts, adoption.parts, strict=True)
         }
-        memory.release()  # the previous verification's garbage, before the rebuild
+        # The previous verification's garbage, before the rebuild.
+        memory.release(len(project.models.metadata.tables))
         _rebuilding(project, [each.scratch for each in adoption.parts], progress).run(
             project, adoption.repository, engines
         )

@@ -72,7 +72,7 @@ def test_process_tuning_is_undone_and_off_when_switched_off(
     monkeypatch.setenv(_speedups.SWITCH, "0")
     with process.tuned():
         assert gc.get_threshold() == before
-    memory.release()  # the plain path: nothing to do, nothing raised
+    memory.release(1_000)  # the plain path: nothing to do, nothing raised
 
 
 def _drift(url: str) -> None:

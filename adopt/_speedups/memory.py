@@ -16,10 +16,17 @@ from functools import cache
 from adopt._speedups import enabled
 
 
-def release() -> None:
-    """Collect cyclic garbage, then return the free heap pages to the system where glibc can.
-    The plain path leaves both to the interpreter."""
-    if not enabled():
+# Below this many tables a step's garbage is small, and a full collection costs more than it
+# gives back: it walks everything the process holds, which in a library caller's process or a
+# test runner's is far more than adopt's own objects.
+WORTH_IT_FROM = 200
+
+
+def release(tables: int) -> None:
+    """After a step over `tables` tables: collect cyclic garbage, then return the free heap
+    pages to the system where glibc can. Small schemas, and the plain path, leave both to the
+    interpreter."""
+    if not enabled() or tables < WORTH_IT_FROM:
         return
     gc.collect()
     trim = _malloc_trim()

@@ -270,7 +270,7 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
             )
             upgrade.ops, downgrade.ops = [], []  # rendered: not needed any more
         template_args["imports"] = "\n".join(sorted(imports))
-        memory.release()
+        memory.release(sum(len(_tables_of(c)) for c in contexts.values()))
 
     alembic_render._render_python_into_templatevars = render  # type: ignore[assignment]
     try:
