@@ -15,7 +15,6 @@ from functools import cache
 
 from adopt._speedups import enabled
 
-
 # Below this many tables a step's garbage is small, and a full collection costs more than it
 # gives back: it walks everything the process holds, which in a library caller's process or a
 # test runner's is far more than adopt's own objects.
