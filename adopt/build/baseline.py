@@ -65,20 +65,28 @@ class BaselineSummary:
 
 
 @dataclass(frozen=True)
-class Baseline:
+class RevisionFile:
+    """A revision adopt wrote: its id and its file."""
+
     revision: str
     path: Path
-    message: str
-    summary: BaselineSummary
 
     @property
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
     def as_dict(self) -> dict[str, Any]:
+        return {"revision": self.revision, "path": str(self.path)}
+
+
+@dataclass(frozen=True)
+class Baseline(RevisionFile):
+    message: str
+    summary: BaselineSummary
+
+    def as_dict(self) -> dict[str, Any]:
         return {
-            "revision": self.revision,
-            "path": str(self.path),
+            **super().as_dict(),
             "message": self.message,
             "summary": self.summary.as_dict(),
         }

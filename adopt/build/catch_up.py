@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import render_python_code
@@ -38,6 +37,7 @@ from sqlalchemy.schema import AddConstraint
 from sqlalchemy.sql.elements import conv
 from sqlalchemy.types import String
 
+from adopt.build.baseline import RevisionFile
 from adopt.compare.differences import Difference
 from adopt.errors import UsageError
 from adopt.wording import counted
@@ -69,18 +69,8 @@ class Step:
 
 
 @dataclass(frozen=True)
-class CatchUp:
+class CatchUp(RevisionFile):
     """The revision after the baseline that takes the database to the models."""
-
-    revision: str
-    path: Path
-
-    @property
-    def text(self) -> str:
-        return self.path.read_text(encoding="utf-8")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"revision": self.revision, "path": str(self.path)}
 
 
 def decision_key(difference: Difference) -> str:
