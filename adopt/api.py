@@ -173,7 +173,11 @@ def baseline(
 
 
 def baseline_from_database(
-    options: Options, progress: Progress = _quiet, *, project: Project | None = None
+    options: Options,
+    progress: Progress = _quiet,
+    *,
+    project: Project | None = None,
+    checked: Checked | None = None,
 ) -> DriftedAdoption:
     """Write the baseline of the live database as it is and the catch-up to the models, each
     proven in a scratch database (adopt.drifted)."""
@@ -184,6 +188,7 @@ def baseline_from_database(
         keep_database=options.accept_database,
         keep_models=options.accept_models,
         exclude_unmanaged=options.exclude_unmanaged,
+        checked=checked,
         progress=progress,
     )
 

@@ -107,6 +107,7 @@ def adopt(
     keep_database: tuple[str, ...] = (),
     keep_models: tuple[str, ...] = (),
     exclude_unmanaged: bool = False,
+    checked: pipeline.Checked | None = None,
     progress: Progress = _quiet,
 ) -> DriftedAdoption:
     """Write and prove the baseline of the live database as it is and the catch-up to the
@@ -118,7 +119,8 @@ def adopt(
             "--from-database adopts one database at a time; this project has binds: adopt "
             "each database's drift by hand, or bring them in line first."
         )
-    checked = pipeline.check(project, progress, scratch=scratch)
+    if checked is None:  # the wizard has checked already
+        checked = pipeline.check(project, progress, scratch=scratch)
     report = checked.report
     catch_up.require_decided(keep_database, keep_models, report.differences)
     # Differences are what the two revisions are for; tables without models are refused or
@@ -223,12 +225,8 @@ def _written_and_proven(
 
 def _against_live(engine: Any, models: Any, expected: schema.Snapshot) -> tuple[Difference, ...]:
     with connect.connection(engine) as conn, conn.begin():
-        rebuilt = schema.take_all(conn, models.schemas)
-    found = schema.compare(
-        expected, rebuilt, expected_label="live database", actual_label="rebuilt database"
-    )
-    # Names the server generated for unnamed constraints depend on creation order.
-    return tuple(d for d in found if not d.kind.endswith("_generated_name"))
+        _rebuilt, found, _generated = verify_mod.rebuilt_against(conn, models, expected)
+    return tuple(found)
 
 
 def _catch_up(

@@ -82,7 +82,7 @@ class Wizard:
         checked = self.check(project)
         choice = self.scratch_choice(project)
         if self.options.from_database:
-            adopted = self.review_drifted(project, choice)
+            adopted = self.review_drifted(project, checked[0], choice)
             self.revision = adopted.baseline.revision
             self.targets(project)
             self.remember(project)
@@ -346,12 +346,14 @@ class Wizard:
         with output.progress(self.console) as step:
             return api.baseline(options, step, project=project, checked=checked)
 
-    def review_drifted(self, project: Project, scratch_choice: str) -> DriftedAdoption:
+    def review_drifted(
+        self, project: Project, checked: Checked, scratch_choice: str
+    ) -> DriftedAdoption:
         """Both revisions of a drifted database, written and proven, then accepted or removed."""
         self.console.rule("4. Review the baseline and the catch-up")
         options = self.options.but(scratch=scratch_choice)
         with output.progress(self.console) as step:
-            adopted = api.baseline_from_database(options, step, project=project)
+            adopted = api.baseline_from_database(options, step, project=project, checked=checked)
         try:
             for revision in (adopted.baseline, adopted.catch_up):
                 if revision is not None:

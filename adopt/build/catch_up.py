@@ -23,7 +23,6 @@ from typing import Any
 from alembic.autogenerate import render_python_code
 from alembic.autogenerate import renderers
 from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from alembic.operations import ops
 from sqlalchemy import Column
 from sqlalchemy import MetaData
@@ -182,21 +181,17 @@ def _flat(upgrade: ops.UpgradeOps) -> Iterator[tuple[Any, ops.ModifyTableOps | N
             yield op, None
 
 
-def _keep_only(
-    op: Any, table: str, wanted: list[Difference]
-) -> tuple[Any, list[Difference]] | None:
-    """`op` cut down to what resolves `wanted` differences, with the differences it resolves;
-    None when it resolves none."""
+def _resolved_by(op: Any, table: str, wanted: list[Difference]) -> list[Difference]:
+    """The `wanted` differences `op` resolves; an alter_column is cut down to those (what it
+    would also change is left as it is)."""
     resolved = []
     for subject in _subjects(op, table):
         match = next((d for d in wanted if _matches(subject, d)), None)
         if match is not None:
-            resolved.append((subject, match))
+            resolved.append(match)
         elif isinstance(op, ops.AlterColumnOp):
             _unset(op, subject[0])
-    if not resolved:
-        return None
-    return op, [difference for _subject, difference in resolved]
+    return resolved
 
 
 def _unset(op: ops.AlterColumnOp, kind: str) -> None:
@@ -209,48 +204,38 @@ def _unset(op: ops.AlterColumnOp, kind: str) -> None:
         op.modify_server_default = False
 
 
-def selected(
-    upgrade: ops.UpgradeOps, wanted: list[Difference]
-) -> tuple[ops.UpgradeOps, dict[str, list[str]]]:
+def selected(upgrade: ops.UpgradeOps, wanted: list[Difference]) -> tuple[ops.UpgradeOps, set[str]]:
     """The operations of `upgrade` that resolve the `wanted` differences, grouped by table as
-    Alembic groups them; and, by decision key, the differences that got an operation."""
+    Alembic groups them; and the decision keys of the differences that got an operation."""
     kept: list[Any] = []
-    resolved: dict[str, list[str]] = {}
+    resolved: set[str] = set()
     by_table: dict[str, ops.ModifyTableOps] = {}
     for op, parent in _flat(upgrade):
         table = _table_of(op, parent)
-        cut = _keep_only(op, table, wanted)
-        if cut is None:
+        found = _resolved_by(op, table, wanted)
+        if not found:
             continue
-        for difference in cut[1]:
-            resolved.setdefault(decision_key(difference), [])
+        resolved.update(decision_key(d) for d in found)
         if parent is None:
             kept.append(op)
             continue
-        group = by_table.get(table)
-        if group is None:
-            group = by_table[table] = ops.ModifyTableOps(
-                parent.table_name, [], schema=parent.schema
-            )
-            kept.append(group)
-        group.ops.append(op)
+        if table not in by_table:
+            by_table[table] = ops.ModifyTableOps(parent.table_name, [], schema=parent.schema)
+            kept.append(by_table[table])
+        by_table[table].ops.append(op)
     return ops.UpgradeOps(kept), resolved
 
 
 # --- PostgreSQL: written to run on a live server -------------------------------------------------
 
 
-@Operations.register_operation("create_index_concurrently")
 class CreateIndexConcurrentlyOp(ops.MigrateOperation):
     """A new index built without blocking writes: CREATE INDEX CONCURRENTLY, which PostgreSQL
-    runs only outside a transaction (an autocommit block)."""
+    runs only outside a transaction (an autocommit block). Only rendered (into op.create_index
+    in an autocommit block), never run as itself: no `op.` directive is registered for it."""
 
     def __init__(self, index_op: ops.CreateIndexOp) -> None:
         self.index_op = index_op
-
-    @classmethod
-    def create_index_concurrently(cls, operations: Operations, index_op: Any) -> None:
-        raise NotImplementedError  # rendered into plain operations, never run as itself
 
     def reverse(self) -> ops.MigrateOperation:
         return self.index_op.reverse()

@@ -128,6 +128,27 @@ def upgrade_live(repo: Repository, models: Models, target: Any, timeout: int | N
         engine.dispose()
 
 
+def rebuilt_against(
+    conn: Any, models: Models, expected: schema.Snapshot
+) -> tuple[schema.Snapshot, list[Difference], list[Difference]]:
+    """The schema built in the scratch database on `conn`, and how it differs from `expected`
+    (the live schema, tables without models left out): the differences, then apart those in
+    the names the server generated for unnamed constraints, which depend on creation order and
+    are not part of what the models say (kept visible, not blocking)."""
+    rebuilt = schema.take_all(conn, models.schemas)
+    found = schema.compare(
+        expected, rebuilt, expected_label="live database", actual_label="rebuilt database"
+    ) + schema.missing_sequences(
+        confirmation.declared_sequences(models.metadata.tables.values()),
+        expected,
+        rebuilt,
+        "live database",
+        "rebuilt database",
+    )
+    generated = [d for d in found if d.kind.endswith("_generated_name")]
+    return rebuilt, [d for d in found if d not in generated], generated
+
+
 def examine(
     models: Models,
     scratch: Engine,
@@ -153,22 +174,9 @@ def examine(
     Alembic's view stands."""
     expected = live.only(k for k in live.tables if k not in set(unmanaged))
     with connect.connection(scratch) as conn:
-        rebuilt = schema.take_all(conn, models.schemas)
+        rebuilt, against_live, generated = rebuilt_against(conn, models, expected)
         # The catalog print covers the default schema only: none when the models use others.
         catalog = None if models.schemas else fingerprint.catalog_lines(conn, None, unmanaged)
-        against_live = schema.compare(
-            expected, rebuilt, expected_label="live database", actual_label="rebuilt database"
-        ) + schema.missing_sequences(
-            confirmation.declared_sequences(models.metadata.tables.values()),
-            expected,
-            rebuilt,
-            "live database",
-            "rebuilt database",
-        )
-        # Names the server generated for unnamed constraints depend on creation order; they
-        # are not part of what the models say. Kept visible, not blocking.
-        generated = [d for d in against_live if d.kind.endswith("_generated_name")]
-        against_live = [d for d in against_live if d not in generated]
         implied = (
             check is not None
             and not check.differences
