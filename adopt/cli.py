@@ -392,8 +392,10 @@ def baseline(ctx: click.Context, /, **flags: Any) -> None:
             return
         output.drifted_summary(console, drifted)
         console.print(
-            f"Review both, then run 'adopt stamp --revision {drifted.baseline.revision}' to mark "
-            f"{project.live_url} as at the baseline; 'flask db upgrade' then applies the catch-up."
+            f"Review {'both' if drifted.catch_up else 'it'}, then run 'adopt stamp --revision "
+            f"{drifted.baseline.revision}' to mark "
+            f"{project.live_url} as at the baseline"
+            + ("; 'flask db upgrade' then applies the catch-up." if drifted.catch_up else ".")
         )
         return
     console, adoption = _in_steps(lambda step: api.baseline(options, step, project=project))

@@ -86,7 +86,9 @@ class Wizard:
             self.revision = adopted.baseline.revision
             self.targets(project)
             self.remember(project)
-            self.next_steps(project, adopted.repository.directory, catch_up=True)
+            self.next_steps(
+                project, adopted.repository.directory, catch_up=adopted.catch_up is not None
+            )
             self.require_all_stamped()
             return
         adoption = self.review(project, checked, choice)
@@ -463,8 +465,9 @@ class Wizard:
         )
         if catch_up:
             self.console.print(
-                "- The live database is stamped at the baseline: 'flask db upgrade' applies the "
-                "catch-up when you are ready (after the data work the review listed, if any)."
+                "- Once the live database is stamped at the baseline, 'flask db upgrade' "
+                "applies the catch-up, when you are ready (after the data work the review "
+                "listed, if any)."
             )
         self.console.print(
             "- Teammates: after pulling, run 'adopt stamp --upgrade': it stamps their local "

@@ -370,6 +370,7 @@ def test_the_wizard_decides_each_difference(shop: Callable[[str], Shop]) -> None
     assert "drop_column('legacy_flag')" not in catch_up.read_text()
     assert "sa.Column('legacy_flag', sa.INTEGER(), nullable=True)" in result.output
     assert "flask db upgrade' applies the catch-up" in result.output
+    assert "except the 1 difference kept as the database has them" in result.output
 
 
 def test_the_wizard_in_a_pseudo_terminal(shop: Callable[[str], Shop]) -> None:

@@ -188,9 +188,20 @@ def drifted_summary(console: Console, adopted: DriftedAdoption) -> None:
             "fail on those rows."
         )
     if adopted.passed:
+        kept = sum(step.keep_database for step in steps)
+        rest = (
+            f", except the {counted(kept, 'difference')} kept as the database has them"
+            if kept
+            else ""
+        )
+        second = (
+            f"baseline plus catch-up rebuild the models' schema{rest}"
+            if adopted.catch_up
+            else f"it is the models' schema{rest}"
+        )
         console.print(
-            "[green]✓ Verified[/green]: the baseline rebuilds the live schema exactly, and "
-            "baseline plus catch-up rebuild the models' schema."
+            f"[green]✓ Verified[/green]: the baseline rebuilds the live schema exactly, and "
+            f"{second}."
         )
     else:
         verification(console, adopted.verification)
