@@ -564,3 +564,14 @@ def in_a_terminal(
     finally:
         child.close()
     return Conversation(child.exitstatus, text)
+
+
+def alembic_upgrade(project: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """`alembic upgrade head` in `project`, its env.py reading the database from DATABASE_URL."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
+        cwd=project,
+        env=dict(os.environ, DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+    )

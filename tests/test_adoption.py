@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from helpers import APPS
 from helpers import adopt
 from helpers import adopt_json
+from helpers import alembic_upgrade
 from helpers import assert_gone
 from helpers import recording_scratch_names
 from helpers import revision_files
@@ -399,13 +400,7 @@ def test_postgresql_models_in_other_schemas(
     assert "schema='audit'" in text
     # The standard tool rebuilds both schemas in an empty database.
     empty = make_database("postgresql")
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
-        cwd=tmp_path,
-        env=dict(os.environ, DATABASE_URL=empty),
-        capture_output=True,
-        text=True,
-    )
+    done = alembic_upgrade(tmp_path, empty)
     assert done.returncode == 0, done.stderr
     f = sa.create_engine(empty)
     with f.connect() as conn:

@@ -21,6 +21,7 @@ from helpers import ENTER
 from helpers import ByQuestion
 from helpers import adopt
 from helpers import adopt_json
+from helpers import alembic_upgrade
 from helpers import engine
 from helpers import in_a_terminal
 from helpers import schema_differences
@@ -491,13 +492,7 @@ def test_a_missing_table_and_an_unnamed_unique_are_caught_up(
         "missing_table/tags",
         "unique/users.(email)",
     }
-    upgraded = subprocess.run(
-        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
-        cwd=tmp_path,
-        env=dict(os.environ, DATABASE_URL=url),
-        capture_output=True,
-        text=True,
-    )
+    upgraded = alembic_upgrade(tmp_path, url)
     assert upgraded.returncode == 0, upgraded.stderr
     assert version_rows(url) == [found["catch_up"]["revision"]]
     code, status = adopt_json("status", *models)
