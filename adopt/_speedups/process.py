@@ -4,8 +4,11 @@ A large schema means a million long-lived objects (the models, the snapshots, Al
 operations), which Python's default collector thresholds make it walk again and again. The
 modules imported when the command starts, and the models once loaded, never become garbage:
 frozen, no collection walks them; and a full collection waits for 100 young ones instead of
-10. The large garbage of a step is collected where the step ends (adopt._speedups.memory), so
-the peak memory stays where it was. A library caller's process is left as it is: only the
+10. Nothing is collected before the freeze: a command's process has made little garbage by
+then, and in a long-lived process (a test runner driving the command line) a full collection
+there would walk everything that process holds, on every command. The large garbage of a
+step is collected where the step ends (adopt._speedups.memory), so the peak memory stays where
+it was. A library caller's process is left as it is: only the
 command line enters `tuned`."""
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ def tuned() -> Iterator[None]:
         yield
         return
     before = gc.get_threshold()
-    gc.collect()
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)
     _active = True
