@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import importlib
 import json
 import os
@@ -150,22 +149,24 @@ def baseline_core(clock: Clock, url: str) -> None:
     with clock.phase("generation"):
         engine = scratch.enter_context(scratch_mod.open_scratch(live, plan))
         made = baseline_mod.generate(repo, project.models, engine, "baseline", None)
-    release = getattr(importlib.import_module("adopt._speedups.memory"), "release", gc.collect)
-    release()  # as pipeline.baseline does after generating
+    memory = importlib.import_module("adopt._speedups.memory")
+    memory.release(made.summary.tables)  # as pipeline.baseline does after generating
     with clock.phase("check"):
         checked = pipeline.check(project)
         pipeline.require_match(checked.report)
         if checked.report.unmanaged:
             repository.exclude_tables(repo, checked.report.unmanaged)
     with clock.phase("verification"), scratch:
-        result = verify_mod.verify(
-            repo,
+        # As pipeline.baseline does: rebuild in the scratch database, then compare.
+        verify_mod.upgrade(repo, project.models, engine)
+        result = verify_mod.examine(
             project.models,
             engine,
             checked.snapshot,
             checked.report.unmanaged,
-            project.models.migrate_options,
+            pipeline.project_options(project),
             check=checked.report,
+            opener=pipeline.confirming_scratch(project, plan),
         )
     clock.info.update(
         revision=made.revision,

@@ -3,11 +3,14 @@ the scratch database goes, how targets and options are read."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from adopt.build import scratch
+from adopt.compare.drift_text import impl_of
 from adopt.errors import UsageError
 from adopt.options import Options
 from adopt.reading.schema import normalise_default
@@ -180,3 +183,27 @@ def test_an_audit_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot be written"):
         audit.require_writable(tmp_path / "missing" / "adopt-stamps.jsonl")
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql", "mysql"])
+def test_the_dialect_type_of_a_column_is_what_sqlalchemy_adapts_it_to(dialect_name: str) -> None:
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}").dialect()
+    types = [
+        sa.String(32),
+        sa.String(32, collation="utf8mb4_bin"),
+        sa.Numeric(12, 2),
+        sa.Float(),
+        sa.DateTime(timezone=True),
+        sa.Integer().with_variant(sa.BigInteger(), dialect_name),
+        sa.Enum("a", "b", name="ab"),
+        sa.Boolean(),
+    ]
+    for type_ in types:
+        expected = type_._unwrapped_dialect_impl(dialect)
+        for _ in range(2):  # the second time from the memo, where there is one
+            found = impl_of(type_, dialect)
+            assert type(found) is type(expected)
+            assert repr(found) == repr(expected)
+    # Two equal plain types share one adaptation; a length apart, they do not.
+    assert impl_of(sa.String(32), dialect) is impl_of(sa.String(32), dialect)
+    assert impl_of(sa.String(32), dialect) is not impl_of(sa.String(33), dialect)
