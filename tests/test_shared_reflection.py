@@ -203,3 +203,31 @@ def test_check_statements_do_not_grow_with_tables(
         assert len(many) - len(few) == 40 - 3
     else:
         assert len(many) == len(few), sorted(set(many) - set(few))[:5]
+
+
+def test_sqlite_inline_uniques_are_read_in_one_query_as_table_by_table() -> None:
+    """SQLite's automatic unique indexes, read through the pragmas' table-valued forms, are
+    those the inspector finds table by table, in the main and in an attached database."""
+    from adopt.reading import schema
+
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ATTACH ':memory:' AS aux")
+        for prefix in ("", "aux."):
+            conn.exec_driver_sql(
+                f"CREATE TABLE {prefix}t (a INTEGER UNIQUE, b TEXT, c TEXT, d TEXT UNIQUE,"
+                " UNIQUE (b, c), PRIMARY KEY (a, b))"
+            )
+            conn.exec_driver_sql(f'CREATE TABLE {prefix}"odd ""name" (x TEXT UNIQUE)')
+            conn.exec_driver_sql(f"CREATE TABLE {prefix}plain (id INTEGER PRIMARY KEY, y TEXT)")
+        for where in (None, "aux"):
+            bulk = sorted(schema._automatic_unique_indexes(conn, where))
+            assert bulk == sorted(schema._automatic_unique_indexes_per_table(conn, where))
+            assert bulk == [
+                ('odd "name', ("x",)),
+                ("t", ("a",)),
+                ("t", ("a", "b")),
+                ("t", ("b", "c")),
+                ("t", ("d",)),
+            ]
+    engine.dispose()

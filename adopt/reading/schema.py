@@ -17,6 +17,7 @@ from sqlalchemy import Table
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 from adopt.compare.differences import Difference
 from adopt.reading import catalog
@@ -178,14 +179,18 @@ def take(
         else {}
     )
     definitions = catalog.read(conn, names, schema)
+    inline = (
+        inline_uniques(conn, schema, uniques, {n: _pk_columns(pks.get((schema, n))) for n in names})
+        if dialect.name == "sqlite"
+        else {}
+    )
     tables = {}
     for name in names:
         key = (schema, name)
         primary_key = _pk_columns(pks.get(key))
         table_uniques = {_cols(u["column_names"]): u.get("name") for u in uniques.get(key, [])}
-        if dialect.name == "sqlite":
-            for cols in inline_uniques(insp, name, schema, primary_key):
-                table_uniques.setdefault(cols, None)
+        for cols in inline.get(name, []):
+            table_uniques.setdefault(cols, None)
         table_columns = columns.get(key, [])
         bits = bit_defaults(conn, name, schema, table_columns)
         if bits:  # copies: the shared reflection is read again (by Alembic's comparison)
@@ -279,19 +284,19 @@ def reflect(conn: Connection, tables: list[Table], schema: str | None) -> list[L
     fks = _multi(insp, "foreign_keys", schema, names)
     checks = live_checks(conn, names, schema)
     enums = _pg_enums(insp, schema) if conn.dialect.name == "postgresql" else {}
+    sqlite = conn.dialect.name == "sqlite"
+    uniques = _multi(insp, "unique_constraints", schema, names) if sqlite else {}
+    inline_by_table = (
+        inline_uniques(conn, schema, uniques, {n: _pk_columns(pks.get((schema, n))) for n in names})
+        if sqlite
+        else {}
+    )
     found = []
     for table in tables:
         key = (schema, table.name)
         pk = list((pks.get(key) or {}).get("constrained_columns") or [])
-        inline: list[Cols] = []
-        unnamed: list[Cols] = []
-        if conn.dialect.name == "sqlite":
-            inline = inline_uniques(insp, table.name, schema, tuple(pk))
-            unnamed = [
-                _cols(u["column_names"])
-                for u in insp.get_unique_constraints(table.name, schema=schema)
-                if not u.get("name")
-            ]
+        inline = inline_by_table.get(table.name, [])
+        unnamed = [_cols(u["column_names"]) for u in uniques.get(key, []) if not u.get("name")]
         found.append(
             LiveTable(
                 model=table,
@@ -354,20 +359,53 @@ def bit_defaults(
     return {name: None if found.get(name) in (None, "NULL") else found[name] for name in bits}
 
 
-def inline_uniques(insp: Any, table: str, schema: str | None, primary_key: Cols) -> list[Cols]:
-    """SQLite: columns of UNIQUE constraints written inline on a column (`email TEXT UNIQUE`).
-    SQLAlchemy does not reflect them; SQLite keeps them as unnamed sqlite_autoindex_* indexes,
-    as it does for the table-level ones that are reflected."""
-    reflected = {
-        _cols(u["column_names"]) for u in insp.get_unique_constraints(table, schema=schema)
-    }
-    found = []
-    for ix in insp.get_indexes(table, schema=schema, include_auto_indexes=True):
-        cols = _cols(ix["column_names"])
-        automatic = ix["name"].startswith("sqlite_autoindex_") and ix.get("unique")
-        if automatic and cols != primary_key and cols not in reflected:
-            found.append(cols)
+def inline_uniques(
+    conn: Connection, schema: str | None, uniques: dict[Any, Any], primary_keys: dict[str, Cols]
+) -> dict[str, list[Cols]]:
+    """SQLite: per table, the columns of UNIQUE constraints written inline on a column (`email
+    TEXT UNIQUE`). SQLAlchemy does not reflect them; SQLite keeps them as unnamed
+    sqlite_autoindex_* indexes, as it does for the table-level ones that are reflected
+    (`uniques`, get_multi_unique_constraints' answer) and for a primary key (`primary_keys`)."""
+    found: dict[str, list[Cols]] = {}
+    for table, cols in _automatic_unique_indexes(conn, schema):
+        reflected = {_cols(u["column_names"]) for u in uniques.get((schema, table), [])}
+        if cols != primary_keys.get(table) and cols not in reflected:
+            found.setdefault(table, []).append(cols)
     return found
+
+
+def _automatic_unique_indexes(conn: Connection, schema: str | None) -> list[tuple[str, Cols]]:
+    """SQLite: every unique sqlite_autoindex_* index, (table, columns), in one query through
+    the pragmas' table-valued forms (SQLite 3.16 and later), instead of an index_list and an
+    index_info per table; the inspector's per-table reads where those forms are missing."""
+    where = "main" if schema is None else schema
+    quoted = '"' + where.replace('"', '""') + '"'
+    try:
+        rows = conn.exec_driver_sql(
+            "SELECT m.name, il.name, ii.name FROM " + quoted + ".sqlite_master AS m"
+            " JOIN pragma_index_list(m.name, ?) AS il JOIN pragma_index_info(il.name, ?) AS ii"
+            " WHERE m.type = 'table' AND il.\"unique\" AND il.name LIKE 'sqlite\\_autoindex\\_%'"
+            " ESCAPE '\\' ORDER BY m.name, il.name, ii.seqno",
+            (where, where),
+        ).fetchall()
+    except DBAPIError:
+        return _automatic_unique_indexes_per_table(conn, schema)
+    grouped: dict[tuple[str, str], list[str | None]] = {}
+    for table, index, column in rows:
+        grouped.setdefault((table, index), []).append(column)
+    return [(table, _cols(columns)) for (table, _index), columns in grouped.items()]
+
+
+def _automatic_unique_indexes_per_table(
+    conn: Connection, schema: str | None
+) -> list[tuple[str, Cols]]:
+    insp = inspector(conn)
+    return [
+        (table, _cols(ix["column_names"]))
+        for table in insp.get_table_names(schema=schema)
+        for ix in insp.get_indexes(table, schema=schema, include_auto_indexes=True)
+        if ix["name"].startswith("sqlite_autoindex_") and ix.get("unique")
+    ]
 
 
 def _pk_columns(pk: Any) -> Cols:
