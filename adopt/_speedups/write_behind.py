@@ -10,12 +10,14 @@ first waits until every statement before it has run, so what the caller reads is
 would read statement by statement.
 
 In autocommit (adopt's own scratch databases, see `connect.create`), `CREATE INDEX` runs on
-a second connection, beside the table statements: an index starts once every statement
+a connection of its own, beside the table statements: an index starts once every statement
 before it has run (its table exists), and a statement that is not `CREATE TABLE` or
 `CREATE INDEX` waits for every index before it. A `CREATE TABLE` waits only for the unique
 indexes before it, which a foreign key of it may need. Whatever two connections run at once
 is thus independent, and the server's locks order the rest (a new foreign key waits for an
-index build on the table it refers to).
+index build on the table it refers to). On MySQL and MariaDB, which commit every DDL
+statement on its own with a flush of the log, several index connections run indexes of
+different tables at once, so that the server flushes them together (INDEX_WORKERS).
 
 On PostgreSQL through psycopg or psycopg2, in autocommit, a worker sends the CREATE TABLE and
 CREATE INDEX statements ready in its queue together, up to BATCH in one round trip: between two
@@ -24,9 +26,9 @@ next, which, while another thread holds the GIL (the check beside the rebuild), 
 the statement itself (bench/README.md, the rebuild's measurements). Several statements in one query
 string run as one implicit transaction, so a batch that fails has changed nothing: its
 statements are then run again one by one, which finds the one that failed. A batch keeps its
-locks to its end: the two lanes' running batches never share a table (see _Lanes._may_start).
+locks to its end: two running batches never share a table (see _Lanes._may_start).
 
-The first statement that fails stops both workers; the statements queued after it are not run,
+The first statement that fails stops every worker; the statements queued after it are not run,
 and the error is raised at the caller's next statement (or when the block ends), naming the
 statement that failed, as SQLAlchemy would have."""
 
@@ -66,7 +68,12 @@ BATCH = 16
 _BATCHING_DRIVERS = ("psycopg", "psycopg2")
 
 _NONE = -1  # "after nothing"
-_TABLES, _INDEXES = 0, 1
+_TABLES, _INDEXES = 0, 1  # the two lanes: one queue each
+
+# Connections running the index lane, by dialect (one elsewhere). MariaDB flushes its log at
+# the end of each DDL statement: index statements run side by side share the flushes
+# (bench/mariadb_lanes.py measures the server's build over several connections).
+INDEX_WORKERS = {"mysql": 3}
 
 
 @dataclass
@@ -84,15 +91,15 @@ class _Statement:
 @dataclass
 class _Failure:
     seq: int
-    lane: int
+    worker: int
     error: BaseException
     text: str
     parameters: Any
 
 
 class _Lanes:
-    """Queued statements and the workers that run them: lane 0 on the caller's connection,
-    lane 1 (indexes) on a second one when there is one."""
+    """Queued statements and the workers that run them: the tables lane (0) by a worker on the
+    caller's connection, the indexes lane (1) by a worker on each further connection."""
 
     def __init__(
         self, dialect: Any, execute: Any, connections: list[Any], *, batching: bool = False
@@ -101,8 +108,10 @@ class _Lanes:
         self._batching = batching
         self._execute = execute  # the dialect's own do_execute
         self._connections = connections
-        self._queues: list[deque[_Statement]] = [deque() for _ in connections]
-        # The batch each lane is running (empty when idle): all of it counts as not yet run.
+        # The lane of each worker: worker 0 the tables, the others the indexes.
+        self._lane_of = [_TABLES] + [_INDEXES] * (len(connections) - 1)
+        self._queues: list[deque[_Statement]] = [deque() for _ in set(self._lane_of)]
+        # The batch each worker is running (empty when idle): all of it counts as not yet run.
         self._running: list[list[_Statement]] = [[] for _ in connections]
         self._closing = False
         self._discarded = False
@@ -110,8 +119,8 @@ class _Lanes:
         self._seq = 0
         self._changed = threading.Condition()
         self._threads = [
-            threading.Thread(target=self._work, args=(lane,), name=f"adopt-ddl-{lane}", daemon=True)
-            for lane in range(len(connections))
+            threading.Thread(target=self._work, args=(w,), name=f"adopt-ddl-{w}", daemon=True)
+            for w in range(len(connections))
         ]
         for thread in self._threads:
             thread.start()
@@ -170,35 +179,43 @@ class _Lanes:
 
     def _oldest(self, lane: int) -> float:
         """The place of the oldest statement of `lane` not yet run (infinity when none)."""
-        running = self._running[lane]
-        if running:
-            return running[0].seq
         queue = self._queues[lane]
-        return queue[0].seq if queue else float("inf")
+        places = [queue[0].seq] if queue else []
+        places += [
+            running[0].seq
+            for worker, running in enumerate(self._running)
+            if running and self._lane_of[worker] == lane
+        ]
+        return min(places, default=float("inf"))
 
-    def _ready(self, lane: int) -> bool:
-        queue = self._queues[lane]
-        if not queue or self._running[lane]:
+    def _ready(self, worker: int) -> bool:
+        queue = self._queues[self._lane_of[worker]]
+        if not queue or self._running[worker]:
             return False
-        return self._may_start(lane, queue[0])
+        return self._may_start(worker, queue[0])
 
-    def _may_start(self, lane: int, statement: _Statement) -> bool:
-        """Whether `statement` may start now beside what the other lane is running: once every
-        statement before its `after` has run, and never on a table the other lane's running
-        batch locks. A batch holds its locks to its end; two batches each holding a table the
-        other waits for (an index batch on A then B, a table batch with foreign keys to B then
-        A) would deadlock, so the two running batches never share a table."""
+    def _may_start(self, worker: int, statement: _Statement) -> bool:
+        """Whether `statement` may start now beside what the other workers are running: once
+        the other lane has run every statement before its `after`, and never on a table another
+        worker's running batch locks. A batch holds its locks to its end; two batches each
+        holding a table the other waits for (an index batch on A then B, a table batch with
+        foreign keys to B then A) would deadlock, so no two running batches share a table."""
         if not self.parallel:
             return True
-        other = 1 - lane
+        other = 1 - self._lane_of[worker]
         if self._oldest(other) <= statement.after:
             return False
-        return not any(statement.locks & running.locks for running in self._running[other])
+        return not any(
+            statement.locks & running.locks
+            for each, batch in enumerate(self._running)
+            if each != worker
+            for running in batch
+        )
 
-    def _take(self, lane: int) -> list[_Statement]:
-        """The next statement of a ready lane, with the batchable ones after it that may start
-        now (see _may_start), up to BATCH (when batching)."""
-        queue = self._queues[lane]
+    def _take(self, worker: int) -> list[_Statement]:
+        """The next statement of a ready worker's lane, with the batchable ones after it that
+        may start now (see _may_start), up to BATCH (when batching)."""
+        queue = self._queues[self._lane_of[worker]]
         batch = [queue.popleft()]
         while (
             self._batching
@@ -206,26 +223,27 @@ class _Lanes:
             and queue
             and len(batch) < BATCH
             and queue[0].batchable
-            and self._may_start(lane, queue[0])
+            and self._may_start(worker, queue[0])
         ):
             batch.append(queue.popleft())
         return batch
 
-    def _work(self, lane: int) -> None:
-        connection = self._connections[lane]
+    def _work(self, worker: int) -> None:
+        connection = self._connections[worker]
+        lane = self._lane_of[worker]
         while True:
             with self._changed:
-                while not self._failures and not self._ready(lane):
+                while not self._failures and not self._ready(worker):
                     if self._closing and not self._queues[lane]:
                         return
                     self._changed.wait()
                 if self._failures:
                     return
-                batch = self._take(lane)
-                self._running[lane] = batch
-            failure = self._run(lane, connection, batch)
+                batch = self._take(worker)
+                self._running[worker] = batch
+            failure = self._run(worker, connection, batch)
             with self._changed:
-                self._running[lane] = []
+                self._running[worker] = []
                 if failure is not None:
                     self._failures.append(failure)
                     for queue in self._queues:
@@ -234,7 +252,7 @@ class _Lanes:
             if failure is not None:
                 return
 
-    def _run(self, lane: int, connection: Any, batch: list[_Statement]) -> _Failure | None:
+    def _run(self, worker: int, connection: Any, batch: list[_Statement]) -> _Failure | None:
         """Run `batch` on `connection`; the failure of the statement that failed, if any."""
         first = batch[0]
         text = first.text if len(batch) == 1 else ";\n".join(s.text for s in batch)
@@ -244,15 +262,15 @@ class _Lanes:
         except BaseException as exc:  # handed to the caller's thread
             if len(batch) == 1 or not self._retryable(exc, connection):
                 # The connection is gone: which of the batch failed cannot be told.
-                return _Failure(first.seq, lane, exc, text, first.parameters)
+                return _Failure(first.seq, worker, exc, text, first.parameters)
         for statement in batch:  # the batch changed nothing: find the statement that failed
             with self._changed:
-                if self._failures or self._discarded:  # the other lane failed, or the caller
+                if self._failures or self._discarded:  # another worker failed, or the caller
                     return None
             try:
                 self._send(connection, statement.text, statement.parameters)
             except BaseException as exc:
-                return _Failure(statement.seq, lane, exc, statement.text, statement.parameters)
+                return _Failure(statement.seq, worker, exc, statement.text, statement.parameters)
         return None  # it failed for a moment only (a lock timeout, a deadlock) and ran now
 
     def _send(self, connection: Any, text: str, parameters: Any) -> None:
@@ -278,7 +296,7 @@ class _Lanes:
         dbapi_error = self._dialect.loaded_dbapi.Error
         if not isinstance(error, dbapi_error):
             raise error
-        connection = self._connections[failed.lane]
+        connection = self._connections[failed.worker]
         invalidated = bool(self._dialect.is_disconnect(error, connection, None))
         raise DBAPIError.instance(
             failed.text,
@@ -290,16 +308,20 @@ class _Lanes:
         ) from error
 
 
-def _index_connection(conn: Connection) -> Any | None:
-    """A second connection for the indexes, in autocommit only: in a transaction, a second
-    session would not see the tables the first has not committed. None when it cannot be had
-    (the server's connection limit): then everything runs on one."""
+def _index_connections(conn: Connection) -> list[Any]:
+    """The connections for the indexes (INDEX_WORKERS of them), in autocommit only: in a
+    transaction, another session would not see the tables the first has not committed. Fewer,
+    or none, when the server's connection limit is reached: then everything runs on what
+    there is."""
     if not conn.info.get(connect.AUTOCOMMIT):
-        return None
-    try:
-        return conn.engine.raw_connection()
-    except Exception:
-        return None
+        return []
+    found = []
+    for _ in range(INDEX_WORKERS.get(conn.dialect.name, 1)):
+        try:
+            found.append(conn.engine.raw_connection())
+        except Exception:
+            break
+    return found
 
 
 @contextmanager
@@ -315,8 +337,8 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
         yield
         return
     own = conn.connection.dbapi_connection
-    second = _index_connection(conn)
-    connections = [own] if second is None else [own, second.dbapi_connection]
+    others = _index_connections(conn)
+    connections = [own, *(other.dbapi_connection for other in others)]
     originals = {name: getattr(dialect, name) for name in ("do_execute", *_WAITING)}
     batching = (
         dialect.name == "postgresql"
@@ -385,11 +407,11 @@ def ddl_behind(conn: Connection) -> Iterator[None]:
         raise
     finally:
         _end(lanes, dialect, originals, discard=False)
-        if second is not None:
+        for other in others:
             # Closed as it is, without the pool's reset (a rollback), which would fail and
             # log a traceback on a connection the server has dropped.
             with suppress(Exception):
-                second.invalidate()
+                other.invalidate()
 
 
 def _batchable(element: Any, statement: str, parameters: Any) -> bool:
