@@ -11,7 +11,10 @@ server falls on all of them alike:
   waited for before the next is built (adopt's code before write_behind.py);
 - rebuild `behind, one connection`: statements run by a worker thread while Alembic builds the
   next (write_behind.py with its second connection refused);
-- rebuild `behind, indexes beside`: write_behind.py as adopt runs it;
+- rebuild `behind, indexes beside on one connection`: write_behind.py with one index
+  connection whatever the dialect;
+- rebuild `behind, indexes beside on INDEX_WORKERS connections`: write_behind.py as adopt
+  runs it (several index connections on MariaDB, one elsewhere);
 - `adopt run --yes`, as shipped;
 - the manual recipe, as bench/run.py times it: `alembic revision --autogenerate` against
   `sqlite://`, then `alembic stamp head` on the live database (two processes, summed), so that
@@ -40,7 +43,9 @@ from adopt.build import verify
 from adopt._speedups import write_behind
 mode = sys.argv[1]
 if mode == "one":
-    write_behind._index_connection = lambda conn: None
+    write_behind._index_connections = lambda conn: []
+elif mode == "two":
+    write_behind.INDEX_WORKERS = {}
 elif mode == "none":
     verify.write_behind = type("Off", (), {"ddl_behind": staticmethod(
         lambda conn: contextlib.nullcontext())})
@@ -63,7 +68,8 @@ main()
 VARIANTS = [
     ("rebuild: in order", "none"),
     ("rebuild: behind, one connection", "one"),
-    ("rebuild: behind, indexes beside (adopt)", "two"),
+    ("rebuild: behind, indexes beside on one connection", "two"),
+    ("rebuild: behind, indexes beside on INDEX_WORKERS connections (adopt)", "many"),
     ("`adopt run --yes`", "run"),
     ("manual steps (autogenerate vs sqlite://, stamp)", "manual"),
 ]
@@ -71,7 +77,7 @@ RUNS = ("run", "manual")
 
 
 def one(variant: str, project: Path, url: str) -> float:
-    if variant in ("none", "one", "two"):
+    if variant in ("none", "one", "two", "many"):
         done = bench.measure([bench.PYTHON, "-c", REBUILD, variant, url], project)
         if not done.ok:
             raise SystemExit(f"{variant}: {done.why()}")
