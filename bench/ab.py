@@ -28,7 +28,6 @@ import argparse
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -126,19 +125,8 @@ def main() -> int:
         "--runs-only", action="store_true", help="only `adopt run --yes` and the manual steps"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="adopt-ab-") as folder:
-        tmp = Path(folder)
-        bench.snapshot(tmp)
-        for name in args.dialects.split(","):
-            dialect = bench.DIALECTS[name](tmp, "ab")
-            problem = dialect.available()
-            if problem:
-                bench.log(f"{name}: skipped ({problem})")
-                continue
-            try:
-                print(table(dialect, tmp, args.tables, args.rounds, args.runs_only), flush=True)
-            finally:
-                dialect.cleanup()
+    for dialect, tmp in bench.each_dialect(args.dialects, "adopt-ab-"):
+        print(table(dialect, tmp, args.tables, args.rounds, args.runs_only), flush=True)
     return 0
 
 

@@ -16,7 +16,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 import run as bench
@@ -32,7 +31,9 @@ with engine.connect() as conn:
     context = MigrationContext.configure(
         conn, opts={"compare_type": True, "compare_server_default": True}
     )
-    assert not compare_metadata(context, gen.metadata)
+    # Its findings do not matter here (on MariaDB Alembic reports spellings of defaults):
+    # the yardstick is the time it takes to make them.
+    print(len(compare_metadata(context, gen.metadata)))
 """
 
 PARTS = """
@@ -69,19 +70,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--dialects", default="sqlite,postgresql,mariadb")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="adopt-check-ab-") as folder:
-        tmp = Path(folder)
-        bench.snapshot(tmp)
-        for name in args.dialects.split(","):
-            dialect = bench.DIALECTS[name](tmp, "checkab")
-            problem = dialect.available()
-            if problem:
-                bench.log(f"{name}: skipped ({problem})")
-                continue
-            try:
-                print(table(dialect, tmp, args.tables, args.rounds), flush=True)
-            finally:
-                dialect.cleanup()
+    for dialect, tmp in bench.each_dialect(args.dialects, "adopt-check-ab-"):
+        print(table(dialect, tmp, args.tables, args.rounds), flush=True)
     return 0
 
 

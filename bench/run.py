@@ -423,6 +423,25 @@ class MariaDB(Dialect):
 DIALECTS = {"sqlite": SQLite, "postgresql": PostgreSQL, "mariadb": MariaDB}
 
 
+def each_dialect(names: str, prefix: str) -> Iterator[tuple[Dialect, Path]]:
+    """For each dialect named (comma-separated) whose server answers: the dialect and a
+    temporary folder holding the snapshot of adopt/ the measured processes import; its
+    databases are dropped once the caller is done with it."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        tmp = Path(folder)
+        snapshot(tmp)
+        for name in names.split(","):
+            dialect = DIALECTS[name](tmp, prefix.strip("-").replace("-", ""))
+            problem = dialect.available()
+            if problem:
+                log(f"{name}: skipped ({problem})")
+                continue
+            try:
+                yield dialect, tmp
+            finally:
+                dialect.cleanup()
+
+
 def build(url: str, source_dir: Path, chunk: int = 200) -> float:
     """create_all the generated models into url, `chunk` tables a transaction; seconds taken."""
     sys.path.insert(0, str(source_dir))
