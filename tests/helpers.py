@@ -379,9 +379,11 @@ def _install(point, folder):
         if fired:
             return
         fired.append(True)
-        with open(os.path.join(folder, "reached"), "w") as reached:
-            # the call's text arguments (the scratch database's name), for the test to read
+        # the call's text arguments (the scratch database's name), for the test to read;
+        # written aside and renamed, so that the test never sees the file before its text
+        with open(os.path.join(folder, "reached.part"), "w") as reached:
             reached.write(" ".join(a for a in args if isinstance(a, str)))
+        os.replace(os.path.join(folder, "reached.part"), os.path.join(folder, "reached"))
         deadline = time.monotonic() + 60
         while not os.path.exists(os.path.join(folder, "go")) and time.monotonic() < deadline:
             time.sleep(0.02)
