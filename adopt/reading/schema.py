@@ -179,11 +179,7 @@ def take(
         else {}
     )
     definitions = catalog.read(conn, names, schema)
-    inline = (
-        inline_uniques(conn, schema, uniques, {n: _pk_columns(pks.get((schema, n))) for n in names})
-        if dialect.name == "sqlite"
-        else {}
-    )
+    inline = inline_uniques(conn, schema, uniques, pks) if dialect.name == "sqlite" else {}
     tables = {}
     for name in names:
         key = (schema, name)
@@ -286,11 +282,7 @@ def reflect(conn: Connection, tables: list[Table], schema: str | None) -> list[L
     enums = _pg_enums(insp, schema) if conn.dialect.name == "postgresql" else {}
     sqlite = conn.dialect.name == "sqlite"
     uniques = _multi(insp, "unique_constraints", schema, names) if sqlite else {}
-    inline_by_table = (
-        inline_uniques(conn, schema, uniques, {n: _pk_columns(pks.get((schema, n))) for n in names})
-        if sqlite
-        else {}
-    )
+    inline_by_table = inline_uniques(conn, schema, uniques, pks) if sqlite else {}
     found = []
     for table in tables:
         key = (schema, table.name)
@@ -360,16 +352,16 @@ def bit_defaults(
 
 
 def inline_uniques(
-    conn: Connection, schema: str | None, uniques: dict[Any, Any], primary_keys: dict[str, Cols]
+    conn: Connection, schema: str | None, uniques: dict[Any, Any], pks: dict[Any, Any]
 ) -> dict[str, list[Cols]]:
     """SQLite: per table, the columns of UNIQUE constraints written inline on a column (`email
     TEXT UNIQUE`). SQLAlchemy does not reflect them; SQLite keeps them as unnamed
     sqlite_autoindex_* indexes, as it does for the table-level ones that are reflected
-    (`uniques`, get_multi_unique_constraints' answer) and for a primary key (`primary_keys`)."""
+    (`uniques`) and for a primary key (`pks`), both as get_multi_<kind> keys them."""
     found: dict[str, list[Cols]] = {}
     for table, cols in _automatic_unique_indexes(conn, schema):
         reflected = {_cols(u["column_names"]) for u in uniques.get((schema, table), [])}
-        if cols != primary_keys.get(table) and cols not in reflected:
+        if cols != _pk_columns(pks.get((schema, table))) and cols not in reflected:
             found.setdefault(table, []).append(cols)
     return found
 
@@ -377,7 +369,19 @@ def inline_uniques(
 def _automatic_unique_indexes(conn: Connection, schema: str | None) -> list[tuple[str, Cols]]:
     """SQLite: every unique sqlite_autoindex_* index, (table, columns), in one query through
     the pragmas' table-valued forms (SQLite 3.16 and later), instead of an index_list and an
-    index_info per table; the inspector's per-table reads where those forms are missing."""
+    index_info per table; the inspector's per-table reads where those forms are missing. A
+    shared inspector (see `inspector`) keeps the answer for the check's next reader."""
+    insp = inspector(conn)
+    key = (_SHARED, "automatic_unique_indexes", schema)
+    if is_shared(insp) and key in insp.info_cache:
+        return list(insp.info_cache[key])
+    found = _read_automatic_unique_indexes(conn, schema)
+    if is_shared(insp):
+        insp.info_cache[key] = found
+    return found
+
+
+def _read_automatic_unique_indexes(conn: Connection, schema: str | None) -> list[tuple[str, Cols]]:
     where = "main" if schema is None else schema
     quoted = '"' + where.replace('"', '""') + '"'
     try:
