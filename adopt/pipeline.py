@@ -25,6 +25,7 @@ from adopt import committed
 from adopt import options as options_mod
 from adopt._speedups import background
 from adopt._speedups import memory
+from adopt._speedups import sqlite_table_sql
 from adopt.build import baseline as baseline_mod
 from adopt.build import envrun
 from adopt.build import project_lock
@@ -198,7 +199,11 @@ def check(
     engine = connect.create(project.live.url, read_only=True)
     progress(f"Reading {project.live_label}")
     try:
-        with connect.connection(engine) as conn, conn.begin() as transaction:
+        with (
+            connect.connection(engine) as conn,
+            conn.begin() as transaction,
+            sqlite_table_sql.read_once(conn),
+        ):
             state, live_names = _live_state(conn, project, stamped_ok)
             progress(
                 f"Comparing {len(project.models.metadata.tables)} model tables with "

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from adopt._speedups import sqlite_table_sql
 from adopt._speedups import write_behind
 from adopt.build import envrun
 from adopt.build.repository import Repository
@@ -173,7 +174,8 @@ def examine(
     with like, as the check confirms its own (adopt.compare.confirmation); without it
     Alembic's view stands."""
     expected = live.only(k for k in live.tables if k not in set(unmanaged))
-    with connect.connection(scratch) as conn:
+    # Nothing changes the scratch database while it is read here: its statements are read once.
+    with connect.connection(scratch) as conn, sqlite_table_sql.read_once(conn):
         rebuilt, against_live, generated = rebuilt_against(conn, models, expected)
         # The catalog print covers the default schema only: none when the models use others.
         catalog = None if models.schemas else fingerprint.catalog_lines(conn, None, unmanaged)
