@@ -16,6 +16,7 @@ from helpers import ROOT
 from helpers import SAMPLES
 from helpers import SERVERS
 from helpers import TEST_DB_PREFIX
+from helpers import LateDrops
 from helpers import admin_execute
 from helpers import build
 from helpers import quoted
@@ -46,8 +47,16 @@ def make_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
 
     yield make
     for dialect, name in made:
-        force = " WITH (FORCE)" if dialect == "postgresql" else ""
-        admin_execute(dialect, f"DROP DATABASE IF EXISTS {quoted(dialect, name)}{force}")
+        LATE_DROPS.drop(dialect, name)
+
+
+LATE_DROPS = LateDrops()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The test databases are all dropped before the run ends (see helpers.LateDrops)."""
+    for failure in LATE_DROPS.finish():
+        sys.stderr.write(f"could not drop a test database: {failure}\n")
 
 
 @pytest.fixture(autouse=True)

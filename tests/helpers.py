@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
+import queue
+import runpy
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,22 +79,83 @@ def admin_execute(dialect: str, statement: str) -> None:
         engine.dispose()
 
 
+class LateDrops:
+    """Drops the tests' databases on a thread of its own, one after another. A database of
+    many tables takes the server seconds to remove; the test that made it is over by then, so
+    its teardown hands the name here and the next test starts meanwhile. `finish` waits for the
+    last ones when the session ends."""
+
+    def __init__(self) -> None:
+        self._names: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.failures: list[str] = []
+
+    def drop(self, dialect: str, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="late-drops", daemon=True)
+            self._thread.start()
+        self._names.put((dialect, name))
+
+    def finish(self, timeout: float = 300) -> list[str]:
+        """Wait for every drop handed over; what could not be dropped, and why."""
+        if self._thread is not None:
+            self._names.put(None)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                self.failures.append(f"drops still running after {timeout:.0f} s")
+            self._thread = None
+        return self.failures
+
+    def _run(self) -> None:
+        while (item := self._names.get()) is not None:
+            dialect, name = item
+            force = " WITH (FORCE)" if dialect == "postgresql" else ""
+            try:
+                admin_execute(dialect, f"DROP DATABASE IF EXISTS {quoted(dialect, name)}{force}")
+            except Exception as exc:  # a leftover under a unique name harms no other run
+                self.failures.append(f"{name}: {str(exc).splitlines()[0]}")
+
+
 def quoted(dialect: str, name: str) -> str:
     return f'"{name}"' if dialect == "postgresql" else f"`{name}`"
 
 
 def build(project: Path, url: str | None) -> None:
-    env = dict(os.environ)
-    if url:
-        env["DATABASE_URL"] = url
-    subprocess.run(
-        [sys.executable, "build_legacy_db.py"],
-        cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    """Run the sample's build_legacy_db.py against `url` (else the sample's default), in this
+    process: a new interpreter would spend most of its second importing Flask and SQLAlchemy,
+    and the suite builds a sample database a few hundred times. The script's modules, its
+    sys.path entry, $DATABASE_URL, argv and the working directory are put back afterwards, and
+    the project's modules are forgotten before and after, so that the build and the next command
+    under test each import the project afresh, as a new process would."""
+    script = project / "build_legacy_db.py"
+    path, argv, cwd = list(sys.path), list(sys.argv), os.getcwd()
+    before = os.environ.get("DATABASE_URL")
+    forget_project_modules()  # a command under test may have imported this project's config
+    try:
+        if url:
+            os.environ["DATABASE_URL"] = url
+        sys.argv = [str(script)]
+        os.chdir(project)
+        with contextlib.redirect_stdout(io.StringIO()):
+            runpy.run_path(str(script), run_name="__main__")
+    finally:
+        os.chdir(cwd)
+        sys.argv, sys.path[:] = argv, path
+        if before is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = before
+        forget_project_modules()
+
+
+def forget_project_modules() -> None:
+    """Forget every module imported from outside the installed packages and this repository:
+    the samples' projects (copied to temporary folders) use generic names (app, config)."""
+    kept = (sys.prefix, sys.base_prefix, str(ROOT))
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None) or ""
+        if origin and not origin.startswith(kept):
+            del sys.modules[name]
 
 
 APPS = {
