@@ -113,7 +113,7 @@ class LateDrops:
             try:
                 admin_execute(dialect, f"DROP DATABASE IF EXISTS {quoted(dialect, name)}{force}")
             except Exception as exc:  # a leftover under a unique name harms no other run
-                self.failures.append(f"{name}: {str(exc).splitlines()[0]}")
+                self.failures.append(f"{name}: {(str(exc) or repr(exc)).splitlines()[0]}")
 
 
 def quoted(dialect: str, name: str) -> str:

@@ -104,10 +104,22 @@ def test_a_missing_table_is_still_missing(conn: Any) -> None:
 
 def test_the_plain_path(conn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert sqlite_table_sql.applies(conn)
-    monkeypatch.setattr(sa, "__version__", "2.2.0")
-    assert not sqlite_table_sql.applies(conn)  # a release it was not tested with
-    monkeypatch.undo()
-    monkeypatch.setenv(_speedups.SWITCH, "0")
-    assert not sqlite_table_sql.applies(conn)
+    with monkeypatch.context() as patched:
+        patched.setattr(sa, "__version__", "2.2.0")
+        assert not sqlite_table_sql.applies(conn)  # a release it was not tested with
+    with monkeypatch.context() as patched:
+        patched.setenv(_speedups.SWITCH, "0")
+        assert not sqlite_table_sql.applies(conn)
+        with sqlite_table_sql.read_once(conn):
+            assert sqlite_table_sql.METHOD not in vars(conn.dialect)
+
+
+def test_nested_blocks_leave_the_dialect_as_it_was(conn: Any) -> None:
     with sqlite_table_sql.read_once(conn):
-        assert sqlite_table_sql.METHOD not in vars(conn.dialect)
+        patched = vars(conn.dialect)[sqlite_table_sql.METHOD]
+        with sqlite_table_sql.read_once(conn):
+            assert vars(conn.dialect)[sqlite_table_sql.METHOD] is patched
+        assert vars(conn.dialect)[sqlite_table_sql.METHOD] is patched
+        with pytest.raises(sa.exc.NoSuchTableError):
+            sa.inspect(conn).get_foreign_keys("nowhere")
+    assert sqlite_table_sql.METHOD not in vars(conn.dialect)

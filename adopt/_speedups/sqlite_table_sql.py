@@ -7,9 +7,10 @@ parsing its CREATE statement, and fetches that statement table by table
 `read_once`, the statements of a schema are read in one query the first time one of them is
 asked for, and answered from there. A name the query did not find, or found twice (a temporary
 table shadowing a table of the same name), goes to SQLAlchemy's method, which raises
-NoSuchTableError as it always does. Nothing may change the schema while the block lasts (the
-check's read-only transaction, the verification's finished scratch database): the statements are
-read once and trusted until it ends.
+NoSuchTableError as it always does. The statements are read once and trusted until the block
+ends: the check's reads on SQLite are not one snapshot with or without this (pysqlite begins no
+transaction for a SELECT), so a schema changed by another connection during a check is a race
+the check never promised to see; the verification's scratch database is finished and adopt's own.
 
 `_get_table_sql` is private; under a SQLAlchemy newer than TESTED_UP_TO, or one without it, the
 reflection is SQLAlchemy's own."""
@@ -29,7 +30,7 @@ from adopt._speedups import enabled
 from adopt._speedups import tested
 
 # The SQLAlchemy releases whose SQLiteDialect._get_table_sql this was read and tested against
-# (tests/test_speedups.py).
+# (tests/test_sqlite_table_sql.py).
 TESTED_UP_TO = (2, 1)
 METHOD = "_get_table_sql"
 
@@ -41,6 +42,8 @@ def applies(conn: Connection) -> bool:
         and isinstance(conn.dialect, SQLiteDialect)
         and tested(sqlalchemy.__version__, TESTED_UP_TO)
         and callable(getattr(SQLiteDialect, METHOD, None))
+        # A dialect of its own that reads the statements otherwise is left to itself.
+        and getattr(type(conn.dialect), METHOD) is getattr(SQLiteDialect, METHOD)
     )
 
 
@@ -48,7 +51,7 @@ def applies(conn: Connection) -> bool:
 def read_once(conn: Connection) -> Iterator[None]:
     """Within this block, `conn`'s dialect answers the CREATE statements of `conn`'s tables
     from one query per schema (see the module's docstring)."""
-    if not applies(conn):
+    if not applies(conn) or METHOD in vars(conn.dialect):  # nested: the outer block answers
         yield
         return
     dialect: Any = conn.dialect
@@ -70,7 +73,7 @@ def read_once(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        delattr(dialect, METHOD)
+        vars(dialect).pop(METHOD, None)
 
 
 def _statements(conn: Connection, schema: str | None) -> dict[str, str]:
