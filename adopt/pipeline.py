@@ -25,7 +25,7 @@ from adopt import committed
 from adopt import options as options_mod
 from adopt._speedups import background
 from adopt._speedups import memory
-from adopt._speedups import sqlite_table_sql
+from adopt._speedups import sqlite_catalog
 from adopt.build import baseline as baseline_mod
 from adopt.build import envrun
 from adopt.build import project_lock
@@ -202,7 +202,7 @@ def check(
         with (
             connect.connection(engine) as conn,
             conn.begin() as transaction,
-            sqlite_table_sql.read_once(conn),
+            sqlite_catalog.read_once(conn),
         ):
             state, live_names = _live_state(conn, project, stamped_ok)
             progress(

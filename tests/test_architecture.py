@@ -33,7 +33,7 @@ SPEEDUP_CALL_SITES = {
     "adopt._speedups.memory": {"adopt.pipeline", "adopt.build.baseline"},
     "adopt._speedups.process": {"adopt.cli", "adopt.api"},
     "adopt._speedups.pg_compare": {"adopt.compare.alembic_comparison"},
-    "adopt._speedups.sqlite_table_sql": {"adopt.pipeline", "adopt.build.verify"},
+    "adopt._speedups.sqlite_catalog": {"adopt.pipeline", "adopt.build.verify"},
     "adopt._speedups.write_behind": {"adopt.build.verify"},
 }
 

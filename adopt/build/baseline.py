@@ -227,7 +227,12 @@ def _generate(
 
 # Alembic's private rendering functions that _rendered_per_bind replaces or calls, and the last
 # release they were read and tested against (tests/test_baseline_rendering.py).
-RENDERING_NAMES = ("_render_python_into_templatevars", "_render_cmd_body", "_indent")
+RENDERING_NAMES = (
+    "_render_python_into_templatevars",
+    "_render_cmd_body",
+    "_indent",
+    "_render_constraint",
+)
 RENDERING_TESTED_UP_TO = (1, 20)
 
 
@@ -244,9 +249,12 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
     for the other's (a PostgreSQL `true` rendered as SQLite's `1`). Then let the operations go
     before Alembic writes and loads the script: at 1,000 tables they are the peak memory.
 
-    This replaces a private function of Alembic's and calls two more: only with the releases
-    it was tested against (`rendering_fits`). With another, Alembic renders the script as it
-    does, and a warning says what is lost; the verification still proves the result."""
+    Each create_table is rendered with its constraints in the models' order
+    (baseline_ops.constraints_in_model_order).
+
+    This replaces a private function of Alembic's, wraps one and calls two more: only with the
+    releases it was tested against (`rendering_fits`). With another, Alembic renders the script
+    as it does, and a warning says what is lost; the verification still proves the result."""
     if not rendering_fits():
         warnings.warn(
             f"Alembic {alembic.__version__} is newer than adopt's baseline rendering was tested "
@@ -265,12 +273,10 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
         ):
             context = contexts.get(upgrade.upgrade_token, last)
             context.imports = imports  # one import block for the whole script
-            template_args[upgrade.upgrade_token] = baseline_ops.in_model_order(
-                baseline_ops.qualified(
-                    alembic_render._indent(alembic_render._render_cmd_body(upgrade, context)),
-                    imports,
-                ),
-                _tables_of(context),
+            with baseline_ops.constraints_in_model_order(alembic_render, _tables_of(context)):
+                rendered = alembic_render._render_cmd_body(upgrade, context)
+            template_args[upgrade.upgrade_token] = baseline_ops.qualified(
+                alembic_render._indent(rendered), imports
             )
             template_args[downgrade.downgrade_token] = baseline_ops.qualified(
                 alembic_render._indent(alembic_render._render_cmd_body(downgrade, context)),

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import symtable
 from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
@@ -296,7 +299,13 @@ def qualified(body: str, imports: Iterable[str]) -> str:
     spelled `sa.Text()`; any other name the script does not import is reported before the
     script runs, by name, instead of a NameError in the rebuild."""
     source = "def _body():\n" + body
+    bound = _ALWAYS_BOUND | _imported(imports) | set(dir(builtins))
     try:
+        # Python's symbol table finds the names the body loads without binding them, in C;
+        # the syntax tree, which a baseline of 1,000 tables takes seconds to build and walk,
+        # is needed only to find where such a name is written.
+        if _unbound_names(source) <= bound:
+            return body
         tree = ast.parse(source)
     except SyntaxError:
         return body  # not Python as rendered: Alembic's own loading says where
@@ -305,7 +314,7 @@ def qualified(body: str, imports: Iterable[str]) -> str:
         n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
     }
     own |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
-    bound = _ALWAYS_BOUND | _imported(imports) | set(dir(builtins)) | own
+    bound |= own
     bare = [
         node
         for node in ast.walk(tree)
@@ -323,6 +332,23 @@ def qualified(body: str, imports: Iterable[str]) -> str:
         line = lines[node.lineno - 1]
         lines[node.lineno - 1] = line[: node.col_offset] + "sa." + line[node.col_offset :]
     return "".join(lines)[len("def _body():\n") :]
+
+
+def _unbound_names(source: str) -> set[str]:
+    """The names the function `_body` in `source`, or a lambda or comprehension inside it,
+    loads without binding them: every name the syntax tree would find loaded and not bound
+    in the body, and perhaps a few more (a name bound in one nested scope and loaded in
+    another), for which the caller looks at the syntax tree."""
+    (body,) = symtable.symtable(source, "<baseline>", "exec").get_children()
+    found: set[str] = set()
+    scopes = [body]
+    while scopes:
+        scope = scopes.pop()
+        found.update(
+            s.get_name() for s in scope.get_symbols() if s.is_global() and s.is_referenced()
+        )
+        scopes.extend(scope.get_children())
+    return found
 
 
 def _imported(imports: Iterable[str]) -> set[str]:
@@ -345,122 +371,57 @@ def _is_sqlalchemy_name(name: str) -> bool:
 
 # --- the order of a table's constraints -------------------------------------------------------
 
-_CONSTRAINTS = {
-    "PrimaryKeyConstraint": PrimaryKeyConstraint,
-    "ForeignKeyConstraint": ForeignKeyConstraint,
-    "UniqueConstraint": UniqueConstraint,
-    "CheckConstraint": CheckConstraint,
-}
 
+@contextmanager
+def constraints_in_model_order(render: Any, tables: Iterable[Table]) -> Iterator[None]:
+    """Within the block, each `op.create_table` of `tables` is rendered with its constraints
+    in the order create_all writes them (the primary key, then the rest as the models made
+    them). Alembic sorts them by their rendered text, and the order is kept by the server:
+    SQLite stores the CREATE TABLE statement as written, and MariaDB numbers unnamed foreign
+    keys by it.
 
-def in_model_order(body: str, tables: Iterable[Table]) -> str:
-    """The rendered body with each `op.create_table`'s constraints in the order create_all
-    writes them (the primary key, then the rest as the models made them). Alembic sorts
-    them by their rendered text, and the order is kept by the server: SQLite stores the
-    CREATE TABLE statement as written, and MariaDB numbers unnamed foreign keys by it."""
+    `render` is alembic.autogenerate.render: its `_render_constraint` (private; the caller
+    uses this only with the Alembic releases its rendering was tested with) is wrapped so that
+    each rendered constraint is a string that sorts by its place in the models."""
     by_name = {(t.schema, t.name): t for t in tables}
-    source = "def _body():\n" + body
+    ranks: dict[tuple[str | None, str], dict[tuple[Any, ...], int]] = {}
+    original = render._render_constraint
+
+    def ranked(constraint: Any, autogen_context: Any, namespace_metadata: Any) -> str | None:
+        text: str | None = original(constraint, autogen_context, namespace_metadata)
+        try:
+            key = (constraint.table.schema, constraint.table.name)
+        except exc.InvalidRequestError:  # a constraint of no table
+            return text
+        model = by_name.get(key)
+        if text is None or model is None:
+            return text
+        if key not in ranks:
+            ranks[key] = _model_ranks(model)
+        return _Ranked(text, ranks[key].get(_model_key(constraint), len(ranks[key])))
+
+    render._render_constraint = ranked
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return body
-    # ast counts column offsets in UTF-8 bytes: the edits are made on the encoded text.
-    encoded = source.encode("utf-8")
-    starts = [0]
-    for line in encoded.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    edits: list[tuple[int, int, bytes]] = []
-    for call in ast.walk(tree):
-        table = _created_table(call, by_name)
-        if table is None:
-            continue
-        assert isinstance(call, ast.Call)
-        edit = _reordered(call, table, encoded, starts)
-        if edit is not None:
-            edits.append(edit)
-    for start, end, text in sorted(edits, reverse=True):
-        encoded = encoded[:start] + text + encoded[end:]
-    return encoded.decode("utf-8")[len("def _body():\n") :]
+        yield
+    finally:
+        render._render_constraint = original
 
 
-def _created_table(node: ast.AST, by_name: dict[tuple[str | None, str], Table]) -> Table | None:
-    if not (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "create_table"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-    ):
-        return None
-    schema = next(
-        (
-            k.value.value
-            for k in node.keywords
-            if k.arg == "schema" and isinstance(k.value, ast.Constant)
-        ),
-        None,
-    )
-    name = node.args[0].value
-    if not isinstance(name, str) or not (schema is None or isinstance(schema, str)):
-        return None
-    return by_name.get((schema, name))
+class _Ranked(str):
+    """A rendered constraint that sorts by its place in the models' table, then by its
+    text (Alembic's order, for those the models' table does not place)."""
 
+    rank: tuple[int, str]
 
-def _reordered(
-    call: ast.Call, table: Table, source: bytes, starts: list[int]
-) -> tuple[int, int, bytes] | None:
-    """The text that replaces the span of `call`'s constraint arguments, in model order."""
-    found = [(i, a) for i, a in enumerate(call.args) if _constraint_kind(a) is not None]
-    if len(found) < 2 or found[-1][0] - found[0][0] != len(found) - 1:
-        return None  # none to order, or not one run of arguments as Alembic renders them
-    rank = _model_ranks(table)
-    spans = [_span(a, starts) for _i, a in found]
-    texts = [source[start:end] for start, end in spans]
-    separators = [source[spans[k][1] : spans[k + 1][0]] for k in range(len(spans) - 1)]
-    order = sorted(range(len(found)), key=lambda k: rank.get(_rendered_key(found[k][1]), len(rank)))
-    if order == list(range(len(found))):
-        return None
-    text = texts[order[0]]
-    for separator, k in zip(separators, order[1:], strict=True):
-        text += separator + texts[k]
-    return spans[0][0], spans[-1][1], text
+    def __new__(cls, text: str, position: int) -> _Ranked:
+        made = super().__new__(cls, text)
+        made.rank = (position, text)
+        return made
 
-
-def _span(node: ast.expr, starts: list[int]) -> tuple[int, int]:
-    assert node.end_lineno is not None and node.end_col_offset is not None
-    return starts[node.lineno - 1] + node.col_offset, starts[
-        node.end_lineno - 1
-    ] + node.end_col_offset
-
-
-def _constraint_kind(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Call):
-        name = (
-            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        )
-        if name in _CONSTRAINTS:
-            return str(name)
-    return None
-
-
-def _strings(node: ast.expr) -> tuple[str, ...]:
-    items = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
-    return tuple(str(i.value) for i in items if isinstance(i, ast.Constant))
-
-
-def _rendered_key(node: ast.expr) -> tuple[Any, ...]:
-    assert isinstance(node, ast.Call)
-    kind = _constraint_kind(node)
-    if kind == "PrimaryKeyConstraint":
-        return (kind,)
-    if kind == "ForeignKeyConstraint" and len(node.args) >= 2:
-        return (kind, _strings(node.args[0]), _strings(node.args[1]))
-    if kind == "CheckConstraint":
-        named = [k.value for k in node.keywords if k.arg == "name"]
-        if named and isinstance(named[0], ast.Constant) and named[0].value is not None:
-            return (kind, "name", named[0].value)
-        return (kind, "text", _strings(node.args[0]) if node.args else ())
-    return (kind, tuple(s for a in node.args for s in _strings(a)))
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, _Ranked):
+            return self.rank < other.rank
+        return str.__lt__(self, other) if isinstance(other, str) else NotImplemented
 
 
 def _model_key(constraint: Any) -> tuple[Any, ...]:
@@ -476,12 +437,12 @@ def _model_key(constraint: Any) -> tuple[Any, ...]:
         if isinstance(constraint.name, str):
             return ("CheckConstraint", "name", constraint.name)
         return ("CheckConstraint", "text", (str(constraint.sqltext),))
-    return ("UniqueConstraint", tuple(c.name for c in constraint.columns))
+    columns = getattr(constraint, "columns", ())
+    return (type(constraint).__name__, tuple(getattr(c, "name", c) for c in columns))
 
 
 def _model_ranks(table: Table) -> dict[tuple[Any, ...], int]:
     ranks: dict[tuple[Any, ...], int] = {("PrimaryKeyConstraint",): -1}
     for position, constraint in enumerate(in_creation_order(table.constraints)):
-        if isinstance(constraint, tuple(_CONSTRAINTS.values())):
-            ranks.setdefault(_model_key(constraint), position)
+        ranks.setdefault(_model_key(constraint), position)
     return ranks

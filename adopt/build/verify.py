@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from adopt._speedups import sqlite_table_sql
+from adopt._speedups import sqlite_catalog
 from adopt._speedups import write_behind
 from adopt.build import envrun
 from adopt.build.repository import Repository
@@ -175,7 +175,7 @@ def examine(
     Alembic's view stands."""
     expected = live.only(k for k in live.tables if k not in set(unmanaged))
     # Nothing changes the scratch database while it is read here: its statements are read once.
-    with connect.connection(scratch) as conn, sqlite_table_sql.read_once(conn):
+    with connect.connection(scratch) as conn, sqlite_catalog.read_once(conn):
         rebuilt, against_live, generated = rebuilt_against(conn, models, expected)
         # The catalog print covers the default schema only: none when the models use others.
         catalog = None if models.schemas else fingerprint.catalog_lines(conn, None, unmanaged)
