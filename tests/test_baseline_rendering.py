@@ -4,6 +4,7 @@ library whose package merely starts with "sqlalchemy" is imported by the script.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import sys
 import textwrap
@@ -122,6 +123,33 @@ def test_names_the_script_does_not_import_are_reported_before_it_runs() -> None:
         qualified(body.replace("Text()", "Weird()"), {"from sqlalchemy.dialects import postgresql"})
     with pytest.raises(AdoptError, match="postgresql"):
         qualified(body, set())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Every name bound: the body comes back as it is, without a syntax tree.
+        "    with op.batch_alter_table('t', schema=None) as batch_op:\n"
+        "        batch_op.create_index('ix', ['x'], unique=False)\n",
+        "    op.execute(sa.text('SELECT 1'))\n    keep = [c for c in ('a', 'b')]\n",
+        # A bare name inside a lambda and a comprehension, and one bound only in a nested scope
+        # and loaded outside it (the symbol table sends that one on to the syntax tree).
+        "    op.alter_column('t', 'x', type_=(lambda: Text())())\n",
+        "    ok = [Text() for _ in range(1)]\n",
+        "    f = lambda Text: Text\n    op.alter_column('t', 'x', type_=Text())\n",
+    ],
+)
+def test_names_found_without_the_syntax_tree_are_those_it_finds(body: str) -> None:
+    from adopt.build import baseline_ops
+
+    tree = ast.parse("def _body():\n" + body)
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    bound = {"op", "sa", "range", *(n.arg for n in ast.walk(tree) if isinstance(n, ast.arg))}
+    stored = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
+    expected = body.replace("Text()", "sa.Text()") if loaded - bound - stored else body
+    assert baseline_ops.qualified(body, {"import sqlalchemy as sa"}) == expected
 
 
 FOLLOWERS = """
