@@ -16,7 +16,6 @@ from typing import Any
 from typing import TypeVar
 
 import click
-from flask.cli import ScriptInfo
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
@@ -325,8 +324,12 @@ def _options(ctx: click.Context, /, flags: dict[str, Any]) -> Options:
     """The command's options: its flags, else those given before the command, else ADOPT_*
     variables, else [tool.adopt] in pyproject.toml, else the defaults (adopt.options)."""
     group = (ctx.obj or {}).get("group_opts", {})
-    # Under `flask adopt`, Flask's ScriptInfo knows the app (--app, FLASK_APP, .flaskenv).
-    flags = dict(flags, script_info=ctx.find_object(ScriptInfo))
+    # Under `flask adopt`, Flask's ScriptInfo knows the app (--app, FLASK_APP, .flaskenv); Flask
+    # has imported it then, and otherwise there is none to find: `adopt` itself does not import
+    # Flask, a tenth of its start-up, unless the models are a Flask app's.
+    flask_cli = sys.modules.get("flask.cli")
+    found = ctx.find_object(flask_cli.ScriptInfo) if flask_cli is not None else None
+    flags = dict(flags, script_info=found)
     options = Options.resolve(flags, group)
     ctx.obj["json"] = options.as_json
     ctx.obj["verbose"] = options.verbose
