@@ -141,20 +141,27 @@ def _sqlite_lines(conn: Any, exclude: Iterable[str]) -> list[str]:
     return sorted(lines)
 
 
+_DELIMITERS = re.compile(r"[(),]")
+
+
 def _table_parts(sql: str) -> str:
     """CREATE TABLE t (a, b, CONSTRAINT ...) with its comma-separated parts sorted."""
     start, end = sql.index("("), sql.rindex(")")
+    inner = sql[start + 1 : end]
     parts: list[str] = []
-    current: list[str] = []
     depth = 0
-    for ch in sql[start + 1 : end]:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            parts.append(" ".join("".join(current).split()))
-            current = []
-        else:
-            current.append(ch)
-    parts.append(" ".join("".join(current).split()))
+    begin = 0
+    # Only the parentheses and commas are visited: a schema's statements run to megabytes.
+    for found in _DELIMITERS.finditer(inner):
+        mark = found.group()
+        if mark == "(":
+            depth += 1
+        elif mark == ")":
+            depth -= 1
+        elif depth == 0:
+            parts.append(" ".join(inner[begin : found.start()].split()))
+            begin = found.end()
+    parts.append(" ".join(inner[begin:].split()))
     # Alembic writes SQL-expression defaults in parentheses, create_all without them.
     parts = [re.sub(r"DEFAULT \(([^()]*)\)", r"DEFAULT \1", part) for part in parts]
     return " ".join(sql[:start].split()) + " (" + ", ".join(sorted(parts)) + ")"
