@@ -27,6 +27,7 @@ from sqlalchemy.util import md5_hex
 from adopt.compare import alembic_comparison
 from adopt.compare.differences import Difference
 from adopt.compare.differences import SetAside
+from adopt.compare.drift_extra import COLUMN_FINDINGS
 from adopt.compare.drift_extra import enum_difference
 from adopt.compare.drift_extra import enum_labels
 from adopt.compare.drift_extra import identity_words
@@ -118,7 +119,18 @@ def corrected(
     adopt's own comparisons."""
     by_key = {(t.model.schema, t.model.name): t for t in tables}
     fixed = _redundant_uniques([_correct(item, by_key, dialect) for item in alembic], by_key)
-    own = [(OWN, f) for t in tables for f in own_findings(t, alembic, dialect, options)]
+    # Each table's own findings look at Alembic's column findings of that table alone: handed
+    # them by table, not the whole list per table (on MariaDB Alembic reports a default's
+    # spelling on most tables, thousands of findings at 1,000 tables).
+    columns: dict[tuple[str | None, str], list[Any]] = {}
+    for item in alembic:
+        if item[0] in COLUMN_FINDINGS:
+            columns.setdefault((item[1], item[2]), []).append(item)
+    own = [
+        (OWN, f)
+        for t in tables
+        for f in own_findings(t, columns.get((t.model.schema, t.model.name), []), dialect, options)
+    ]
     return [item for item in fixed if item is not None] + own
 
 

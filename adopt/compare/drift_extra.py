@@ -37,10 +37,15 @@ from adopt.compare.drift_text import type_fix
 from adopt.compare.drift_text import type_words
 from adopt.reading import schema
 
+# The kinds of Alembic's findings own_findings reads: (kind, schema, table, column, ...).
+COLUMN_FINDINGS = ("modify_type", "modify_default")
+
 
 def own_findings(
     live: schema.LiveTable, alembic: list[Any], dialect: Dialect, options: dict[str, Any]
 ) -> list[Difference | SetAside]:
+    """What adopt compares of `live` beyond Alembic; `alembic` holds Alembic's findings of
+    the kinds in COLUMN_FINDINGS, at least those of this table."""
     table = live.model
     typed = {i[1:4] for i in alembic if i[0] == "modify_type"}  # (schema, table, column)
     identity = {i[1:4] for i in alembic if i[0] == "modify_default" and _both_identity(i)}
