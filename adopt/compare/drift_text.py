@@ -139,7 +139,9 @@ def _plain_state(type_: Any) -> tuple[Any, ...] | None:
     state = getattr(type_, "__dict__", None)
     if state is None or isinstance(type_, sa.types.SchemaType | sa.types.TypeDecorator):
         return None
-    if not all(type(value) in _PLAIN for value in state.values()):
+    # A class is plain too: SQLAlchemy memoizes a type's `_type_affinity` (a class) on the
+    # object once it is compared, as Alembic's comparison does before adopt's own.
+    if not all(type(value) in _PLAIN or isinstance(value, type) for value in state.values()):
         return None
     return (type(type_), *sorted(state.items()))
 
