@@ -176,7 +176,7 @@ def _numbered_as_live(
 ) -> set[ForeignKeyConstraint]:
     """The unnamed foreign keys that MariaDB/MySQL will name as the live database has them
     when created in the baseline's order: numbered 1, 2, ... in their CREATE TABLE (the
-    models' order, adopt.build.baseline_ops.in_model_order), then after the highest number for
+    models' order, constraints_in_model_order), then after the highest number for
     each one added later by ALTER TABLE. A pinned one takes no number."""
     moved = list(later)
     same: set[ForeignKeyConstraint] = set()
