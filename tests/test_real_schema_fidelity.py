@@ -315,7 +315,9 @@ def test_library_warnings_are_said_once_in_adopts_words(
     e.dispose()
     result = adopt("check", "--models", "lowered:metadata", "--url", url)
     assert result.exit_code == 0, result.output
-    assert "Warning" not in result.output and "adopt/" not in result.output
+    # A warning printed as Python prints it names a source line (.../schema.py:123:); the
+    # output names the migrations folder, which is under a checkout that may be named adopt/.
+    assert "Warning" not in result.output and not re.search(r"\.py:\d+", result.output)
     assert "expression-based" not in result.output
 
 
