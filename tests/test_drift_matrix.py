@@ -590,6 +590,63 @@ DRIFT = [
         (("server_default", "t", "changed"),),
         dialects=MARIADB,
     ),
+    # --- a key the models repeat on the same columns, missing from the database ---------
+    # Alembic takes the unique index for the unique constraint (and on PostgreSQL and SQLite
+    # a CREATE TABLE keeps one of two alike constraints, but not of a constraint and an index).
+    Case(
+        "unique_constraint_dropped_beside_a_unique_index",
+        [
+            "CREATE TABLE {p}t (id {pk}, code VARCHAR(20))",
+            "CREATE UNIQUE INDEX {p}ix ON {p}t (code)",
+        ],
+        lambda md, p, d: table(
+            md,
+            p + "t",
+            col("code", sa.String(20), unique=True),
+            sa.Index(p + "ix", "code", unique=True),
+        ),
+        (("unique", "t", "(code)"),),
+        dialects=NOT_MARIADB,
+    ),
+    Case(
+        "unique_constraint_dropped_beside_a_unique_index_mariadb",
+        [
+            "CREATE TABLE {p}t (id {pk}, code VARCHAR(20))",
+            "CREATE UNIQUE INDEX {p}ix ON {p}t (code)",
+        ],
+        lambda md, p, d: table(
+            md,
+            p + "t",
+            col("code", sa.String(20), unique=True),
+            sa.Index(p + "ix", "code", unique=True),
+        ),
+        (("unique_definition", "t", "code"),),
+        dialects=MARIADB,
+    ),
+    # Alembic sees the missing index; only the catalog sees the other one's lost WHERE: both
+    # are reported, one not taken for the other.
+    Case(
+        "index_missing_beside_a_partial_index_made_plain",
+        [
+            "CREATE TABLE {p}t (id {pk}, qty INTEGER, name VARCHAR(20))",
+            "CREATE INDEX {p}ix ON {p}t (qty)",
+        ],
+        lambda md, p, d: table(
+            md,
+            p + "t",
+            col("qty"),
+            col("name", sa.String(20)),
+            sa.Index(
+                p + "ix",
+                "qty",
+                postgresql_where=sa.text("qty > 0"),
+                sqlite_where=sa.text("qty > 0"),
+            ),
+            sa.Index(p + "ix_name", "name"),
+        ),
+        (("index", "t", "ix_name"), ("index_definition", "t", "ix")),
+        dialects=NOT_MARIADB,
+    ),
     # --- what only the server's catalog shows: the models make a plain object -------------
     Case(
         "partial_index",

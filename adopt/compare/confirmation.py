@@ -11,6 +11,7 @@ reported even where Alembic saw nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -19,9 +20,11 @@ from typing import Any
 from sqlalchemy import Column
 from sqlalchemy import Computed
 from sqlalchemy import ForeignKeyConstraint
+from sqlalchemy import Index
 from sqlalchemy import MetaData
 from sqlalchemy import Sequence
 from sqlalchemy import Table
+from sqlalchemy import UniqueConstraint
 from sqlalchemy import exc
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -82,7 +85,21 @@ def says_more(table: Table) -> bool:
             or constraint.match is not None
         ):
             return True
-    return any(_column_says_more(column) for column in table.columns)
+    return _repeats_a_key(table) or any(_column_says_more(column) for column in table.columns)
+
+
+def _repeats_a_key(table: Table) -> bool:
+    """Whether two of the table's keys (primary key, unique constraints, unique indexes) are on
+    the same columns. Alembic takes one for the other (MySQL reflects a unique constraint as a
+    unique index), so it cannot tell that one of them is missing."""
+    seen = {tuple(c.name for c in table.primary_key.columns)}
+    for item in (*table.constraints, *table.indexes):
+        if isinstance(item, UniqueConstraint) or (isinstance(item, Index) and item.unique):
+            columns = tuple(c.name for c in item.columns)
+            if columns in seen:
+                return True
+            seen.add(columns)
+    return False
 
 
 def _column_says_more(column: Column[Any]) -> bool:
@@ -218,7 +235,12 @@ def confirm(
             continue
         matching = [i for i, c in enumerate(found) if _same_object(item, c)]
         if matching:
-            covered.update(matching)
+            # The server's findings this one accounts for: those naming the same object where
+            # the two spellings tell it (a name, or the columns), and those that tell no object
+            # (a foreign key's timing); all of its family where none names it.
+            exact = [i for i in matching if _identifies(item, found[i])]
+            untold = [i for i in matching if not _told(found[i])]
+            covered.update(exact + untold if exact else matching)
             out.append(item)
         else:
             out.append(
@@ -258,6 +280,45 @@ def _same_object(reported: Difference, confirmed: Difference) -> bool:
     return family != "column" or reported.object == confirmed.object
 
 
+# The first parenthesized column list in an object or detail: "(a, b)" of "ix index (a, b)".
+_COLUMNS = re.compile(r"\(([\w$ ,]+)\)")
+_KIND_WORDS = ("index", "unique", "check", "primary", "foreign")
+
+
+def _identifies(reported: Difference, confirmed: Difference) -> bool:
+    """Whether a reported difference and one the server's build confirms name the same index,
+    constraint or key: the same name, or the same columns, where both spellings show it."""
+    if _family(reported.kind) == "column":
+        return True  # _same_object compares the column's name already
+    names = (_name_of(reported.object), _name_of(confirmed.object))
+    if None not in names and names[0] == names[1]:
+        return True
+    columns = (_columns_of(reported), _columns_of(confirmed))
+    return None not in columns and columns[0] == columns[1]
+
+
+def _told(found: Difference) -> bool:
+    """Whether a difference's spelling tells which object it is about."""
+    return _name_of(found.object) is not None or _columns_of(found) is not None
+
+
+def _name_of(label: str) -> str | None:
+    """The name a label starts with: "ix_a index (a)" and "ix_a" give "ix_a"; "unique (a)" and
+    "(a) -> b(id)" give none."""
+    first = label.split(" ", 1)[0]
+    if not first or first.startswith("(") or first in _KIND_WORDS:
+        return None
+    return first
+
+
+def _columns_of(found: Difference) -> str | None:
+    for spelled in (found.object, found.detail):
+        match = _COLUMNS.search(spelled)
+        if match is not None:
+            return match.group(1)
+    return None
+
+
 _FIXES = {
     "column": "declare the column in the model as the database has it",
     "index": "declare the index in the model as the database has it (postgresql_where=, "
@@ -279,7 +340,11 @@ _FIXES = {
 def _with_fix(found: Difference) -> Difference:
     if found.fix:
         return found
-    if found.kind == "column_definition":
+    if found.kind.endswith("_definition") and found.detail.endswith("database has none"):
+        fix = "create it in the database first, or remove it from the model"
+    elif found.kind.endswith("_definition") and found.detail.startswith("models has none"):
+        fix = "declare it in the model as the database has it, or drop it from the database first"
+    elif found.kind == "column_definition":
         fix = "declare the column's collation or options in the model as the database has them"
     elif found.kind in ("comment", "sequence"):
         fix = _FIXES[found.kind]

@@ -118,7 +118,9 @@ def corrected(
     """Alembic's findings corrected with what `live_tables` read of the same database, plus
     adopt's own comparisons."""
     by_key = {(t.model.schema, t.model.name): t for t in tables}
-    fixed = _redundant_uniques([_correct(item, by_key, dialect) for item in alembic], by_key)
+    fixed = [_correct(item, by_key, dialect) for item in alembic]
+    if dialect.name in ("postgresql", "sqlite"):  # MySQL creates every one it is given
+        fixed = _redundant_uniques(fixed, by_key)
     # Each table's own findings look at Alembic's column findings of that table alone: handed
     # them by table, not the whole list per table (on MariaDB Alembic reports a default's
     # spelling on most tables, thousands of findings at 1,000 tables).
@@ -590,9 +592,10 @@ def filtered_out(options: dict[str, Any], live_tables: Iterable[str]) -> list[st
 def _redundant_uniques(
     items: list[Any], tables: dict[tuple[str | None, str], schema.LiveTable]
 ) -> list[Any]:
-    """A model unique constraint that repeats the primary key, or another unique on the same
-    columns that the database has, is one PostgreSQL and SQLite never create: CREATE TABLE
-    keeps one of them. Such a one is not missing."""
+    """A model unique constraint that repeats the primary key, or another unique constraint on
+    the same columns that the database has, is one PostgreSQL and SQLite never create: CREATE
+    TABLE keeps one of them. Such a one is not missing. A unique index on the same columns does
+    not count: CREATE INDEX is a statement of its own, and the server makes both."""
     missing: Counter[tuple[str | None, str, tuple[str, ...]]] = Counter()
     for item in items:
         if _is_unique_added(item):
@@ -614,9 +617,8 @@ def _redundant_uniques(
         else:
             same = [
                 c
-                for c in (*model.constraints, *model.indexes)
-                if (isinstance(c, UniqueConstraint) or getattr(c, "unique", False))
-                and cols_tuple(c) == cols
+                for c in model.constraints
+                if isinstance(c, UniqueConstraint) and cols_tuple(c) == cols
             ]
             key = (model.schema, model.name, cols)
             repeated = "another unique on these columns" if len(same) > missing[key] else ""

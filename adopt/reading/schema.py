@@ -733,11 +733,21 @@ def _definition_differences(
     only_act: list[catalog.Definition] = []
     for ident in want.keys() | have.keys():
         wanted, had = list(want.get(ident, [])), list(have.get(ident, []))
-        for item in list(wanted):
-            twin = next((h for h in had if h.text == item.text), None)
-            if twin is not None:
-                wanted.remove(item)
-                had.remove(twin)
+        # Twins of the same name first: of two alike objects (a unique constraint and a unique
+        # index on the same columns), the one missing is then the one named.
+        for same_name in (True, False):
+            for item in list(wanted):
+                twin = next(
+                    (
+                        h
+                        for h in had
+                        if h.text == item.text and (h.name == item.name or not same_name)
+                    ),
+                    None,
+                )
+                if twin is not None:
+                    wanted.remove(item)
+                    had.remove(twin)
         only_exp += wanted
         only_act += had
     out = []
