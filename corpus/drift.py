@@ -1,6 +1,7 @@
 """Drift made by hand on a legacy database of the corpus, the way it happens in production:
 an index dropped during an incident, a column widened, a column added, a default changed, a
-foreign key dropped. Each is chosen from what the database has (the first fitting object in
+foreign key dropped, a NOT NULL lifted, a unique constraint dropped, an integer column made
+BIGINT. Each is chosen from what the database has (the first fitting object in
 name order), applied with plain SQL, and described by the object `adopt check` must name.
 
 SQLite cannot alter a column or drop a foreign key; there the table's stored CREATE statement
@@ -25,6 +26,7 @@ class Drift:
     table: str
     object: str  # what the report must name: the index, column or foreign key
     sql: str  # as applied (the statement, or the edit of SQLite's stored statement)
+    columns: tuple[str, ...] = ()  # a dropped constraint's columns
 
     def named_by(self, found: dict[str, object]) -> bool:
         """Whether a difference of `adopt check --json` names this drift's object."""
@@ -35,6 +37,13 @@ class Drift:
         if self.what == "drop a foreign key":
             kind = str(found.get("kind") or "")
             return kind.startswith("foreign_key") and (self.object in obj or self.object in detail)
+        if self.what == "drop a unique constraint" and self.columns:
+            # A constraint the models leave unnamed is named by its columns.
+            kind = str(found.get("kind") or "")
+            listed = "(" + ", ".join(self.columns) + ")"
+            return kind.startswith(("unique", "index")) and (
+                obj == self.object or obj.startswith(self.object + " ") or listed in obj
+            )
         return obj == self.object or obj.startswith(self.object + " ")  # "name index (cols)"
 
 
@@ -86,7 +95,7 @@ def _choose(engine: sa.Engine) -> list[Drift]:
             sql = f"{column} VARCHAR({length}) -> {column} {new}"
         found.append(Drift("widen a column", table, column, sql))
 
-    default = _plain_varchar(inspector, tables, used, dialect)
+    default = _plain_varchar(inspector, tables, used, dialect, min_length=len("drift"))
     if default is not None:
         table, column, length, _nullable = default
         used.add((table, column))
@@ -100,6 +109,40 @@ def _choose(engine: sa.Engine) -> list[Drift]:
         table = tables[0]
         sql = f"ALTER TABLE {q(table)} ADD COLUMN {q(DRIFT_COLUMN)} VARCHAR(20)"
         found.append(Drift("add a column", table, DRIFT_COLUMN, sql))
+
+    loose = _plain_varchar(inspector, tables, used, dialect, not_null=True)
+    if loose is not None:
+        table, column, length, _nullable = loose
+        used.add((table, column))
+        if dialect == "postgresql":
+            sql = f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} DROP NOT NULL"
+        elif dialect == "mysql":
+            sql = f"ALTER TABLE {q(table)} MODIFY {q(column)} VARCHAR({length}) NULL"
+        else:
+            sql = f"{column} VARCHAR({length}) NOT NULL -> {column} VARCHAR({length})"
+        found.append(Drift("lift a NOT NULL", table, column, sql))
+
+    unique = _droppable_unique(inspector, tables, dialect)
+    if unique is not None:
+        table, name, columns = unique
+        if dialect == "postgresql":
+            sql = f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(name)}"
+        else:
+            sql = f"DROP INDEX {q(name)} ON {q(table)}"
+        found.append(Drift("drop a unique constraint", table, name, sql, columns))
+
+    wider = _plain_integer(inspector, tables, used)
+    if wider is not None:
+        table, column, nullable = wider
+        used.add((table, column))
+        if dialect == "postgresql":
+            sql = f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} TYPE BIGINT"
+        elif dialect == "mysql":
+            null = "NULL" if nullable else "NOT NULL"
+            sql = f"ALTER TABLE {q(table)} MODIFY {q(column)} BIGINT {null}"
+        else:
+            sql = f"{column} INTEGER -> {column} BIGINT"
+        found.append(Drift("make an integer column BIGINT", table, column, sql))
 
     key = _droppable_foreign_key(inspector, tables)
     if key is not None:
@@ -132,33 +175,91 @@ def _droppable_index(
     return None
 
 
+def _involved(inspector: sa.Inspector, table: str) -> set[str]:
+    """The columns of `table` that a key, index or unique constraint involves."""
+    involved = set(inspector.get_pk_constraint(table).get("constrained_columns") or ())
+    for fk in inspector.get_foreign_keys(table):
+        involved.update(fk["constrained_columns"])
+    for index in inspector.get_indexes(table):
+        involved.update(c for c in index.get("column_names") or () if c)
+    for unique in inspector.get_unique_constraints(table):
+        involved.update(unique["column_names"])
+    return involved
+
+
 def _plain_varchar(
-    inspector: sa.Inspector, tables: list[str], used: set[tuple[str, str]], dialect: str
+    inspector: sa.Inspector,
+    tables: list[str],
+    used: set[tuple[str, str]],
+    dialect: str,
+    not_null: bool = False,
+    min_length: int = 1,
 ) -> tuple[str, str, int, bool] | None:
-    """A VARCHAR column that no key, index or default involves, so the drift touches it
-    alone (on MariaDB, MODIFY restates the whole column)."""
+    """A VARCHAR column (NOT NULL if `not_null`) that no key, index or default involves, so
+    the drift touches it alone (on MariaDB, MODIFY restates the whole column)."""
     for table in tables:
-        involved = set(inspector.get_pk_constraint(table).get("constrained_columns") or ())
-        for fk in inspector.get_foreign_keys(table):
-            involved.update(fk["constrained_columns"])
-        for index in inspector.get_indexes(table):
-            involved.update(c for c in index.get("column_names") or () if c)
-        for unique in inspector.get_unique_constraints(table):
-            involved.update(unique["column_names"])
+        involved = _involved(inspector, table)
         for column in inspector.get_columns(table):
             type_ = column["type"]
             length = getattr(type_, "length", None)
             if (
                 type(type_).__name__ not in ("VARCHAR", "NVARCHAR")
                 or not length
+                or length < min_length
                 or column["name"] in involved
                 or column.get("default") is not None
                 or column.get("comment")
                 or (dialect == "mysql" and getattr(type_, "collation", None))
                 or (table, column["name"]) in used
+                or (not_null and column["nullable"])
             ):
                 continue
             return table, column["name"], int(length), bool(column["nullable"])
+    return None
+
+
+def _plain_integer(
+    inspector: sa.Inspector, tables: list[str], used: set[tuple[str, str]]
+) -> tuple[str, str, bool] | None:
+    """An INTEGER column that no key, index, default or comment involves."""
+    for table in tables:
+        involved = _involved(inspector, table)
+        for column in inspector.get_columns(table):
+            if (
+                type(column["type"]).__name__ != "INTEGER"
+                or column["name"] in involved
+                or column.get("default") is not None
+                or column.get("comment")
+                or column.get("autoincrement") is True
+                or column.get("identity")
+                or (table, column["name"]) in used
+            ):
+                continue
+            return table, column["name"], bool(column["nullable"])
+    return None
+
+
+def _droppable_unique(
+    inspector: sa.Inspector, tables: list[str], dialect: str
+) -> tuple[str, str, tuple[str, ...]] | None:
+    """A named unique constraint no foreign key needs. SQLite keeps one as an automatic index
+    tied to the table's statement, which an edit of the statement cannot drop: none there."""
+    if dialect == "sqlite":
+        return None
+    for table in tables:
+        keyed = {tuple(fk["constrained_columns"]) for fk in inspector.get_foreign_keys(table)}
+        referred = {
+            (fk["referred_table"], tuple(fk["referred_columns"]))
+            for other in tables
+            for fk in inspector.get_foreign_keys(other)
+        }
+        for unique in inspector.get_unique_constraints(table):
+            name, columns = unique.get("name"), tuple(unique["column_names"])
+            if not name or (table, columns) in referred:
+                continue
+            if dialect == "mysql" and any(columns[: len(k)] == k for k in keyed):
+                continue
+            return table, str(name), columns
     return None
 
 
@@ -226,6 +327,12 @@ def _edited(sql: str, drift: Drift) -> str:
         if len(kept) == len(clauses):
             raise RuntimeError(f"no FOREIGN KEY({drift.object}) clause in {drift.table}")
         clauses = kept
+    elif drift.what == "make an integer column BIGINT":
+        integer = re.compile(rf"^(\s*\"?{re.escape(drift.object)}\"?\s+)INTEGER\b", re.IGNORECASE)
+        matched = [i for i, c in enumerate(clauses) if integer.match(c)]
+        if not matched:
+            raise RuntimeError(f"no INTEGER column {drift.object} in {drift.table}")
+        clauses[matched[0]] = integer.sub(lambda m: f"{m[1]}BIGINT", clauses[matched[0]])
     else:
         column = re.compile(
             rf"^(\s*\"?{re.escape(drift.object)}\"?\s+VARCHAR)\((\d+)\)", re.IGNORECASE
@@ -234,7 +341,9 @@ def _edited(sql: str, drift: Drift) -> str:
         if not matched:
             raise RuntimeError(f"no VARCHAR column {drift.object} in {drift.table}")
         i = matched[0]
-        if drift.what == "widen a column":
+        if drift.what == "lift a NOT NULL":
+            clauses[i] = re.sub(r"\s+NOT NULL", "", clauses[i], count=1, flags=re.IGNORECASE)
+        elif drift.what == "widen a column":
             clauses[i] = column.sub(lambda m: f"{m[1]}({int(m[2]) * 2})", clauses[i])
         else:
             clauses[i] = column.sub(lambda m: f"{m[0]} DEFAULT 'drift'", clauses[i])

@@ -106,6 +106,7 @@ class Outcome:
             self.check_differences == 0
             and self.run_exit == 0
             and self.equal is True
+            and self.drifts is not None  # the drift step ran to its end
             and self.drifts_named == self.drifts
         )
 
