@@ -428,9 +428,11 @@ def _with_custom_type_rendering(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sqlite_word_default(default: Any, context: AutogenContext) -> str | bool:
-    """A SQLite server default that is one word (CURRENT_TIMESTAMP, 10) rendered bare, as
-    create_all writes it; Alembic puts it in parentheses, which SQLite accepts but stores
-    as written, so the rebuilt table's statement would differ from the live one's."""
+    """A SQLite server default that create_all writes bare rendered bare: one word
+    (CURRENT_TIMESTAMP, 10), or SQL that starts with a quote or a parenthesis ('' included,
+    which Alembic's test for a quoted string misses). Alembic puts it in parentheses, which
+    SQLite accepts but stores as written, so the rebuilt table's statement would differ from
+    the live one's. Others create_all too puts in parentheses, as Alembic does."""
     if context.dialect is None or context.dialect.name != "sqlite":
         return False
     if not isinstance(default, DefaultClause):
@@ -442,7 +444,7 @@ def _sqlite_word_default(default: Any, context: AutogenContext) -> str | bool:
         sql = str(arg.compile(dialect=context.dialect))
     except Exception:  # Alembic's own rendering then says what it can
         return False
-    if not re.fullmatch(r"\w+", sql):
+    if not (re.fullmatch(r"\w+", sql) or re.match(r"""\s*['"(]""", sql)):
         return False
     return f"sa.text({sql!r})"
 
@@ -498,7 +500,14 @@ def _with_completed_operations(
         upgrade = directives[0].upgrade_ops_list[-1]
         downgrade = directives[0].downgrade_ops_list[-1]
         if upgrade is not None and not upgrade.is_empty():
-            baseline_ops.complete(upgrade, downgrade, context.dialect, names, pinned)
+            baseline_ops.complete(
+                upgrade,
+                downgrade,
+                context.dialect,
+                names,
+                pinned,
+                include_object=context.opts.get("include_object"),
+            )
 
     return dict(options, process_revision_directives=complete)
 

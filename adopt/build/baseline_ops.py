@@ -9,7 +9,10 @@ the models describe on an empty database of the live dialect:
   tables with `op.create_foreign_key` (SQLite, which cannot add a foreign key to a table and
   does not check the referred table when one is created, keeps them inline).
 
-Both work on Alembic's public operation objects, in a `process_revision_directives` hook."""
+- on SQLite, the indexes on an expression: Alembic's autogenerate leaves every one out there
+  (it cannot reflect them to compare), even for a table it creates, where create_all makes it.
+
+All work on Alembic's public operation objects, in a `process_revision_directives` hook."""
 
 from __future__ import annotations
 
@@ -48,14 +51,18 @@ def complete(
     dialect: Dialect,
     names: live_names.Names | None = None,
     pinned: list[tuple[Any, Any]] | None = None,
+    include_object: Any = None,
 ) -> list[str]:
     """Add the sequences and move the foreign keys out of their tables (see the module's
     docstring), and give the models' unnamed keys the names the live database has (`names`,
     adopt.reading.live_names; each constraint named and its old name appended to `pinned`, for the
     caller to restore once the script is rendered); returns the names of the tables whose
-    keys were moved, to tell the user."""
+    keys were moved, to tell the user. `include_object` is the project's hook of that name,
+    asked about each index added here."""
     creates = [op for op in upgrade.ops if isinstance(op, alembic_ops.CreateTableOp)]
     tables = [t for t in map(_model_table, creates) if t is not None]
+    if dialect.name == "sqlite":
+        _expression_indexes(upgrade, creates, include_object)
     # SQLite keeps every foreign key inline (it cannot add one to a table).
     later = [] if dialect.name == "sqlite" else _keys_needing_all_tables(tables)
     if names:
@@ -68,6 +75,62 @@ def complete(
         for op in creates:
             _numbered_by_their_sequence(op)
     return _keys_after_tables(upgrade, downgrade, creates, later)
+
+
+def _expression_indexes(
+    upgrade: alembic_ops.UpgradeOps, creates: list[alembic_ops.CreateTableOp], include: Any
+) -> None:
+    """Create the models' indexes on an expression that autogenerate left out (SQLite), after
+    the other indexes of their table."""
+    made = {
+        (op.schema, op.table_name, op.index_name)
+        for op in _all_ops(upgrade)
+        if isinstance(op, alembic_ops.CreateIndexOp)
+    }
+    for create in creates:
+        table = _model_table(create)
+        if table is None:
+            continue
+        missing = sorted(
+            (
+                index
+                for index in table.indexes
+                if index.name is not None
+                and (table.schema, table.name, index.name) not in made
+                and not all(isinstance(e, Column) for e in index.expressions)
+                and (include is None or include(index, index.name, "index", False, None))
+            ),
+            key=lambda index: str(index.name),
+        )
+        if missing:
+            _modify_ops_after(upgrade, create).ops.extend(
+                alembic_ops.CreateIndexOp.from_index(index) for index in missing
+            )
+
+
+def _all_ops(container: Any) -> Iterator[Any]:
+    for op in container.ops:
+        yield op
+        if isinstance(op, alembic_ops.OpContainer):
+            yield from _all_ops(op)
+
+
+def _modify_ops_after(
+    upgrade: alembic_ops.UpgradeOps, create: alembic_ops.CreateTableOp
+) -> alembic_ops.ModifyTableOps:
+    """The operations on a created table that autogenerate puts right after it (its indexes),
+    made there if there are none."""
+    at = upgrade.ops.index(create) + 1
+    following = upgrade.ops[at] if at < len(upgrade.ops) else None
+    if (
+        isinstance(following, alembic_ops.ModifyTableOps)
+        and following.table_name == create.table_name
+        and following.schema == create.schema
+    ):
+        return following
+    made = alembic_ops.ModifyTableOps(create.table_name, [], schema=create.schema)
+    upgrade.ops.insert(at, made)
+    return made
 
 
 def _indexes_go_with_their_tables(downgrade: Any) -> None:
