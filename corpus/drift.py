@@ -1,8 +1,9 @@
 """Drift made by hand on a legacy database of the corpus, the way it happens in production:
 an index dropped during an incident, a column widened, a column added, a default changed, a
 foreign key dropped, a NOT NULL lifted, a unique constraint dropped, an integer column made
-BIGINT. Each is chosen from what the database has (the first fitting object in
-name order), applied with plain SQL, and described by the object `adopt check` must name.
+BIGINT, a value added to an enum, a CHECK constraint dropped. Each is chosen from what the
+database has (the first fitting object in name order), applied with plain SQL, and described by
+the object `adopt check` must name.
 
 SQLite cannot alter a column or drop a foreign key; there the table's stored CREATE statement
 is edited (PRAGMA writable_schema), which is what a rebuilt table would hold.
@@ -37,6 +38,14 @@ class Drift:
         if self.what == "drop a foreign key":
             kind = str(found.get("kind") or "")
             return kind.startswith("foreign_key") and (self.object in obj or self.object in detail)
+        if self.what == "drop a CHECK constraint":
+            kind = str(found.get("kind") or "")
+            # A constraint the models leave unnamed is named by its condition, which the
+            # server respells: a CHECK the database lacks, on this table, is this one.
+            missing = "in the models, not in the database" in detail
+            return kind.startswith("check") and (
+                self.object in obj or self.object in detail or missing
+            )
         if self.what == "drop a unique constraint" and self.columns:
             # A constraint the models leave unnamed is named by its columns.
             kind = str(found.get("kind") or "")
@@ -143,6 +152,24 @@ def _choose(engine: sa.Engine) -> list[Drift]:
         else:
             sql = f"{column} INTEGER -> {column} BIGINT"
         found.append(Drift("make an integer column BIGINT", table, column, sql))
+
+    enum = _plain_enum(inspector, tables, used, dialect)
+    if enum is not None:
+        table, column, type_name, labels, nullable = enum
+        used.add((table, column))
+        if dialect == "postgresql":
+            sql = f"ALTER TYPE {q(type_name)} ADD VALUE 'drift'"
+        else:
+            listed = ", ".join("'" + label.replace("'", "''") + "'" for label in labels)
+            null = "NULL" if nullable else "NOT NULL"
+            sql = f"ALTER TABLE {q(table)} MODIFY {q(column)} ENUM({listed}, 'drift') {null}"
+        found.append(Drift("add a value to an enum", table, column, sql))
+
+    check = _droppable_check(inspector, tables, dialect)
+    if check is not None:
+        table, name = check
+        sql = f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(name)}"
+        found.append(Drift("drop a CHECK constraint", table, name, sql))
 
     key = _droppable_foreign_key(inspector, tables)
     if key is not None:
@@ -260,6 +287,51 @@ def _droppable_unique(
             if dialect == "mysql" and any(columns[: len(k)] == k for k in keyed):
                 continue
             return table, str(name), columns
+    return None
+
+
+def _plain_enum(
+    inspector: sa.Inspector, tables: list[str], used: set[tuple[str, str]], dialect: str
+) -> tuple[str, str, str, list[str], bool] | None:
+    """A column of a server enum type (PostgreSQL's named types, MariaDB's ENUM) with no
+    default, no comment, no key or index; on PostgreSQL, of a type no other column uses, so
+    the drift is one column's."""
+    if dialect == "sqlite":
+        return None
+    found: list[tuple[str, str, str, list[str], bool]] = []
+    for table in tables:
+        involved = _involved(inspector, table)
+        for column in inspector.get_columns(table):
+            type_ = column["type"]
+            if (
+                not isinstance(type_, sa.Enum)
+                or column["name"] in involved
+                or column.get("default") is not None
+                or column.get("comment")
+                or (dialect == "mysql" and getattr(type_, "collation", None))
+            ):
+                continue
+            found.append(
+                (table, column["name"], type_.name or "", list(type_.enums), column["nullable"])
+            )
+    for item in found:
+        shared = dialect == "postgresql" and sum(other[2] == item[2] for other in found) > 1
+        if (item[0], item[1]) not in used and not shared:
+            return item
+    return None
+
+
+def _droppable_check(
+    inspector: sa.Inspector, tables: list[str], dialect: str
+) -> tuple[str, str] | None:
+    """A named CHECK constraint. On SQLite a constraint is part of the table's statement,
+    which the edit above keeps to columns and keys: none there."""
+    if dialect == "sqlite":
+        return None
+    for table in tables:
+        for check in inspector.get_check_constraints(table):
+            if check.get("name"):
+                return table, str(check["name"])
     return None
 
 
