@@ -237,6 +237,7 @@ ORDERED = """
         "place", metadata,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("uuid", sa.String(36), unique=True),
+        sa.Column("open", sa.Boolean(create_constraint=True)),
         sa.Column("zone_id", sa.Integer, sa.ForeignKey("zone.id", ondelete="CASCADE")),
         sa.Column("area_id", sa.Integer, sa.ForeignKey("area.id")),
         sa.Column("made", sa.DateTime, server_default=sa.text("CURRENT_TIMESTAMP")),
@@ -288,7 +289,8 @@ def test_a_replay_equals_the_live_database_statement_for_statement(
     in the order create_all wrote them (SQLite keeps the statement as written, MariaDB
     numbers unnamed foreign keys by it and names each key's index after its column); a
     one-word or quoted SQLite default is written bare, as create_all writes it; and an index
-    on an expression, which Alembic's autogenerate leaves out on SQLite, is there."""
+    on an expression, which Alembic's autogenerate leaves out on SQLite, is there. On SQLite
+    the keys made after a Boolean's CHECK are rendered on their columns, to come after it."""
     live = make_database(dialect)
     legacy_database(tmp_path, monkeypatch, "ordered", ORDERED, live)
     result = adopt("run", "--yes", "--models", "ordered:metadata", "--url", live)

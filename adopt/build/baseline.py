@@ -232,6 +232,8 @@ RENDERING_NAMES = (
     "_render_cmd_body",
     "_indent",
     "_render_constraint",
+    "_render_column",
+    "_render_gen_name",
 )
 RENDERING_TESTED_UP_TO = (1, 20)
 
@@ -273,7 +275,9 @@ def _rendered_per_bind(contexts: dict[str, AutogenContext]) -> Iterator[None]:
         ):
             context = contexts.get(upgrade.upgrade_token, last)
             context.imports = imports  # one import block for the whole script
-            with baseline_ops.constraints_in_model_order(alembic_render, _tables_of(context)):
+            sqlite = context.dialect is not None and context.dialect.name == "sqlite"
+            tables = _tables_of(context)
+            with baseline_ops.constraints_in_model_order(alembic_render, tables, sqlite):
                 rendered = alembic_render._render_cmd_body(upgrade, context)
             template_args[upgrade.upgrade_token] = baseline_ops.qualified(
                 alembic_render._indent(rendered), imports

@@ -436,21 +436,61 @@ def _is_sqlalchemy_name(name: str) -> bool:
 
 
 @contextmanager
-def constraints_in_model_order(render: Any, tables: Iterable[Table]) -> Iterator[None]:
+def constraints_in_model_order(
+    render: Any, tables: Iterable[Table], sqlite: bool = False
+) -> Iterator[None]:
     """Within the block, each `op.create_table` of `tables` is rendered with its constraints
     in the order create_all writes them (the primary key, then the rest as the models made
     them). Alembic sorts them by their rendered text, and the order is kept by the server:
     SQLite stores the CREATE TABLE statement as written, and MariaDB numbers unnamed foreign
     keys by it.
 
-    `render` is alembic.autogenerate.render: its `_render_constraint` (private; the caller
-    uses this only with the Alembic releases its rendering was tested with) is wrapped so that
-    each rendered constraint is a string that sorts by its place in the models."""
+    On SQLite (`sqlite`), a foreign key the models made after a CHECK of a column's type
+    (`sa.Boolean(create_constraint=True)`) is rendered on its column (`sa.ForeignKey`): the
+    type makes its CHECK when its column joins the table, after every constraint passed to
+    `op.create_table`, so only a key made the same way comes after it, as in the models.
+
+    `render` is alembic.autogenerate.render: its `_render_constraint` and `_render_column`
+    (private; the caller uses this only with the Alembic releases its rendering was tested
+    with) are wrapped so that each rendered constraint is a string that sorts by its place in
+    the models, and the keys above go on their columns."""
     by_name = {(t.schema, t.name): t for t in tables}
     ranks: dict[tuple[str | None, str], dict[tuple[Any, ...], int]] = {}
+    # Alembic renders a copy of each table (CreateTableOp.to_table): keys are told by where
+    # they are, (schema, table, column).
+    inline = (
+        {
+            (t.schema, t.name, key.elements[0].parent.name): key
+            for t in by_name.values()
+            for key in _keys_after_type_checks(t)
+        }
+        if sqlite
+        else {}
+    )
+    on_columns: set[tuple[str | None, str, str]] = set()  # the keys rendered on their column
     original = render._render_constraint
+    original_column = render._render_column
+
+    def with_key(column: Any, autogen_context: Any) -> str:
+        text: str = original_column(column, autogen_context)
+        place = _place(column)
+        key = inline.get(place) if place is not None else None
+        if place is None or key is None or type(text) is not str:
+            return text
+        made = _with_key_on_column(text, key, render, autogen_context)
+        if made is None:
+            return text
+        on_columns.add(place)
+        return made
 
     def ranked(constraint: Any, autogen_context: Any, namespace_metadata: Any) -> str | None:
+        if (
+            on_columns
+            and isinstance(constraint, ForeignKeyConstraint)
+            and len(constraint.elements) == 1
+            and _place(constraint.elements[0].parent) in on_columns
+        ):
+            return None  # rendered on its column
         text: str | None = original(constraint, autogen_context, namespace_metadata)
         try:
             key = (constraint.table.schema, constraint.table.name)
@@ -464,10 +504,63 @@ def constraints_in_model_order(render: Any, tables: Iterable[Table]) -> Iterator
         return _Ranked(text, ranks[key].get(_model_key(constraint), len(ranks[key])))
 
     render._render_constraint = ranked
+    render._render_column = with_key
     try:
         yield
     finally:
         render._render_constraint = original
+        render._render_column = original_column
+
+
+def _place(column: Any) -> tuple[str | None, str, str] | None:
+    table = getattr(column, "table", None)
+    if not isinstance(table, Table):
+        return None
+    return (table.schema, table.name, column.name)
+
+
+def _keys_after_type_checks(table: Table) -> list[ForeignKeyConstraint]:
+    """The one-column foreign keys of `table` made after the first CHECK of a column's type:
+    made by a `ForeignKey` on a column, when the column joined the table."""
+    checks = [
+        c._creation_order
+        for c in table.constraints
+        if isinstance(c, CheckConstraint) and getattr(c, "_type_bound", False)
+    ]
+    if not checks:
+        return []
+    first = min(checks)
+    return [
+        key
+        for key in table.foreign_key_constraints
+        if len(key.elements) == 1 and getattr(key, "_creation_order", -1) > first
+    ]
+
+
+def _with_key_on_column(
+    text: str, key: ForeignKeyConstraint, render: Any, autogen_context: Any
+) -> str | None:
+    """The rendered column `text` with `key` as an `sa.ForeignKey` after its positional
+    arguments; None where the text is not the call Alembic renders."""
+    try:
+        call = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(call, ast.Call) or not call.args or not text.endswith(")"):
+        return None
+    end = call.args[-1].end_col_offset
+    if end is None or "\n" in text[:end]:
+        return None
+    prefix = text[: text.index("Column(")] if "Column(" in text else "sa."
+    (element,) = key.elements
+    args = [repr(element.target_fullname)]
+    if key.name is not None:
+        args.append(f"name={render._render_gen_name(autogen_context, key.name)}")
+    for option in ("onupdate", "ondelete", "deferrable", "initially", "match"):
+        value = getattr(key, option)
+        if value is not None:
+            args.append(f"{option}={value!r}")
+    return f"{text[:end]}, {prefix}ForeignKey({', '.join(args)}){text[end:]}"
 
 
 class _Ranked(str):
