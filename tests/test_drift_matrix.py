@@ -122,6 +122,22 @@ def _desc_index(md: sa.MetaData, p: str) -> None:
     sa.Index(p + "ix", t.c.qty.desc())
 
 
+UNIQUE_INDEX_ONLY = [
+    "CREATE TABLE {p}t (id {pk}, code VARCHAR(20))",
+    "CREATE UNIQUE INDEX {p}ix ON {p}t (code)",
+]
+
+
+def _unique_twice(md: sa.MetaData, p: str, d: str) -> None:
+    """A unique constraint and a unique index on the same column."""
+    table(
+        md,
+        p + "t",
+        col("code", sa.String(20), unique=True),
+        sa.Index(p + "ix", "code", unique=True),
+    )
+
+
 # --- drift: each must be reported with the right kind and object --------------------------------
 
 DRIFT = [
@@ -595,31 +611,15 @@ DRIFT = [
     # a CREATE TABLE keeps one of two alike constraints, but not of a constraint and an index).
     Case(
         "unique_constraint_dropped_beside_a_unique_index",
-        [
-            "CREATE TABLE {p}t (id {pk}, code VARCHAR(20))",
-            "CREATE UNIQUE INDEX {p}ix ON {p}t (code)",
-        ],
-        lambda md, p, d: table(
-            md,
-            p + "t",
-            col("code", sa.String(20), unique=True),
-            sa.Index(p + "ix", "code", unique=True),
-        ),
+        UNIQUE_INDEX_ONLY,
+        _unique_twice,
         (("unique", "t", "(code)"),),
         dialects=NOT_MARIADB,
     ),
-    Case(
+    Case(  # MariaDB's catalog names the constraint's own unique key after its column
         "unique_constraint_dropped_beside_a_unique_index_mariadb",
-        [
-            "CREATE TABLE {p}t (id {pk}, code VARCHAR(20))",
-            "CREATE UNIQUE INDEX {p}ix ON {p}t (code)",
-        ],
-        lambda md, p, d: table(
-            md,
-            p + "t",
-            col("code", sa.String(20), unique=True),
-            sa.Index(p + "ix", "code", unique=True),
-        ),
+        UNIQUE_INDEX_ONLY,
+        _unique_twice,
         (("unique_definition", "t", "code"),),
         dialects=MARIADB,
     ),
