@@ -10,7 +10,9 @@ the models describe on an empty database of the live dialect:
   does not check the referred table when one is created, keeps them inline).
 
 - on SQLite, the indexes on an expression: Alembic's autogenerate leaves every one out there
-  (it cannot reflect them to compare), even for a table it creates, where create_all makes it.
+  (it cannot reflect them to compare), even for a table it creates, where create_all makes it;
+- none of the indexes and constraints the models make on other dialects only
+  (`.ddl_if(dialect=...)`): create_all skips them, Alembic's autogenerate does not.
 
 All work on Alembic's public operation objects, in a `process_revision_directives` hook."""
 
@@ -30,6 +32,7 @@ from sqlalchemy import ARRAY
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Column
 from sqlalchemy import ForeignKeyConstraint
+from sqlalchemy import Index
 from sqlalchemy import PrimaryKeyConstraint
 from sqlalchemy import Sequence
 from sqlalchemy import Table
@@ -37,7 +40,9 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy import exc
 from sqlalchemy.dialects.postgresql import DropEnumType
 from sqlalchemy.engine import Dialect
+from sqlalchemy.schema import CreateIndex
 from sqlalchemy.schema import CreateSequence
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.schema import DropSequence
 from sqlalchemy.schema import sort_tables_and_constraints
 
@@ -63,6 +68,7 @@ def complete(
     tables = [t for t in map(_model_table, creates) if t is not None]
     if dialect.name == "sqlite":
         _expression_indexes(upgrade, creates, include_object)
+    _without_other_dialects(upgrade, downgrade, creates, tables, dialect)
     # SQLite keeps every foreign key inline (it cannot add one to a table).
     later = [] if dialect.name == "sqlite" else _keys_needing_all_tables(tables)
     if names:
@@ -106,6 +112,60 @@ def _expression_indexes(
             _modify_ops_after(upgrade, create).ops.extend(
                 alembic_ops.CreateIndexOp.from_index(index) for index in missing
             )
+
+
+def _without_other_dialects(
+    upgrade: alembic_ops.UpgradeOps,
+    downgrade: Any,
+    creates: list[alembic_ops.CreateTableOp],
+    tables: list[Table],
+    dialect: Dialect,
+) -> None:
+    """Leave out what create_all does not make on `dialect` (`.ddl_if()`): the indexes, and the
+    constraints of each create_table."""
+    skipped = {
+        (table.schema, table.name, index.name)
+        for table in tables
+        for index in table.indexes
+        if not _made_on(index, dialect)
+    }
+    if skipped:
+        for container in (upgrade, downgrade):
+            if container is not None:
+                _drop_index_ops(container, skipped)
+    for create in creates:
+        create.columns = [
+            c for c in create.columns if isinstance(c, Column) or _made_on(c, dialect)
+        ]
+
+
+def _made_on(item: Any, dialect: Dialect) -> bool:
+    """Whether create_all makes `item` (an index or a constraint) on `dialect`: its `ddl_if`
+    rule (SQLAlchemy keeps it in the private `_ddl_if`), asked as create_all asks it. Where
+    the rule cannot be asked, the item is kept, and the verification judges the result."""
+    rule = getattr(item, "_ddl_if", None)
+    if rule is None:
+        return True
+    try:
+        ddl = CreateIndex(item) if isinstance(item, Index) else CreateTable(item.table)
+        compiler = dialect.ddl_compiler(dialect, ddl)
+        return bool(rule._should_execute(ddl, item, None, compiler=compiler))
+    except Exception:
+        return True
+
+
+def _drop_index_ops(container: Any, skipped: set[tuple[str | None, str, Any]]) -> None:
+    kept = []
+    for op in container.ops:
+        if isinstance(op, alembic_ops.CreateIndexOp | alembic_ops.DropIndexOp):
+            if (op.schema, op.table_name, op.index_name) in skipped:
+                continue
+        elif isinstance(op, alembic_ops.ModifyTableOps):
+            _drop_index_ops(op, skipped)
+            if not op.ops:
+                continue
+        kept.append(op)
+    container.ops = kept
 
 
 def _all_ops(container: Any) -> Iterator[Any]:
