@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from adopt.compare.differences import Difference
 from adopt.compare.differences import SetAside
+from adopt.compare.drift_text import cols_tuple
 from adopt.reading import connect
 from adopt.reading import schema
 
@@ -92,10 +93,10 @@ def _repeats_a_key(table: Table) -> bool:
     """Whether two of the table's keys (primary key, unique constraints, unique indexes) are on
     the same columns. Alembic takes one for the other (MySQL reflects a unique constraint as a
     unique index), so it cannot tell that one of them is missing."""
-    seen = {tuple(c.name for c in table.primary_key.columns)}
+    seen = {cols_tuple(table.primary_key)}
     for item in (*table.constraints, *table.indexes):
         if isinstance(item, UniqueConstraint) or (isinstance(item, Index) and item.unique):
-            columns = tuple(c.name for c in item.columns)
+            columns = cols_tuple(item)
             if columns in seen:
                 return True
             seen.add(columns)
